@@ -1,0 +1,137 @@
+"""Find function definitions by name in a parsed C file."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from .cparse import ParsedFile, captures, error_nodes, node_text
+from .errors import KvdiffError
+
+_FUNCTIONS = "(function_definition) @fn"
+
+
+@dataclass(frozen=True)
+class ErrorSpan:
+    """An ERROR or MISSING node: where tree-sitter could not make sense of the code."""
+
+    kind: str  # "ERROR" or "MISSING"
+    start_line: int
+    end_line: int
+    start_byte: int
+    end_byte: int
+    text: str
+
+
+@dataclass(frozen=True)
+class FunctionDef:
+    """One definition of a function, with real (1-based) file line numbers."""
+
+    name: str
+    signature: str  # verbatim text from the definition's start up to the body's '{'
+    start_line: int
+    end_line: int
+    start_byte: int
+    end_byte: int
+    text: str
+    errors: tuple[ErrorSpan, ...]
+    node: Node = field(compare=False, repr=False, hash=False)
+    body: Node | None = field(compare=False, repr=False, hash=False)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors)
+
+
+def _declarator_name(data: bytes, decl: Node | None) -> str | None:
+    """The identifier a (possibly pointer/parenthesised) function declarator declares."""
+    while decl is not None:
+        if decl.type == "identifier":
+            return node_text(data, decl)
+        if decl.type == "function_declarator":
+            decl = decl.child_by_field_name("declarator")
+        elif decl.type in ("pointer_declarator", "attributed_declarator"):
+            decl = decl.child_by_field_name("declarator") or (
+                decl.named_children[-1] if decl.named_children else None
+            )
+        elif decl.type == "parenthesized_declarator":
+            decl = decl.named_children[0] if decl.named_children else None
+        else:
+            return None
+    return None
+
+
+def _function_defs(parsed: ParsedFile) -> list[Node]:
+    nodes = captures(_FUNCTIONS, parsed.tree.root_node).get("fn", [])
+    return sorted(nodes, key=lambda n: n.start_byte)
+
+
+def function_names(parsed: ParsedFile) -> list[str]:
+    """Names of all functions defined in the file, in file order (duplicates kept)."""
+    names = []
+    for fn in _function_defs(parsed):
+        name = _declarator_name(parsed.data, fn.child_by_field_name("declarator"))
+        if name:
+            names.append(name)
+    return names
+
+
+def _error_span(data: bytes, node: Node) -> ErrorSpan:
+    return ErrorSpan(
+        kind="MISSING" if node.is_missing else "ERROR",
+        start_line=node.start_point.row + 1,
+        end_line=node.end_point.row + 1,
+        start_byte=node.start_byte,
+        end_byte=node.end_byte,
+        text=node_text(data, node),
+    )
+
+
+def _function_def(parsed: ParsedFile, fn: Node, name: str) -> FunctionDef:
+    data = parsed.data
+    body = fn.child_by_field_name("body")
+    sig_end = body.start_byte if body is not None else fn.end_byte
+    return FunctionDef(
+        name=name,
+        signature=data[fn.start_byte : sig_end].decode("utf-8", errors="replace").rstrip(),
+        start_line=fn.start_point.row + 1,
+        end_line=fn.end_point.row + 1,
+        start_byte=fn.start_byte,
+        end_byte=fn.end_byte,
+        text=node_text(data, fn),
+        errors=tuple(_error_span(data, n) for n in error_nodes(fn)),
+        node=fn,
+        body=body,
+    )
+
+
+def find_functions(parsed: ParsedFile, name: str) -> list[FunctionDef]:
+    """Every definition of ``name`` in file order (``#ifdef``/``#else`` arms give several)."""
+    found = []
+    for fn in _function_defs(parsed):
+        if _declarator_name(parsed.data, fn.child_by_field_name("declarator")) == name:
+            found.append(_function_def(parsed, fn, name))
+    return found
+
+
+def closest_names(parsed: ParsedFile, name: str, n: int = 3) -> list[str]:
+    names = sorted(set(function_names(parsed)))
+    return difflib.get_close_matches(name, names, n=n, cutoff=0.5)
+
+
+def require_function(parsed: ParsedFile, name: str, where: str) -> list[FunctionDef]:
+    """Like :func:`find_functions` but a missing function is a :class:`KvdiffError`.
+
+    ``where`` names the file for the message, e.g. ``"mm/rmap.c at v5.1"``.
+    """
+    found = find_functions(parsed, name)
+    if found:
+        return found
+    close = closest_names(parsed, name)
+    hint = f"closest: {', '.join(close)}" if close else "no similarly named function there"
+    raise KvdiffError(
+        f"function {name} not found in {where}; {hint} "
+        "(check the name, or pass --file for the file that defines it)"
+    )

@@ -1,0 +1,5 @@
+"""`kvdiff fetch` (placeholder until its issue lands)."""
+
+import click
+
+COMMANDS: list[click.Command] = []
