@@ -1,0 +1,137 @@
+"""Where sources come from: defaults, ``kvdiff.toml``, environment and command line, merged.
+
+Precedence is command line > environment > config file > defaults. Upstreams keep an order (they
+are asked in turn which one has a tag): overriding a known name keeps its place, a new name is
+appended.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import KvdiffError
+from .source import SourceConfig, Upstream
+
+DEFAULT_UPSTREAMS: tuple[Upstream, ...] = (
+    Upstream("mainline", "https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git"),
+    Upstream("stable", "https://git.kernel.org/pub/scm/linux/kernel/git/stable/linux.git"),
+    Upstream("history", "https://git.kernel.org/pub/scm/linux/kernel/git/history/history.git"),
+)
+CONFIG_NAME = "kvdiff.toml"
+
+
+@dataclass(frozen=True)
+class FileConfig:
+    """What a ``kvdiff.toml`` says (``path`` is None when there is none)."""
+
+    path: Path | None = None
+    cache: Path | None = None
+    upstreams: tuple[Upstream, ...] = ()
+
+
+def default_cache(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kvdiff" / "linux.git"
+
+
+def config_path(cwd: Path, env: Mapping[str, str]) -> Path | None:
+    """``./kvdiff.toml`` if present, else ``$XDG_CONFIG_HOME/kvdiff/kvdiff.toml`` if present."""
+    local = cwd / CONFIG_NAME
+    if local.is_file():
+        return local
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    user = Path(base) / "kvdiff" / CONFIG_NAME
+    return user if user.is_file() else None
+
+
+def load_config_file(path: Path | None) -> FileConfig:
+    """Read and validate a ``kvdiff.toml``; any problem is a one-line :class:`KvdiffError`."""
+    if path is None:
+        return FileConfig()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KvdiffError(f"cannot read config {path}: {exc}; fix or remove it") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise KvdiffError(f"config {path} is not valid TOML: {exc}; fix or remove it") from None
+    unknown = sorted(set(raw) - {"cache", "upstreams"})
+    if unknown:
+        raise KvdiffError(
+            f"config {path} has unknown key(s) {', '.join(unknown)}; "
+            "only 'cache' and '[upstreams]' are understood"
+        )
+    cache = raw.get("cache")
+    if cache is not None and not isinstance(cache, str):
+        raise KvdiffError(f"config {path}: 'cache' must be a string path; fix or remove it")
+    table = raw.get("upstreams", {})
+    if not isinstance(table, dict) or not all(isinstance(v, str) and v for v in table.values()):
+        raise KvdiffError(
+            f"config {path}: [upstreams] must map names to URL strings, "
+            'e.g. mainline = "https://…"; fix or remove it'
+        )
+    # A relative cache path is relative to the file that names it, not to wherever kvdiff runs.
+    cache_path = None if cache is None else (path.parent / Path(cache).expanduser())
+    return FileConfig(
+        path=path,
+        cache=cache_path,
+        upstreams=tuple(Upstream(name, url) for name, url in table.items()),
+    )
+
+
+def parse_upstream_option(value: str) -> Upstream:
+    """``NAME=URL`` from ``--upstream``."""
+    name, sep, url = value.partition("=")
+    name, url = name.strip(), url.strip()
+    if not sep or not name or not url:
+        raise KvdiffError(
+            f"--upstream {value!r} is not NAME=URL; "
+            "write e.g. --upstream mainline=https://git.kernel.org/…/linux.git"
+        )
+    return Upstream(name, url)
+
+
+def merge_upstreams(
+    base: Iterable[Upstream], *overrides: Iterable[Upstream]
+) -> tuple[Upstream, ...]:
+    """Apply each override layer in turn: a known name keeps its place, a new name is appended."""
+    order: dict[str, str] = {u.name: u.url for u in base}
+    for layer in overrides:
+        for upstream in layer:
+            order[upstream.name] = upstream.url  # dict keeps first-insertion order
+    return tuple(Upstream(name, url) for name, url in order.items())
+
+
+def build_source_config(
+    *,
+    upstream_options: Iterable[str] = (),
+    cache: str | Path | None = None,
+    repos: Iterable[str | Path] = (),
+    offline: bool = False,
+    quiet: bool = False,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> SourceConfig:
+    """The :class:`SourceConfig` for one run, from options, environment, config file, defaults."""
+    env = os.environ if env is None else env
+    cwd = Path.cwd() if cwd is None else cwd
+    file_config = load_config_file(config_path(cwd, env))
+    cli_upstreams = [parse_upstream_option(v) for v in upstream_options]
+    if cache is not None:
+        cache_path = Path(cache).expanduser()
+    elif env.get("KVDIFF_CACHE"):
+        cache_path = Path(env["KVDIFF_CACHE"]).expanduser()
+    elif file_config.cache is not None:
+        cache_path = file_config.cache
+    else:
+        cache_path = default_cache(env)
+    return SourceConfig(
+        cache=(cwd / cache_path).resolve() if not cache_path.is_absolute() else cache_path,
+        upstreams=merge_upstreams(DEFAULT_UPSTREAMS, file_config.upstreams, cli_upstreams),
+        repos=tuple(Path(r).expanduser() for r in repos),
+        offline=offline,
+        quiet=quiet,
+    )

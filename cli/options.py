@@ -1,0 +1,70 @@
+"""The source options every command that reads kernel sources accepts, as one decorator."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from analyzers.config import build_source_config
+from analyzers.source import Sources
+
+
+def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--upstream/--cache/--repo/--offline/--quiet`` and pass ``sources: Sources``.
+
+    Use it under ``@click.command()``::
+
+        @click.command()
+        @click.argument("tag")
+        @source_options
+        def branches(tag: str, sources: Sources) -> None: ...
+    """
+
+    @click.option(
+        "--upstream",
+        "upstream_options",
+        multiple=True,
+        metavar="NAME=URL",
+        help="Upstream to fetch tags from, in order (repeatable); a known name keeps its place.",
+    )
+    @click.option(
+        "--cache",
+        type=click.Path(file_okay=True, dir_okay=True, path_type=str),
+        default=None,
+        metavar="DIR",
+        help="Bare cache repository (default $KVDIFF_CACHE, kvdiff.toml, "
+        "or $XDG_CACHE_HOME/kvdiff/linux.git).",
+    )
+    @click.option(
+        "--repo",
+        "repos",
+        multiple=True,
+        type=click.Path(path_type=str),
+        metavar="PATH",
+        help="Existing local clone to read tags from, read-only (repeatable).",
+    )
+    @click.option("--offline", is_flag=True, help="Never use the network.")
+    @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any,
+        upstream_options: tuple[str, ...],
+        cache: str | None,
+        repos: tuple[str, ...],
+        offline: bool,
+        quiet: bool,
+        **kwargs: Any,
+    ) -> Any:
+        config = build_source_config(
+            upstream_options=upstream_options,
+            cache=cache,
+            repos=repos,
+            offline=offline,
+            quiet=quiet,
+        )
+        return command(*args, sources=Sources(config), **kwargs)
+
+    return wrapper
