@@ -1,0 +1,107 @@
+"""A function's definitions as numbered source lines or as a JSON-ready dict (``kvdiff show``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .cparse import parse_c
+from .extract import ErrorSpan, FunctionDef, require_function
+from .source import SourceFile
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Every definition of one function in one file at one tag, with where the file came from."""
+
+    source: SourceFile
+    function: str
+    definitions: tuple[FunctionDef, ...]
+
+    @property
+    def where(self) -> str:
+        return f"{self.source.path} at {self.source.tag}"
+
+
+def list_function(source: SourceFile, function: str) -> Listing:
+    """Parse ``source`` and find ``function`` (KvdiffError naming close names if absent)."""
+    parsed = parse_c(source.data)
+    where = f"{source.path} at {source.tag}"
+    return Listing(source, function, tuple(require_function(parsed, function, where)))
+
+
+def header_line(listing: Listing) -> str:
+    src = listing.source
+    return f"{src.tag} {src.path} blob {src.blob_id} from {src.origin}"
+
+
+def numbered_lines(listing: Listing) -> list[str]:
+    """The definitions' whole source lines prefixed with real line numbers; a blank line
+    separates definitions (``#ifdef`` arms)."""
+    lines = listing.source.data.split(b"\n")
+    width = len(str(max(d.end_line for d in listing.definitions)))
+    out: list[str] = []
+    for i, definition in enumerate(listing.definitions):
+        if i:
+            out.append("")
+        for number in range(definition.start_line, definition.end_line + 1):
+            text = lines[number - 1].decode("utf-8", errors="replace").rstrip("\r")
+            out.append(f"{number:>{width}}  {text}".rstrip())
+    return out
+
+
+def _span_text(spans: tuple[ErrorSpan, ...]) -> str:
+    parts = []
+    for span in spans:
+        lines = (
+            str(span.start_line)
+            if span.start_line == span.end_line
+            else f"{span.start_line}-{span.end_line}"
+        )
+        parts.append(f"{lines} ({span.kind})")
+    return ", ".join(parts)
+
+
+def error_warning(listing: Listing) -> str | None:
+    """One line naming the ERROR/MISSING line spans, or None when the parse is clean."""
+    spans = tuple(span for d in listing.definitions for span in d.errors)
+    if not spans:
+        return None
+    return (
+        f"{listing.function} in {listing.where} has parse errors at line(s) {_span_text(spans)}; "
+        "printed as is (preprocessor conditionals may split statements)"
+    )
+
+
+def listing_json(listing: Listing) -> dict:
+    """The machine form of ``kvdiff show --json`` (fields documented in the README)."""
+    src = listing.source
+    return {
+        "tag": src.tag,
+        "path": src.path,
+        "blob_id": src.blob_id,
+        "origin": src.origin,
+        "function": listing.function,
+        "definitions": [
+            {
+                "signature": d.signature,
+                "start_line": d.start_line,
+                "end_line": d.end_line,
+                "start_byte": d.start_byte,
+                "end_byte": d.end_byte,
+                "has_errors": d.has_errors,
+                "errors": [
+                    {
+                        "kind": e.kind,
+                        "start_line": e.start_line,
+                        "end_line": e.end_line,
+                        "start_byte": e.start_byte,
+                        "end_byte": e.end_byte,
+                        "text": e.text,
+                    }
+                    for e in d.errors
+                ],
+                "text": d.text,
+            }
+            for d in listing.definitions
+        ],
+    }
