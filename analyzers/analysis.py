@@ -1,0 +1,216 @@
+"""The analyze stage: a source file in, the function's branch tree and concept map out.
+
+:func:`analyze_source` is pure: it takes a :class:`~analyzers.source.SourceFile` (bytes plus where
+they came from) and a :class:`~analyzers.ruleset.RuleSet`, and never reads git itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .branches import Branch, BranchTree, build_tree
+from .cparse import parse_c
+from .extract import ErrorSpan, find_functions, require_function
+from .ruleset import ConceptRule, RuleSet, dependency_order, find_hits, load_rule_set
+from .source import SourceFile
+
+__all__ = [
+    "Analysis",
+    "ConceptHit",
+    "ConceptStatus",
+    "RuleSet",
+    "STATES",
+    "analyze_source",
+    "load_rule_set",
+]
+
+STATES = ("present", "absent", "expected-absent", "moved", "unexpected")
+
+
+@dataclass(frozen=True)
+class ConceptHit:
+    concept: str
+    function: str  # where it was found (the target or a sibling function)
+    start_line: int  # real 1-based file lines of the branch (condition through body)
+    end_line: int
+    condition: str  # verbatim, as in the file ("" for a plain else)
+    condition_normalized: str
+    branch_path: tuple[str, ...]
+    moved: bool  # found in a sibling function, not the target
+
+    def to_json(self) -> dict:
+        return {
+            "function": self.function,
+            "start_line": self.start_line,
+            "end_line": self.end_line,
+            "condition": self.condition,
+            "condition_normalized": self.condition_normalized,
+            "branch_path": list(self.branch_path),
+            "moved": self.moved,
+        }
+
+
+@dataclass(frozen=True)
+class ConceptStatus:
+    concept: str
+    state: str  # one of STATES
+    hits: tuple[ConceptHit, ...]  # file order
+    note: str = ""
+
+    def to_json(self) -> dict:
+        return {
+            "state": self.state,
+            "hits": [h.to_json() for h in self.hits],
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class Analysis:
+    tag: str
+    path: str
+    function: str
+    blob_id: str
+    origin: str
+    start_line: int
+    end_line: int
+    signature: str
+    errors: tuple[ErrorSpan, ...]
+    tree: BranchTree
+    concepts: tuple[ConceptStatus, ...]  # one per concept of the rule set, registry order
+
+    def concept(self, concept_id: str) -> ConceptStatus:
+        for status in self.concepts:
+            if status.concept == concept_id:
+                return status
+        raise KeyError(concept_id)
+
+    def line_concepts(self) -> dict[int, tuple[str, ...]]:
+        """Real line -> ids of the concepts whose target-function hits cover it (rule order)."""
+        lines: dict[int, list[str]] = {}
+        for status in self.concepts:
+            for hit in status.hits:
+                if hit.moved:
+                    continue
+                for line in range(hit.start_line, hit.end_line + 1):
+                    ids = lines.setdefault(line, [])
+                    if status.concept not in ids:
+                        ids.append(status.concept)
+        return {line: tuple(ids) for line, ids in sorted(lines.items())}
+
+    def branch_concepts(self) -> dict[tuple[int, int, str], tuple[str, ...]]:
+        """(start_line, end_line, condition_normalized) of a hit branch -> its concept ids."""
+        out: dict[tuple[int, int, str], list[str]] = {}
+        for status in self.concepts:
+            for hit in status.hits:
+                if not hit.moved:
+                    key = (hit.start_line, hit.end_line, hit.condition_normalized)
+                    out.setdefault(key, []).append(status.concept)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def to_json(self) -> dict:
+        return {
+            "tag": self.tag,
+            "path": self.path,
+            "function": self.function,
+            "blob_id": self.blob_id,
+            "start_line": self.start_line,
+            "end_line": self.end_line,
+            "signature": self.signature,
+            "errors": [
+                {"kind": e.kind, "start_line": e.start_line, "end_line": e.end_line}
+                for e in self.errors
+            ],
+            "concepts": {s.concept: s.to_json() for s in self.concepts},
+        }
+
+
+def _hit(concept: str, function: str, b: Branch, moved: bool) -> ConceptHit:
+    return ConceptHit(
+        concept=concept,
+        function=function,
+        start_line=b.start_line,
+        end_line=b.end_line,
+        condition=b.condition,
+        condition_normalized=b.condition_normalized,
+        branch_path=b.path,
+        moved=moved,
+    )
+
+
+def _status(
+    rule: ConceptRule, tag: str, function: str, hits: tuple[Branch, ...], sibling_hits: dict
+) -> ConceptStatus:
+    expected_absent = rule.is_expected_absent(tag)
+    if hits:
+        found = tuple(_hit(rule.concept, function, b, False) for b in hits)
+        if expected_absent:
+            return ConceptStatus(
+                rule.concept,
+                "unexpected",
+                found,
+                f"found although the rules declare it absent at {tag}",
+            )
+        return ConceptStatus(rule.concept, "present", found, rule.note)
+    moved = rule.moved_at(tag)
+    if moved is not None:
+        where = sibling_hits.get(moved.function, {}).get(rule.concept, ())
+        if where:
+            found = tuple(_hit(rule.concept, moved.function, b, True) for b in where)
+            note = moved.note or f"lives in {moved.function}() since {moved.since}"
+            return ConceptStatus(rule.concept, "moved", found, note)
+        if moved.function not in sibling_hits:
+            note = f"expected in {moved.function}() since {moved.since}, which is not in the file"
+        else:
+            note = f"expected in {moved.function}() since {moved.since}, not found there either"
+        return ConceptStatus(rule.concept, "absent", (), note)
+    if expected_absent:
+        return ConceptStatus(rule.concept, "expected-absent", (), rule.absent_note)
+    return ConceptStatus(rule.concept, "absent", (), "")
+
+
+def analyze_source(source: SourceFile, rules: RuleSet, function: str | None = None) -> Analysis:
+    """Parse ``source``, build the branch tree of ``function`` (default: the rule set's) and
+    map each concept of ``rules`` onto it. A missing function raises KvdiffError; parse errors
+    inside it are recorded in ``errors`` and skipped."""
+    name = function or rules.function
+    parsed = parse_c(source.data)
+    fn = require_function(parsed, name, f"{source.path} at {source.tag}")[0]
+    tree = build_tree(parsed, fn, rules.return_var)
+    order = dependency_order(rules)
+    found: dict[str, tuple[Branch, ...]] = {}
+    for rule in order:
+        found[rule.concept] = find_hits(rule, tree, parsed.data, found)
+
+    # Sibling functions a concept moved to: analysed with the same rules, only when needed.
+    sibling_hits: dict[str, dict[str, tuple[Branch, ...]]] = {}
+    for rule in rules.concepts:
+        moved = rule.moved_at(source.tag)
+        if found[rule.concept] or moved is None or moved.function in sibling_hits:
+            continue
+        defs = find_functions(parsed, moved.function)
+        if not defs:
+            continue
+        sib_tree = build_tree(parsed, defs[0], rules.return_var)
+        sib_found: dict[str, tuple[Branch, ...]] = {}
+        for r in order:
+            sib_found[r.concept] = find_hits(r, sib_tree, parsed.data, sib_found)
+        sibling_hits[moved.function] = sib_found
+
+    statuses = tuple(
+        _status(rule, source.tag, name, found[rule.concept], sibling_hits)
+        for rule in rules.concepts
+    )
+    return Analysis(
+        tag=source.tag,
+        path=source.path,
+        function=name,
+        blob_id=source.blob_id,
+        origin=source.origin,
+        start_line=fn.start_line,
+        end_line=fn.end_line,
+        signature=fn.signature,
+        errors=fn.errors,
+        tree=tree,
+        concepts=statuses,
+    )

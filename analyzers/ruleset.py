@@ -1,0 +1,476 @@
+"""Parse rules as data: which branch of a function is which concept, recognised structurally.
+
+A rule file (``analyzers/rules/<target>.toml``) names the target function and its file, and for
+each concept one or more ``[[concept.<id>.match]]`` tables. A branch is a hit when it satisfies
+every predicate of at least one match table. Predicates look at the branch's condition and body
+through tree-sitter queries and at its place in the branch tree; no line numbers anywhere, so one
+rule set serves every version. Version-dependent facts are declared, not copied:
+``expected_absent`` (tags or ranges where the concept is known not to exist) and
+``[[concept.<id>.moved]]`` (a sibling function that holds the concept since some tag).
+
+See the README section "Writing a rule set" for the format.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from tree_sitter import Node
+
+from .branches import Branch, BranchTree
+from .concepts import BY_ID, CONCEPT_IDS, Concept
+from .cparse import captures, compile_query, node_text
+from .errors import KvdiffError
+from .versions import parse_version, version_key
+
+# Arms a concept can be; loops, switches and preprocessor arms only when a rule asks for them.
+DEFAULT_KINDS: tuple[str, ...] = ("if", "else if", "else", "case", "default")
+EXIT_KINDS = frozenset({"goto", "return", "break", "continue"})
+
+_CALLS = "(call_expression function: (identifier) @fn)"
+_IDENTIFIERS = "(identifier) @id"
+
+_LIST_KEYS = (
+    "condition_calls",
+    "condition_calls_all",
+    "not_condition_calls",
+    "condition_mentions",
+    "not_condition_mentions",
+    "body_calls_any",
+    "not_body_calls",
+    "exits_with",
+    "kinds",
+)
+_STR_KEYS = ("condition_query", "body_query", "inside", "else_of")
+_BOOL_KEYS = ("innermost", "body_writes_pte", "body_makes_entry")
+_MATCH_KEYS = frozenset(_LIST_KEYS + _STR_KEYS + _BOOL_KEYS)
+_CONCEPT_KEYS = frozenset({"match", "moved", "expected_absent", "absent_note", "note"})
+
+
+@dataclass(frozen=True)
+class Match:
+    """One way to recognise a concept: every predicate that is set must hold."""
+
+    condition_calls: tuple[str, ...] = ()  # the condition calls any of these
+    condition_calls_all: tuple[str, ...] = ()  # ... calls all of these
+    not_condition_calls: tuple[str, ...] = ()
+    condition_mentions: tuple[str, ...] = ()  # an identifier in the condition is any of these
+    not_condition_mentions: tuple[str, ...] = ()
+    condition_query: str = ""  # tree-sitter query over the condition: must capture something
+    body_calls_any: tuple[str, ...] = ()  # the body (nested statements included) calls any
+    not_body_calls: tuple[str, ...] = ()
+    body_query: str = ""
+    body_writes_pte: bool = False  # some statement of the body writes a PTE
+    body_makes_entry: bool = False  # ... builds a swap/migration/hwpoison entry
+    exits_with: tuple[str, ...] = ()  # the branch's own statements exit with one of these
+    inside: str = ""  # nested (at any depth) in a hit of this concept
+    else_of: str = ""  # the plain else arm of a chain one of whose arms is a hit of this concept
+    innermost: bool = False  # drop a hit when one of its descendants is also a hit
+    kinds: tuple[str, ...] = DEFAULT_KINDS
+
+    def dependencies(self) -> tuple[str, ...]:
+        return tuple(d for d in (self.inside, self.else_of) if d)
+
+
+@dataclass(frozen=True)
+class Moved:
+    function: str  # sibling function in the same file
+    since: str  # first tag where the concept lives there
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ConceptRule:
+    concept: str
+    title: str
+    matches: tuple[Match, ...]
+    expected_absent: tuple[str, ...] = ()  # tags or ranges, see tag_in_range
+    absent_note: str = ""
+    moved: tuple[Moved, ...] = ()
+    note: str = ""
+
+    def is_expected_absent(self, tag: str) -> bool:
+        return any(tag_in_range(tag, spec) for spec in self.expected_absent)
+
+    def moved_at(self, tag: str) -> Moved | None:
+        """The latest ``moved`` entry whose ``since`` is at or before ``tag``."""
+        live = [m for m in self.moved if version_key(m.since) <= version_key(tag)]
+        return max(live, key=lambda m: version_key(m.since)) if live else None
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    target: str  # the rule set's name (file stem)
+    function: str  # the function it describes
+    path: str  # the file that defines it, e.g. mm/rmap.c
+    return_var: str
+    concepts: tuple[ConceptRule, ...]  # registry order, then the file's own extra concepts
+    source: str  # where the rules were loaded from (for messages)
+
+    def concept(self, concept_id: str) -> ConceptRule:
+        for c in self.concepts:
+            if c.concept == concept_id:
+                return c
+        raise KeyError(concept_id)
+
+    @property
+    def concept_ids(self) -> tuple[str, ...]:
+        return tuple(c.concept for c in self.concepts)
+
+
+# -- version ranges ----------------------------------------------------------------------------
+
+
+def tag_in_range(tag: str, spec: str) -> bool:
+    """Whether ``tag`` falls in ``spec``: ``"*"``, an exact tag, ``"<v2.6.16"``, ``"<=…"``,
+    ``">=v5.1"``, ``">…"``, or an inclusive ``"v2.6.35..v5.10.37"``."""
+    spec = spec.strip()
+    key = version_key(tag)
+    if spec == "*":
+        return True
+    if ".." in spec:
+        lo, hi = (s.strip() for s in spec.split("..", 1))
+        return version_key(lo) <= key <= version_key(hi)
+    for op in ("<=", ">=", "<", ">"):
+        if spec.startswith(op):
+            other = version_key(spec[len(op) :].strip())
+            return {
+                "<=": key <= other,
+                ">=": key >= other,
+                "<": key < other,
+                ">": key > other,
+            }[op]
+    return tag == spec
+
+
+def _check_range(spec: str, where: str) -> None:
+    body = spec.strip()
+    if body == "*":
+        return
+    parts = body.split("..", 1) if ".." in body else [body.lstrip("<>=")]
+    for part in parts:
+        if parse_version(part.strip()) is None:
+            raise KvdiffError(
+                f'{where}: {spec!r} is not a tag or range; use e.g. "v5.1", ">=v5.1", '
+                '"<v2.6.16", "v2.6.35..v5.10.37" or "*"'
+            )
+
+
+# -- loading -------------------------------------------------------------------------------------
+
+
+def rules_dir() -> Path:
+    return Path(str(resources.files("analyzers.rules")))
+
+
+def available_rule_sets() -> list[str]:
+    return sorted(p.stem for p in rules_dir().glob("*.toml"))
+
+
+def load_rule_set(target: str = "try_to_unmap_one", path: Path | None = None) -> RuleSet:
+    """The rule set for ``target`` (``analyzers/rules/<target>.toml``), or the file at ``path``."""
+    if path is None:
+        path = rules_dir() / f"{target}.toml"
+        if not path.is_file():
+            known = ", ".join(available_rule_sets()) or "none"
+            raise KvdiffError(
+                f"no rule set for {target} (known: {known}); pass --rules FILE or write "
+                f"analyzers/rules/{target}.toml (see the README, 'Writing a rule set')"
+            )
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise KvdiffError(f"cannot read rule file {path}: {exc.strerror}; check the path") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise KvdiffError(f"rule file {path} is not valid TOML ({exc}); fix the syntax") from None
+    return parse_rule_set(raw, source=str(path), default_target=Path(path).stem)
+
+
+def parse_rule_set(raw: dict, source: str, default_target: str) -> RuleSet:
+    """Validate and convert a decoded TOML rule file; every mistake is a one-line KvdiffError."""
+    meta = raw.get("meta", {})
+    unknown_top = set(raw) - {"meta", "concept", "extra"}
+    if unknown_top:
+        raise KvdiffError(
+            f"{source}: unknown table(s) {', '.join(sorted(unknown_top))}; "
+            "a rule file has [meta], [extra.<id>] and [concept.<id>] tables"
+        )
+    function = meta.get("function") or meta.get("target") or default_target
+    target = meta.get("target", default_target)
+    file_path = meta.get("path", "")
+    if not file_path:
+        raise KvdiffError(f'{source}: [meta] needs path = "<file that defines {function}>"')
+
+    extras: dict[str, Concept] = {}
+    for cid, table in raw.get("extra", {}).items():
+        if cid in BY_ID:
+            raise KvdiffError(
+                f"{source}: [extra.{cid}] redefines a registry concept; use [concept.{cid}]"
+            )
+        extras[cid] = Concept(cid, table.get("title", cid), table.get("summary", ""))
+
+    concepts_raw: dict = raw.get("concept", {})
+    for cid in concepts_raw:
+        if cid not in BY_ID and cid not in extras:
+            raise KvdiffError(
+                f"{source}: unknown concept {cid!r}; use one of {', '.join(CONCEPT_IDS)} "
+                f"or declare it first in an [extra.{cid}] table"
+            )
+    order = [c for c in CONCEPT_IDS if c in concepts_raw] + [c for c in extras if c in concepts_raw]
+    rules = []
+    for cid in order:
+        title = BY_ID[cid].title if cid in BY_ID else extras[cid].title
+        rules.append(_concept_rule(cid, title, concepts_raw[cid], f"{source}: concept.{cid}"))
+    ids = {r.concept for r in rules}
+    for rule in rules:
+        for m in rule.matches:
+            for dep in m.dependencies():
+                if dep not in ids:
+                    raise KvdiffError(
+                        f"{source}: concept.{rule.concept} refers to concept {dep!r}, which this "
+                        "rule file does not define; define it or drop the reference"
+                    )
+    ruleset = RuleSet(
+        target=target,
+        function=function,
+        path=file_path,
+        return_var=meta.get("return_var", "ret"),
+        concepts=tuple(rules),
+        source=source,
+    )
+    dependency_order(ruleset)  # rejects cycles early
+    return ruleset
+
+
+def _concept_rule(cid: str, title: str, table: dict, where: str) -> ConceptRule:
+    unknown = set(table) - _CONCEPT_KEYS
+    if unknown:
+        raise KvdiffError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
+            f"allowed: {', '.join(sorted(_CONCEPT_KEYS))}"
+        )
+    matches = tuple(_match(m, f"{where}.match") for m in table.get("match", []))
+    if not matches:
+        raise KvdiffError(f"{where}: needs at least one [[concept.{cid}.match]] table")
+    absent = tuple(table.get("expected_absent", []))
+    for spec in absent:
+        _check_range(spec, f"{where}.expected_absent")
+    moved = []
+    for entry in table.get("moved", []):
+        if not entry.get("function") or not entry.get("since"):
+            raise KvdiffError(f'{where}.moved: needs function = "…" and since = "<tag>"')
+        _check_range(entry["since"], f"{where}.moved.since")
+        moved.append(Moved(entry["function"], entry["since"], entry.get("note", "")))
+    return ConceptRule(
+        concept=cid,
+        title=title,
+        matches=matches,
+        expected_absent=absent,
+        absent_note=table.get("absent_note", ""),
+        moved=tuple(moved),
+        note=table.get("note", ""),
+    )
+
+
+def _match(table: dict, where: str) -> Match:
+    unknown = set(table) - _MATCH_KEYS
+    if unknown:
+        raise KvdiffError(
+            f"{where}: unknown predicate(s) {', '.join(sorted(unknown))}; "
+            f"allowed: {', '.join(sorted(_MATCH_KEYS))}"
+        )
+    kwargs: dict = {}
+    for key in _LIST_KEYS:
+        if key in table:
+            value = table[key]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise KvdiffError(f"{where}: {key} must be a list of strings")
+            kwargs[key] = tuple(value)
+    for key in _STR_KEYS:
+        if key in table:
+            if not isinstance(table[key], str):
+                raise KvdiffError(f"{where}: {key} must be a string")
+            kwargs[key] = table[key]
+    for key in _BOOL_KEYS:
+        if key in table:
+            if not isinstance(table[key], bool):
+                raise KvdiffError(f"{where}: {key} must be true or false")
+            kwargs[key] = table[key]
+    for key in ("condition_query", "body_query"):
+        if kwargs.get(key):
+            try:
+                compile_query(kwargs[key])
+            except Exception as exc:  # tree-sitter raises QueryError / NameError variants
+                raise KvdiffError(
+                    f"{where}: {key} is not a valid tree-sitter query ({exc}); fix the query"
+                ) from None
+    bad_exits = set(kwargs.get("exits_with", ())) - EXIT_KINDS
+    if bad_exits:
+        raise KvdiffError(
+            f"{where}: exits_with has {', '.join(sorted(bad_exits))}; "
+            f"use {', '.join(sorted(EXIT_KINDS))}"
+        )
+    return Match(**kwargs)
+
+
+def dependency_order(rules: RuleSet) -> list[ConceptRule]:
+    """Concept rules ordered so that every ``inside``/``else_of`` target comes first."""
+    by_id = {r.concept: r for r in rules.concepts}
+    done: list[ConceptRule] = []
+    state: dict[str, int] = {}
+
+    def visit(cid: str, chain: tuple[str, ...]) -> None:
+        if state.get(cid) == 2:
+            return
+        if state.get(cid) == 1:
+            cycle = " -> ".join(chain + (cid,))
+            raise KvdiffError(f"{rules.source}: concepts refer to each other in a cycle ({cycle})")
+        state[cid] = 1
+        for m in by_id[cid].matches:
+            for dep in m.dependencies():
+                visit(dep, chain + (cid,))
+        state[cid] = 2
+        done.append(by_id[cid])
+
+    for r in rules.concepts:
+        visit(r.concept, ())
+    return done
+
+
+# -- matching ------------------------------------------------------------------------------------
+
+
+class _Facts:
+    """Per-branch facts from tree-sitter queries, computed once per branch."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._cache: dict[tuple[str, int], frozenset[str]] = {}
+
+    def names(self, query: str, node: Node | None) -> frozenset[str]:
+        if node is None:
+            return frozenset()
+        key = (query, node.id)
+        if key not in self._cache:
+            found = captures(query, node)
+            self._cache[key] = frozenset(
+                node_text(self.data, n) for nodes in found.values() for n in nodes
+            )
+        return self._cache[key]
+
+    def cond_calls(self, b: Branch) -> frozenset[str]:
+        return self.names(_CALLS, b.condition_node)
+
+    def cond_identifiers(self, b: Branch) -> frozenset[str]:
+        return self.names(_IDENTIFIERS, b.condition_node)
+
+    def body_calls(self, b: Branch) -> frozenset[str]:
+        return self.names(_CALLS, b.body_node)
+
+
+def _any_effect(b: Branch, attr: str) -> bool:
+    return any(getattr(x.effects, attr) for x in b.walk())
+
+
+def _match_one(
+    m: Match,
+    b: Branch,
+    facts: _Facts,
+    ancestors: tuple[Branch, ...],
+    chains: dict[int, tuple[Branch, ...]],
+    found: dict[str, tuple[Branch, ...]],
+) -> bool:
+    if b.kind not in m.kinds:
+        return False
+    if m.condition_calls and not facts.cond_calls(b) & set(m.condition_calls):
+        return False
+    if m.condition_calls_all and not set(m.condition_calls_all) <= facts.cond_calls(b):
+        return False
+    if m.not_condition_calls and facts.cond_calls(b) & set(m.not_condition_calls):
+        return False
+    if m.condition_mentions and not facts.cond_identifiers(b) & set(m.condition_mentions):
+        return False
+    if m.not_condition_mentions and facts.cond_identifiers(b) & set(m.not_condition_mentions):
+        return False
+    if m.condition_query and (
+        b.condition_node is None or not captures(m.condition_query, b.condition_node)
+    ):
+        return False
+    if m.body_calls_any and not facts.body_calls(b) & set(m.body_calls_any):
+        return False
+    if m.not_body_calls and facts.body_calls(b) & set(m.not_body_calls):
+        return False
+    if m.body_query and (b.body_node is None or not captures(m.body_query, b.body_node)):
+        return False
+    if m.body_writes_pte and not _any_effect(b, "pte_writes"):
+        return False
+    if m.body_makes_entry and not _any_effect(b, "entries"):
+        return False
+    if m.exits_with and not {e.kind for e in b.effects.exits} & set(m.exits_with):
+        return False
+    if m.inside:
+        hits = {_key(h) for h in found.get(m.inside, ())}
+        if not any(_key(a) in hits for a in ancestors):
+            return False
+    if m.else_of:
+        if b.kind != "else":
+            return False
+        hits = {_key(h) for h in found.get(m.else_of, ())}
+        if not any(_key(arm) in hits for arm in chains.get(b.chain, ())):
+            return False
+    return True
+
+
+def _key(b: Branch) -> tuple[int, int, str]:
+    return (b.start_byte, b.end_byte, b.kind)
+
+
+def _with_ancestors(
+    branch: Branch, ancestors: tuple[Branch, ...] = ()
+) -> Iterable[tuple[Branch, tuple[Branch, ...]]]:
+    yield branch, ancestors
+    for child in branch.children:
+        yield from _with_ancestors(child, ancestors + (branch,))
+
+
+def find_hits(
+    rule: ConceptRule,
+    tree: BranchTree,
+    data: bytes,
+    found: dict[str, tuple[Branch, ...]],
+    facts: _Facts | None = None,
+) -> tuple[Branch, ...]:
+    """Branches of ``tree`` that are hits of ``rule``, in file order. ``found`` holds the hits of
+    the concepts this rule depends on (see :func:`dependency_order`)."""
+    facts = facts or _Facts(data)
+    chains: dict[int, list[Branch]] = {}
+    for b in tree.walk():
+        if b.chain >= 0:
+            chains.setdefault(b.chain, []).append(b)
+    frozen_chains = {k: tuple(v) for k, v in chains.items()}
+    hits: dict[tuple[int, int, str], Branch] = {}
+    for m in rule.matches:
+        matched = [
+            b
+            for b, anc in _with_ancestors(tree.root)
+            if _match_one(m, b, facts, anc, frozen_chains, found)
+        ]
+        if m.innermost:
+            keys = {_key(b) for b in matched}
+            matched = [b for b in matched if not any(_key(d) in keys for d in list(b.walk())[1:])]
+        for b in matched:
+            hits.setdefault(_key(b), b)
+    return tuple(sorted(hits.values(), key=lambda b: (b.start_byte, b.end_byte)))
+
+
+def find_all_hits(rules: RuleSet, tree: BranchTree, data: bytes) -> dict[str, tuple[Branch, ...]]:
+    """Hits of every concept of ``rules`` in ``tree``."""
+    found: dict[str, tuple[Branch, ...]] = {}
+    facts = _Facts(data)
+    for rule in dependency_order(rules):
+        found[rule.concept] = find_hits(rule, tree, data, found, facts)
+    return found
