@@ -1,5 +1,85 @@
-"""`kvdiff history` (placeholder until its issue lands)."""
+"""`kvdiff history [FUNCTION]`: a function's timeline across every available tag."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
-COMMANDS: list[click.Command] = []
+from analyzers.history import (
+    build_history,
+    format_history,
+    history_json,
+    missing_release_tags,
+)
+from analyzers.resultcache import default_result_dir
+from analyzers.source import Sources
+
+from .options import source_options
+
+
+@click.command()
+@click.argument("function", default="try_to_unmap_one")
+@click.option(
+    "--file", "path", default=None, help="File defining FUNCTION (default: its rule set's)."
+)
+@click.option("--tags", "pattern", default=None, metavar="GLOB", help="Only tags matching GLOB.")
+@click.option(
+    "--range", "tag_range", default=None, metavar="A..B", help="Only tags A..B (inclusive)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (see README).")
+@click.option("--fetch", is_flag=True, help="Also fetch matching release tags the upstreams have.")
+@click.option(
+    "--result-cache",
+    "result_cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Result cache directory (default: results/ next to the source cache).",
+)
+@click.option("--no-result-cache", is_flag=True, help="Neither read nor write the result cache.")
+@source_options
+def history(
+    function: str,
+    path: str | None,
+    pattern: str | None,
+    tag_range: str | None,
+    as_json: bool,
+    fetch: bool,
+    result_cache: Path | None,
+    no_result_cache: bool,
+    sources: Sources,
+) -> None:
+    """Group the tags by FUNCTION's content (default try_to_unmap_one) and show what changed."""
+    if fetch:
+        _fetch(sources, missing_release_tags(sources, pattern, tag_range))
+    result_dir = None
+    if not no_result_cache:
+        result_dir = result_cache or default_result_dir(sources.config.cache)
+    timeline = build_history(
+        sources,
+        function,
+        path,
+        pattern=pattern,
+        tag_range=tag_range,
+        result_dir=result_dir,
+    )
+    if as_json:
+        click.echo(history_json(timeline), nl=False)
+        return
+    click.echo("\n".join(format_history(timeline)))
+
+
+def _fetch(sources: Sources, tags: list[str]) -> None:
+    if sources.config.quiet or not tags:
+        for tag in tags:
+            sources.ensure(tag)
+        return
+    with click.progressbar(
+        tags, label=f"fetching {len(tags)} tags", file=click.get_text_stream("stderr")
+    ) as bar:
+        for tag in bar:
+            sources.ensure(tag)
+
+
+COMMANDS: list[click.Command] = [history]

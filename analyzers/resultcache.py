@@ -1,0 +1,98 @@
+"""A small on-disk cache of analysis results, keyed by what determines them.
+
+An entry is one JSON file named by the sha256 of its key parts (blob id, function, rule-set hash,
+kvdiff version, schema). Entries are never trusted: anything that does not decode to the expected
+envelope (garbage, truncated JSON, another schema, another key) reads as a miss and gets rewritten.
+Deleting the directory is always safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+# Bump when the shape of stored payloads changes; old entries then read as misses.
+SCHEMA = 1
+
+
+def default_result_dir(source_cache: Path | None = None) -> Path:
+    """``<source cache>/../results`` when a source cache is known, else the XDG cache dir."""
+    if source_cache is not None:
+        return source_cache.parent / "results"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kvdiff" / "results"
+
+
+def make_key(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in (f"schema={SCHEMA}", *parts):
+        h.update(part.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+class ResultCache:
+    """Get/put JSON payloads by key. ``directory=None`` disables the cache (every get misses)."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self.hits = 0
+        self.misses = 0
+
+    def _file(self, key: str) -> Path:
+        assert self.directory is not None
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        if self.directory is None:
+            self.misses += 1
+            return None
+        payload = self._load(key)
+        if payload is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return payload
+
+    def _load(self, key: str) -> dict[str, Any] | None:
+        try:
+            raw = self._file(key).read_bytes()
+            doc = json.loads(raw)
+        except (OSError, ValueError):
+            return None
+        if (
+            not isinstance(doc, dict)
+            or doc.get("schema") != SCHEMA
+            or doc.get("key") != key
+            or not isinstance(doc.get("payload"), dict)
+        ):
+            return None
+        return doc["payload"]
+
+    def put(self, key: str, payload: dict[str, Any]) -> None:
+        """Store atomically (write a temp file, then rename); a failure to write is not an error."""
+        if self.directory is None:
+            return
+        target = self._file(key)
+        doc = {"schema": SCHEMA, "key": key, "payload": payload}
+        data = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        tmp_name = None
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp_name, target)
+            tmp_name = None
+        except OSError:
+            # A read-only or full cache directory only costs speed, never correctness.
+            pass
+        finally:
+            if tmp_name is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp_name)
