@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .branches import Branch, BranchTree, build_tree
 from .cparse import parse_c
+from .errors import KvdiffError
 from .extract import ErrorSpan, find_functions, require_function
 from .ruleset import ConceptRule, RuleSet, dependency_order, find_hits, load_rule_set
 from .source import SourceFile
@@ -18,6 +19,7 @@ __all__ = [
     "Analysis",
     "ConceptHit",
     "ConceptStatus",
+    "FunctionMissing",
     "RuleSet",
     "STATES",
     "analyze_source",
@@ -25,6 +27,10 @@ __all__ = [
 ]
 
 STATES = ("present", "absent", "expected-absent", "moved", "unexpected")
+
+
+class FunctionMissing(KvdiffError):
+    """The function is not defined in the file (``kvdiff check`` reports it as drift)."""
 
 
 @dataclass(frozen=True)
@@ -175,7 +181,13 @@ def analyze_source(source: SourceFile, rules: RuleSet, function: str | None = No
     inside it are recorded in ``errors`` and skipped."""
     name = function or rules.function
     parsed = parse_c(source.data)
-    fn = require_function(parsed, name, f"{source.path} at {source.tag}")[0]
+    defs = find_functions(parsed, name)
+    if not defs:
+        try:
+            require_function(parsed, name, f"{source.path} at {source.tag}")
+        except KvdiffError as exc:
+            raise FunctionMissing(exc.message) from None
+    fn = defs[0]
     tree = build_tree(parsed, fn, rules.return_var)
     order = dependency_order(rules)
     found: dict[str, tuple[Branch, ...]] = {}

@@ -474,3 +474,39 @@ def find_all_hits(rules: RuleSet, tree: BranchTree, data: bytes) -> dict[str, tu
     for rule in dependency_order(rules):
         found[rule.concept] = find_hits(rule, tree, data, found, facts)
     return found
+
+
+def empty_rule_set(function: str, path: str) -> RuleSet:
+    """No concepts: a branch tree without labels, for functions nobody wrote rules for."""
+    return RuleSet(
+        target=function,
+        function=function,
+        path=path,
+        return_var="ret",
+        concepts=(),
+        source="(no rule set)",
+    )
+
+
+def resolve_rule_set(
+    function: str | None, path: str | None, rules_file: Path | None
+) -> tuple[RuleSet, str, str]:
+    """The rules, function and file a command should use.
+
+    ``--rules FILE`` wins; otherwise the packaged rule set named after the function (default
+    try_to_unmap_one); a function without one gets an empty rule set and needs ``--file``.
+    """
+    if rules_file is not None:
+        rules = load_rule_set(path=rules_file)
+    else:
+        name = function or "try_to_unmap_one"
+        if (rules_dir() / f"{name}.toml").is_file():
+            rules = load_rule_set(name)
+        elif path:
+            rules = empty_rule_set(name, path)
+        else:
+            raise KvdiffError(
+                f"no rule set for {name}, so kvdiff does not know its file; "
+                "pass --file PATH (e.g. --file mm/memory.c) or --rules FILE"
+            )
+    return rules, function or rules.function, path or rules.path

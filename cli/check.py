@@ -1,5 +1,88 @@
-"""`kvdiff check` (placeholder until its issue lands)."""
+"""`kvdiff check`: compare the concept maps with the golden expectations (exit 0/1/2)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
 
 import click
 
-COMMANDS: list[click.Command] = []
+from analyzers import check as checking
+from analyzers.errors import KvdiffError
+from analyzers.ruleset import load_rule_set
+from analyzers.source import Sources
+
+from .options import source_options
+
+
+def _split_tags(values: tuple[str, ...]) -> list[str]:
+    tags: list[str] = []
+    for value in values:
+        tags += [t.strip() for t in value.split(",") if t.strip()]
+    return list(dict.fromkeys(tags))
+
+
+@click.command()
+@click.option("--tags", "tag_options", multiple=True, metavar="TAG[,TAG…]", help="Tags to check.")
+@click.option("--target", default="try_to_unmap_one", show_default=True, help="Rule set name.")
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Rule file (default: analyzers/rules/<TARGET>.toml).",
+)
+@click.option(
+    "--expected",
+    "expected_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Golden directory (default: fixtures/expected).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--junit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="JUnit XML."
+)
+@click.option("--update", is_flag=True, help="Rewrite the golden files (then review them!).")
+@source_options
+def check(
+    tag_options: tuple[str, ...],
+    target: str,
+    rules_file: Path | None,
+    expected_dir: Path | None,
+    as_json: bool,
+    junit: Path | None,
+    update: bool,
+    sources: Sources,
+) -> None:
+    """Re-analyse each tag and compare with its golden file: exit 0 clean, 1 drift, 2 bad input.
+
+    Default tags: those with a golden file for the target. Line drift alone does not fail.
+    """
+    rules = load_rule_set(target, rules_file)
+    expected = expected_dir or checking.default_expected_dir()
+    tags = _split_tags(tag_options) or checking.golden_tags(expected, rules.target)
+    if not tags:
+        raise KvdiffError(
+            f"no golden files for {rules.target} in {expected}; "
+            "pass --tags (with --update to create them) or --expected DIR"
+        )
+    if update:
+        for path in checking.update(sources.read, rules, tags, expected):
+            click.echo(f"wrote {path} (review it against the source)")
+        return
+    result = checking.run_check(sources.read, rules, tags, expected)
+    if junit is not None:
+        try:
+            junit.write_text(result.junit(), encoding="utf-8")
+        except OSError as exc:
+            raise KvdiffError(f"cannot write {junit}: {exc.strerror}; check the path") from None
+    if as_json:
+        click.echo(json.dumps(result.to_json(), sort_keys=True, indent=2))
+    else:
+        click.echo(result.text(), nl=False)
+    sys.exit(1 if result.failed else 0)
+
+
+COMMANDS: list[click.Command] = [check]
