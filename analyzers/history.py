@@ -255,6 +255,24 @@ class Summarizer:
         self.function = function
         self.rules = rules
         self.digest = digest
+        self._tag_classes: dict[str, str] = {}
+
+    def tag_class(self, tag: str) -> str:
+        """What, besides the blob, makes the analysis differ between tags.
+
+        The rules look for a concept in a sibling function only from the tag it moved there
+        (``moved_at``), so one blob can analyse differently on either side of that tag.
+        """
+        if self.rules is None:
+            return ""
+        if tag not in self._tag_classes:
+            parts = []
+            for rule in getattr(self.rules, "concepts", ()):
+                moved = rule.moved_at(tag) if hasattr(rule, "moved_at") else None
+                if moved is not None:
+                    parts.append(f"{rule.concept}>{moved.function}")
+            self._tag_classes[tag] = ",".join(parts)
+        return self._tag_classes[tag]
 
     @property
     def rule_set(self) -> str | None:
@@ -334,20 +352,25 @@ def rule_digest(extra: Iterable[Path] = ()) -> str:
     return h.hexdigest()
 
 
-def make_summarizer(function: str, use_rules: bool = True) -> Summarizer:
-    """A summarizer for ``function``: with its rule set when one exists (and is wanted)."""
+def make_summarizer(
+    function: str, use_rules: bool = True, rules_file: Path | None = None
+) -> Summarizer:
+    """A summarizer for ``function``: with its rule set (or ``rules_file``) when one exists."""
     rules = None
     if use_rules:
-        rules = _load_rules(function)
+        rules = _load_rules(function, rules_file)
     tag = "rules" if rules is not None else "no-rules"
-    return Summarizer(function, rules, f"{tag}:{rule_digest()}")
+    extra = [rules_file] if rules_file is not None and rules is not None else []
+    return Summarizer(function, rules, f"{tag}:{rule_digest(extra)}")
 
 
-def _load_rules(function: str) -> Any | None:
+def _load_rules(function: str, rules_file: Path | None = None) -> Any | None:
     try:
         from .analysis import load_rule_set
     except ImportError:
         return None  # the rule engine is not installed: line changes only
+    if rules_file is not None:
+        return load_rule_set(function, rules_file)  # asked for explicitly: errors are errors
     try:
         rules = load_rule_set(function)
     except (KvdiffError, FileNotFoundError, KeyError):
@@ -432,12 +455,15 @@ def build_history_from_blobs(
     result cache does not already know, never per tag.
     """
     cache = cache or ResultCache(None)
-    summaries: dict[str, BlobSummary] = {}
+    summaries: dict[tuple[str, str], BlobSummary] = {}  # (blob id, tag class) -> summary
     analysed = 0
     for tb in tag_blobs:
-        if tb.blob_id is None or tb.blob_id in summaries:
+        if tb.blob_id is None:
             continue
-        key = make_key("history", tb.blob_id, summarizer.function, summarizer.digest)
+        slot = (tb.blob_id, summarizer.tag_class(tb.tag))
+        if slot in summaries:
+            continue
+        key = make_key("history", *slot, summarizer.function, summarizer.digest)
         summary = None
         cached = cache.get(key)
         if cached is not None:
@@ -452,24 +478,24 @@ def build_history_from_blobs(
             summary = summarizer.summarize(tb.tag, path, tb.blob_id, tb.origin, data)
             analysed += 1
             cache.put(key, summary.to_json())
-        summaries[tb.blob_id] = summary
+        summaries[slot] = summary
 
     versions: list[FunctionVersion] = []
+    prev_run_summary: list[BlobSummary | None] = [None]  # the previous entry's, if present
     run: list[TagBlob] = []
     run_key: tuple | None = None
 
     def state_of(tb: TagBlob) -> tuple[str, BlobSummary | None]:
         if tb.blob_id is None:
             return NO_FILE, None
-        s = summaries[tb.blob_id]
+        s = summaries[(tb.blob_id, summarizer.tag_class(tb.tag))]
         return (PRESENT if s.found else NO_FUNCTION), s
 
     def close_run() -> None:
         if not run:
             return
         state, summary = state_of(run[0])
-        prev = versions[-1] if versions else None
-        prev_summary = _previous_summary(prev, summaries)
+        prev_summary = prev_run_summary[0]
         text = summary.text if summary is not None and summary.found else ""
         added, removed = _line_changes(prev_summary.text if prev_summary else "", text)
         content_hash = summary.content_hash if summary is not None else ""
@@ -510,6 +536,7 @@ def build_history_from_blobs(
                 same_as=same_as,
             )
         )
+        prev_run_summary[0] = present
 
     for tb in tag_blobs:
         state, summary = state_of(tb)
@@ -533,14 +560,6 @@ def build_history_from_blobs(
             analysed=analysed,
         ),
     )
-
-
-def _previous_summary(
-    prev: FunctionVersion | None, summaries: dict[str, BlobSummary]
-) -> BlobSummary | None:
-    if prev is None or prev.state != PRESENT:
-        return None
-    return summaries[prev.blob_ids[0]]
 
 
 def history_json(history: History) -> str:
@@ -615,6 +634,7 @@ def build_history(
     tag_range: str | None = None,
     result_dir: Path | None = None,
     use_rules: bool = True,
+    rules_file: Path | None = None,
 ) -> History:
     """The timeline of ``function`` over the tags ``sources`` holds (or the given ``tags``).
 
@@ -622,6 +642,8 @@ def build_history(
     cache directory (None: no cache). Tags are filtered by ``pattern`` (a glob) and
     ``tag_range`` (``A..B``, inclusive) and put in version order.
     """
+    if path is None and rules_file is not None:
+        path = getattr(_load_rules(function, rules_file), "path", None)
     if path is None:
         path = rule_set_path(function) if use_rules else None
         if path is None:
@@ -644,7 +666,7 @@ def build_history(
         tag_blobs,
         path,
         read,
-        make_summarizer(function, use_rules),
+        make_summarizer(function, use_rules, rules_file),
         ResultCache(result_dir),
     )
 
