@@ -1,0 +1,86 @@
+"""What a model run produces: the branches it went through and the PTE it left behind."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .encoding import Decoded
+
+
+@dataclass(frozen=True)
+class ModelBranch:
+    """One branch the model implements, tied to the source.
+
+    ``condition`` is the branch condition exactly as written at ``file``:``line`` in the corpus
+    at that tag, with runs of whitespace collapsed to one space ("" for a plain ``else``).
+    """
+
+    concept: str
+    condition: str
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    concept: str
+    condition: str
+    file: str
+    line: int
+    taken: bool
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class UnmapResult:
+    """What one version's try_to_unmap_one() did."""
+
+    pte_after: int
+    ret: str
+    side_effects: tuple[str, ...]
+    trace: tuple[TraceStep, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    tag: str
+    scenario: str
+    applicable: bool
+    reason: str  # why not applicable, or the assumptions behind the caller's flags
+    pte_before: int
+    pte_after: int
+    decoded_before: Decoded
+    decoded_after: Decoded
+    ret: str  # "SWAP_AGAIN" | "SWAP_FAIL" | "SWAP_MLOCK" | "true" | "false" | "" (not applicable)
+    side_effects: tuple[str, ...]
+    trace: tuple[TraceStep, ...]
+    next_fault: str
+    flags: tuple[str, ...] = ()  # the TTU_* flags the caller passed, sorted
+    flags_source: str = ""  # where the caller's flags come from (file:line, or the assumption)
+
+    @property
+    def cell(self) -> str:
+        """The one-line summary used in the matrix."""
+        if not self.applicable:
+            return "n/a"
+        return f"{self.decoded_after.text} / {self.ret}"
+
+    def to_json(self) -> dict:
+        return {
+            "tag": self.tag,
+            "scenario": self.scenario,
+            "applicable": self.applicable,
+            "reason": self.reason,
+            "flags": list(self.flags),
+            "flags_source": self.flags_source,
+            "pte_before": f"{self.pte_before:#018x}",
+            "pte_after": f"{self.pte_after:#018x}",
+            "decoded_before": self.decoded_before.to_json(),
+            "decoded_after": self.decoded_after.to_json(),
+            "ret": self.ret,
+            "side_effects": list(self.side_effects),
+            "trace": [step.to_json() for step in self.trace],
+            "next_fault": self.next_fault,
+        }

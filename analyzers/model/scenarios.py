@@ -1,0 +1,231 @@
+"""The named scenarios: who calls try_to_unmap_one(), with which page, PTE and flags.
+
+The caller's flags come from the corpus where it has the caller:
+- migration and compaction: compaction (mm/compaction.c: migrate_pages(&cc->migratepages,
+  compaction_alloc, ...) at v2.6.35:395, v5.1:2181, v5.10.37:2322) and every other migration go
+  through unmap_and_move() -> try_to_unmap() in mm/migrate.c with
+  TTU_MIGRATION|TTU_IGNORE_MLOCK|TTU_IGNORE_ACCESS (v2.6.35 migrate.c:674, v5.1 migrate.c:1114-1115)
+  and TTU_MIGRATION|TTU_IGNORE_MLOCK at v5.10.37 (migrate.c:1126: TTU_IGNORE_ACCESS is gone along
+  with the young check).
+- reclaim: shrink_page_list() in mm/vmscan.c, which is NOT in the corpus. Assumed, from the
+  upstream vmscan.c of each release: v2.6.7 try_to_unmap(page) has no flags; v2.6.35 passes
+  TTU_UNMAP (0); v5.1 passes ttu_flags | TTU_BATCH_FLUSH with ttu_flags 0 from
+  shrink_inactive_list(); v5.10.37 passes TTU_BATCH_FLUSH (plus TTU_SPLIT_HUGE_PMD for THP only).
+  TTU_BATCH_FLUSH only defers the TLB flush (should_defer_flush), it changes no outcome here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from analyzers.errors import KvdiffError
+
+from . import v2_6_7, v2_6_35, v5_1, v5_10_37
+from .encoding import MODEL_TAGS, ModelConfig, check_tag, decode, make_present
+from .fault import next_fault
+from .outcome import ModelBranch, Outcome, UnmapResult
+from .state import Mm, Page, UnmapInput, Vma
+
+PFN = 0x12345
+SWAP_TYPE = 0
+SWAP_OFFSET = 0x1A2B
+
+_RECLAIM_FLAGS: dict[str, tuple[tuple[str, ...], str]] = {
+    "v2.6.7": ((), "reclaim: try_to_unmap(page) takes no flags at 2.6.7 (mm/rmap.c:425)"),
+    "v2.6.35": (
+        ("TTU_UNMAP",),
+        "reclaim: shrink_page_list() passes TTU_UNMAP (assumed: mm/vmscan.c is not in the corpus)",
+    ),
+    "v5.1": (
+        ("TTU_BATCH_FLUSH",),
+        "reclaim: shrink_page_list() passes TTU_BATCH_FLUSH "
+        "(assumed: mm/vmscan.c is not in the corpus)",
+    ),
+    "v5.10.37": (
+        ("TTU_BATCH_FLUSH",),
+        "reclaim: shrink_page_list() passes TTU_BATCH_FLUSH "
+        "(assumed: mm/vmscan.c is not in the corpus)",
+    ),
+}
+_MIGRATION_FLAGS: dict[str, tuple[tuple[str, ...], str]] = {
+    "v2.6.35": (
+        ("TTU_IGNORE_ACCESS", "TTU_IGNORE_MLOCK", "TTU_MIGRATION"),
+        "migration: mm/migrate.c:674",
+    ),
+    "v5.1": (
+        ("TTU_IGNORE_ACCESS", "TTU_IGNORE_MLOCK", "TTU_MIGRATION"),
+        "migration: mm/migrate.c:1114-1115",
+    ),
+    "v5.10.37": (("TTU_IGNORE_MLOCK", "TTU_MIGRATION"), "migration: mm/migrate.c:1126"),
+}
+_COMPACTION_LINE = {"v2.6.35": 395, "v5.1": 2181, "v5.10.37": 2322}
+_NO_MIGRATION = (
+    "v2.6.7 has no page migration: try_to_unmap_one(page, vma) takes no flags (mm/rmap.c:425), "
+    "so there is no TTU_MIGRATION and no migration entry; compaction arrived in 2.6.35"
+)
+
+
+@dataclass(frozen=True)
+class Setup:
+    page: Page
+    vma: Vma
+    young: bool = False
+    dirty: bool = True
+    write: bool = True
+    migration: bool = False  # the caller is migration (else reclaim)
+    compaction: bool = False
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    description: str
+    setup: Callable[[], Setup]
+
+
+def _anon_swapcache(**kw: object) -> Page:
+    base = dict(pfn=PFN, anon=True, swapcache=True, swap_type=SWAP_TYPE, swap_offset=SWAP_OFFSET)
+    # One mapping, the swap cache and the caller's isolation reference: 2.6.7's
+    # page_count == mapcount + 2 (rmap.c:485-486) holds, so no GUP pin is suspected.
+    base.update(mapcount=1, refcount=3)
+    base.update(kw)
+    return Page(**base)  # type: ignore[arg-type]
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "reclaim-anon-swapcache",
+        "Reclaim of an anonymous page in the swap cache",
+        "shrink_page_list() has added the page to the swap cache and unmaps it; the PTE is "
+        "dirty and old.",
+        lambda: Setup(_anon_swapcache(), Vma()),
+    ),
+    Scenario(
+        "compaction-anon",
+        "Compaction of an anonymous page not in the swap cache",
+        "compaction isolates the page and migrate_pages() unmaps it with the migration flags; "
+        "the page never had a swap slot. The PTE is young, to show the access bit is ignored.",
+        lambda: Setup(
+            Page(pfn=PFN, anon=True, swapcache=False, mapcount=1, refcount=2),
+            Vma(),
+            young=True,
+            migration=True,
+            compaction=True,
+        ),
+    ),
+    Scenario(
+        "migrate-anon-swapcache",
+        "Migration of an anonymous page that is in the swap cache",
+        "migrate_pages() unmaps an anon page that also has a swap slot (e.g. swapped in earlier).",
+        lambda: Setup(_anon_swapcache(), Vma(), migration=True),
+    ),
+    Scenario(
+        "migrate-file",
+        "Migration of a file page",
+        "migrate_pages() unmaps a page-cache page mapped writable by a shared file mapping.",
+        lambda: Setup(
+            Page(pfn=PFN, anon=False, swapcache=False, mapcount=1, refcount=3),
+            Vma(),
+            migration=True,
+        ),
+    ),
+    Scenario(
+        "reclaim-file",
+        "Reclaim of a file page",
+        "shrink_page_list() unmaps a dirty page-cache page; the PTE is old.",
+        lambda: Setup(Page(pfn=PFN, anon=False, swapcache=False, mapcount=1, refcount=3), Vma()),
+    ),
+    Scenario(
+        "reclaim-mlocked",
+        "Reclaim in a VM_LOCKED VMA",
+        "shrink_page_list() meets an anon swap-cache page mapped in an mlock()ed VMA.",
+        lambda: Setup(_anon_swapcache(), Vma(flags=frozenset({"VM_LOCKED"}))),
+    ),
+    Scenario(
+        "reclaim-young",
+        "Reclaim when the PTE is young",
+        "shrink_page_list() unmaps an anon swap-cache page whose PTE was referenced since "
+        "page_referenced() looked (the accessed bit is set).",
+        lambda: Setup(_anon_swapcache(), Vma(), young=True),
+    ),
+    Scenario(
+        "gup-pinned",
+        "Reclaim of a page pinned by get_user_pages",
+        "an anon swap-cache page with one extra reference from get_user_pages(): page_count is "
+        "mapcount + 3. 2.6.7 refuses to unmap it (rmap.c:485); later kernels have no such check.",
+        lambda: Setup(_anon_swapcache(refcount=4), Vma()),
+    ),
+)
+SCENARIO_NAMES: tuple[str, ...] = tuple(s.name for s in SCENARIOS)
+_BY_NAME = {s.name: s for s in SCENARIOS}
+
+_MODULES = {"v2.6.7": v2_6_7, "v2.6.35": v2_6_35, "v5.1": v5_1, "v5.10.37": v5_10_37}
+
+
+def model_branches(tag: str) -> tuple[ModelBranch, ...]:
+    """Every branch the model of ``tag`` implements, in source order."""
+    check_tag(tag)
+    return _MODULES[tag].model_branches()
+
+
+def get_scenario(name: str) -> Scenario:
+    if name not in _BY_NAME:
+        raise KvdiffError(
+            f"unknown scenario {name!r}: the model knows {', '.join(SCENARIO_NAMES)}; pick one"
+        )
+    return _BY_NAME[name]
+
+
+def _call(tag: str, inp: UnmapInput, config: ModelConfig) -> UnmapResult:
+    if tag == "v2.6.7":
+        return v2_6_7.try_to_unmap_one(inp)
+    return _MODULES[tag].try_to_unmap_one(inp, config)
+
+
+def run_scenario(tag: str, scenario: str, config: ModelConfig | None = None) -> Outcome:
+    """Run the model of ``tag`` on the named scenario."""
+    check_tag(tag)
+    sc = get_scenario(scenario)
+    config = config or ModelConfig()
+    setup = sc.setup()
+    pte = make_present(tag, PFN, write=setup.write, dirty=setup.dirty, young=setup.young)
+    before = decode(tag, pte, config)
+    if setup.migration:
+        if tag not in _MIGRATION_FLAGS:
+            return Outcome(
+                tag, scenario, False, _NO_MIGRATION, pte, pte, before, before, "", (), (), ""
+            )
+        flags, source = _MIGRATION_FLAGS[tag]
+        if setup.compaction:
+            source = (
+                f"compaction: mm/compaction.c:{_COMPACTION_LINE[tag]} migrate_pages() -> "
+                f"try_to_unmap(), {source}"
+            )
+    else:
+        flags, source = _RECLAIM_FLAGS[tag]
+    inp = UnmapInput(setup.page, setup.vma, Mm(), pte, frozenset(flags))
+    result = _call(tag, inp, config)
+    after = decode(tag, result.pte_after, config)
+    return Outcome(
+        tag=tag,
+        scenario=scenario,
+        applicable=True,
+        reason="",
+        pte_before=pte,
+        pte_after=result.pte_after,
+        decoded_before=before,
+        decoded_after=after,
+        ret=result.ret,
+        side_effects=result.side_effects,
+        trace=result.trace,
+        next_fault=next_fault(tag, after, setup.page.anon),
+        flags=tuple(sorted(flags)),
+        flags_source=source,
+    )
+
+
+def matrix(config: ModelConfig | None = None) -> tuple[Outcome, ...]:
+    """Every scenario at every tag: scenarios in SCENARIOS order, tags oldest first."""
+    return tuple(run_scenario(tag, s.name, config) for s in SCENARIOS for tag in MODEL_TAGS)
