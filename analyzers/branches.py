@@ -402,10 +402,15 @@ class _Builder:
             if cond is not None:
                 skip.add(cond.id)
             body = [c for c in cur.named_children if c.id not in skip]
-            # The arm ends where the next directive begins (or at #endif for the last one).
-            end = alt.start_byte if alt is not None else cur.end_byte
+            # An arm ends on the line before the next directive; the last one at the #endif,
+            # which only the outermost node (the #if/#ifdef) spans.
+            if alt is not None:
+                end = alt.start_byte
+                end_line = self.data[:end].count(b"\n")
+            else:
+                end = node.end_byte
+                end_line = node.end_point.row + 1
             branch = self.branch("preproc", cond, directive, (cur, cur), body, cur, path)
-            end_line = self.data[:end].count(b"\n") + (0 if alt is not None else 1)
             arms.append(replace(branch, end_line=max(branch.start_line, end_line), end_byte=end))
             cur = alt
         return arms
