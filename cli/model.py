@@ -1,5 +1,74 @@
-"""`kvdiff model` (placeholder until its issue lands)."""
+"""`kvdiff model`: run the reference model of try_to_unmap_one."""
+
+from __future__ import annotations
 
 import click
 
-COMMANDS: list[click.Command] = []
+from analyzers.analysis import analyze_source, load_rule_set
+from analyzers.errors import KvdiffError
+from analyzers.model import SCENARIO_NAMES, matrix, run_scenario
+from analyzers.model.encoding import check_tag
+from analyzers.model.report import matrix_text, outcome_text, taken_source_lines, to_json_text
+from analyzers.model.scenarios import get_scenario
+from analyzers.source import Sources
+
+from .options import source_options
+
+
+@click.command("model")
+@click.argument("tag", required=False)
+@click.option("--scenario", metavar="NAME", help=f"One of: {', '.join(SCENARIO_NAMES)}.")
+@click.option("--matrix", "show_matrix", is_flag=True, help="Every scenario at every tag.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output (sorted keys).")
+@click.option("--no-source", is_flag=True, help="Do not read the source for the branches taken.")
+@source_options
+def model(
+    tag: str | None,
+    scenario: str | None,
+    show_matrix: bool,
+    as_json: bool,
+    no_source: bool,
+    sources: Sources,
+) -> None:
+    """Run the model of try_to_unmap_one at TAG on a scenario, or print the --matrix."""
+    if show_matrix:
+        if tag or scenario:
+            raise KvdiffError("--matrix runs every tag and scenario; drop TAG and --scenario")
+        outcomes = matrix()
+        if as_json:
+            click.echo(to_json_text([o.to_json() for o in outcomes]), nl=False)
+        else:
+            click.echo(matrix_text(outcomes), nl=False)
+        return
+    if not tag:
+        raise KvdiffError("no tag given: run `kvdiff model TAG --scenario NAME` or --matrix")
+    check_tag(tag)
+    if not scenario:
+        raise KvdiffError(
+            f"no scenario given: pass --scenario with one of {', '.join(SCENARIO_NAMES)}"
+        )
+    get_scenario(scenario)
+    outcome = run_scenario(tag, scenario)
+    source = None
+    if not no_source and outcome.applicable:
+        rules = load_rule_set()
+        src = sources.read(tag, rules.path)
+        source = taken_source_lines(outcome, analyze_source(src, rules), src.data)
+    if as_json:
+        payload = outcome.to_json()
+        if source is not None:
+            payload["source"] = [
+                {
+                    "concept": s.concept,
+                    "start_line": s.start_line,
+                    "end_line": s.end_line,
+                    "text": s.text,
+                }
+                for s in source
+            ]
+        click.echo(to_json_text(payload), nl=False)
+    else:
+        click.echo(outcome_text(outcome, source), nl=False)
+
+
+COMMANDS: list[click.Command] = [model]

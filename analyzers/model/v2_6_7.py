@@ -23,6 +23,8 @@ _BRANCHES, BRANCHES = branch_table(
         ("young", "young", _MLOCK_YOUNG, 468),
         ("gup", "gup", "PageSwapCache(page) && page_count(page) != page->mapcount + 2", 485),
         ("anon", "anon", "PageAnon(page)", 499),
+        # The anon block is 2.6.7's swap-entry path: the page must be in the swap cache (505).
+        ("swapcache", "swapcache", "PageAnon(page)", 499),
     ),
 )
 
@@ -81,6 +83,7 @@ def try_to_unmap_one(inp: UnmapInput) -> UnmapResult:
         t.effect("set_page_dirty(page) (rmap.c:497)")
 
     if t.branch("anon", page.anon):
+        t.branch("swapcache", True)
         if not page.swapcache:
             t.effect("BUG_ON(!PageSwapCache(page)) fires (rmap.c:505)")
             ret = "BUG"

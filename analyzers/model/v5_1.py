@@ -57,6 +57,8 @@ _BRANCHES, BRANCHES = branch_table(
             1542,
         ),
         ("anon", "anon", "PageAnon(page)", 1569),
+        # The rest of the anon block is the swap-entry path (MADV_FREE pages aside).
+        ("swapcache", "swapcache", "PageAnon(page)", 1569),
         (
             "swapbacked",
             "swapcache",
@@ -182,6 +184,7 @@ def try_to_unmap_one(inp: UnmapInput, config: ModelConfig) -> UnmapResult:
             "swap count +1 (rmap.c:1607)"
         )
         t.effect("dec_mm_counter(MM_ANONPAGES), inc_mm_counter(MM_SWAPENTS) (rmap.c:1625-1626)")
+        t.branch("swapcache", True)  # the swap entry is written
         swp = swp_entry_to_pte(TAG, page.swap_type, page.swap_offset)  # rmap.c:1627
         if pteval & SOFT_DIRTY:  # rmap.c:1628
             swp = swp_mksoft_dirty(TAG, swp, config)

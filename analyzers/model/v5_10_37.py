@@ -57,6 +57,8 @@ _BRANCHES, BRANCHES = branch_table(
             1588,
         ),
         ("anon", "anon", "PageAnon(page)", 1617),
+        # The rest of the anon block is the swap-entry path (MADV_FREE pages aside).
+        ("swapcache", "swapcache", "PageAnon(page)", 1617),
         (
             "swapbacked",
             "swapcache",
@@ -177,9 +179,10 @@ def try_to_unmap_one(inp: UnmapInput, config: ModelConfig) -> UnmapResult:
             return done()
         t.effect(
             f"swap_duplicate(entry type {page.swap_type} offset {page.swap_offset:#x}): "
-            "swap count +1 (rmap.c:1705)"
+            "swap count +1 (rmap.c:1655)"
         )
         t.effect("dec_mm_counter(MM_ANONPAGES), inc_mm_counter(MM_SWAPENTS) (rmap.c:1673-1674)")
+        t.branch("swapcache", True)  # the swap entry is written
         swp = swp_entry_to_pte(TAG, page.swap_type, page.swap_offset)  # rmap.c:1675
         if pteval & SOFT_DIRTY:  # rmap.c:1676
             swp = swp_mksoft_dirty(TAG, swp, config)
