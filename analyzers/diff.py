@@ -88,14 +88,23 @@ def intraline(a: str, b: str) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[
         if op == "equal":
             continue
         if i2 > i1:
-            _add_range(left, oa[i1], oa[i2])
+            _add_range(left, a, oa[i1], oa[i2])
         if j2 > j1:
-            _add_range(right, ob[j1], ob[j2])
+            _add_range(right, b, ob[j1], ob[j2])
     return tuple(left), tuple(right)
 
 
-def _add_range(ranges: list[tuple[int, int]], start: int, end: int) -> None:
-    if ranges and ranges[-1][1] == start:
+def _add_range(ranges: list[tuple[int, int]], text: str, start: int, end: int) -> None:
+    # Re-indentation alone is not what a reader looks for: changed whitespace at the edges of a
+    # range is not highlighted (it still makes the row a "change" row).
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start == end:
+        return
+    gap = text[ranges[-1][1] : start] if ranges else "x"
+    if gap == "" or gap.isspace():
         ranges[-1] = (ranges[-1][0], end)
     else:
         ranges.append((start, end))

@@ -623,10 +623,14 @@ def _diff_blocks(fa: _File, fb: _File) -> tuple[tuple[DiffBlockView, ...], int, 
             left = right = Markup("")
             if row.left is not None:
                 ln = fa.lines[row.left.line]
-                left = render_line(ln.text, ln.spans, row.left.changed)
+                left = render_line(
+                    ln.text, ln.spans, row.left.changed if row.kind == "change" else ()
+                )
             if row.right is not None:
                 ln = fb.lines[row.right.line]
-                right = render_line(ln.text, ln.spans, row.right.changed)
+                right = render_line(
+                    ln.text, ln.spans, row.right.changed if row.kind == "change" else ()
+                )
             rows.append(
                 DiffRowView(
                     kind=row.kind,

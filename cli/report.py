@@ -49,10 +49,10 @@ def _pair(spec: str, tags: list[str]) -> tuple[str, str]:
 def _outcomes(function: str, path: str, tags: list[str]) -> dict[str, tuple]:
     if (function, path) != MODEL_FUNCTION:
         return {}
-    from analyzers.model import MODEL_TAGS, SCENARIOS, run_scenario
+    from analyzers.model import MODEL_TAGS, SCENARIO_NAMES, run_scenario
 
     return {
-        tag: tuple(run_scenario(tag, scenario) for scenario in SCENARIOS)
+        tag: tuple(run_scenario(tag, scenario) for scenario in SCENARIO_NAMES)
         for tag in tags
         if tag in MODEL_TAGS
     }

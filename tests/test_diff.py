@@ -1,0 +1,112 @@
+"""The diff engine and the highlighter, on synthetic text and on real kernel source."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analyzers.cparse import parse_c
+from analyzers.diff import intraline, side_by_side, tokenize
+from analyzers.extract import find_functions
+from analyzers.highlight import highlight_lines, render_line
+
+LINES = st.lists(st.sampled_from(["a;", "b = 1;", "if (x)", "\treturn 0;", "}", "", "c(d);"]))
+
+
+@given(st.text())
+def test_tokenize_round_trips(text: str) -> None:
+    assert "".join(tokenize(text)) == text
+
+
+@given(LINES, LINES)
+@settings(max_examples=200)
+def test_side_by_side_keeps_every_line_in_order(a: list[str], b: list[str]) -> None:
+    sbs = side_by_side(a, 10, b, 500)
+    left = [r.left for r in sbs.rows if r.left is not None]
+    right = [r.right for r in sbs.rows if r.right is not None]
+    assert [c.text for c in left] == a and [c.line for c in left] == list(range(10, 10 + len(a)))
+    assert [c.text for c in right] == b and [c.line for c in right] == list(
+        range(500, 500 + len(b))
+    )
+    for row in sbs.rows:
+        assert (row.kind == "equal") == (
+            row.left is not None and row.right is not None and row.left.text == row.right.text
+        ) or row.kind == "change"
+        assert row.kind != "insert" or row.left is None
+        assert row.kind != "delete" or row.right is None
+    assert sbs.identical == (a == b)
+
+
+def test_changed_tokens_are_the_ones_that_differ() -> None:
+    left, right = intraline("\tret = SWAP_FAIL;", "\t\tret = false;")
+    assert ["\tret = SWAP_FAIL;"[s:e] for s, e in left] == ["SWAP_FAIL"]
+    assert ["\t\tret = false;"[s:e] for s, e in right] == ["false"]
+
+
+def test_unrelated_lines_get_filler_rows_not_a_pairing() -> None:
+    sbs = side_by_side(["int a;", "spin_lock(&l);", "}"], 1, ["int a;", "x = y + z * w;", "}"], 1)
+    kinds = [r.kind for r in sbs.rows]
+    assert kinds == ["equal", "delete", "insert", "equal"]
+    assert (sbs.added, sbs.removed, sbs.changed) == (1, 1, 0)
+
+
+def test_blocks_group_runs() -> None:
+    sbs = side_by_side(["a", "b = 1;", "c", "d"], 1, ["a", "b = 2;", "c", "d"], 1)
+    assert [(b.kind, len(b.rows)) for b in sbs.blocks()] == [
+        ("equal", 1),
+        ("change", 1),
+        ("equal", 2),
+    ]
+
+
+def test_highlight_classifies_real_tokens_and_escapes() -> None:
+    src = b'/* if <b> */\nstatic int f(int x)\n{\n\treturn g(x) < 3 ? "a&b" : 0;\n}\n'
+    lines = highlight_lines(src)
+    assert [ln.number for ln in lines] == [1, 2, 3, 4, 5]
+    first = str(render_line(lines[0].text, lines[0].spans))
+    assert first == '<span class="t-c">/* if &lt;b&gt; */</span>'  # "if" in a comment: no keyword
+    body = str(render_line(lines[3].text, lines[3].spans))
+    assert '<span class="t-k">return</span>' in body and '<span class="t-f">g</span>' in body
+    assert '<span class="t-s">&#34;a&amp;b&#34;</span>' in body and "&lt; " in body
+    assert html.unescape(re.sub(r"<[^>]+>", "", body)) == lines[3].text
+
+
+def test_render_line_marks_changed_ranges_inside_syntax_spans() -> None:
+    lines = highlight_lines(b"x = SWAP_FAIL + 1;\n")
+    out = str(render_line(lines[0].text, lines[0].spans, ((4, 13),)))
+    assert '<span class="chg">SWAP_FAIL</span>' in out
+    assert '<span class="t-n">1</span>' in out
+
+
+def test_highlight_of_a_real_function_keeps_real_line_numbers(corpus: Path) -> None:
+    data = (corpus / "v5.1" / "mm" / "rmap.c").read_bytes()
+    fn = find_functions(parse_c(data), "try_to_unmap_one")[0]
+    lines = highlight_lines(data, fn.start_byte, fn.end_byte)
+    assert (lines[0].number, lines[-1].number) == (fn.start_line, fn.end_line)
+    real = data.decode("utf-8", "replace").split("\n")
+    for ln in lines:
+        assert ln.text == real[ln.number - 1]
+        plain = html.unescape(re.sub(r"<[^>]+>", "", str(render_line(ln.text, ln.spans))))
+        assert plain == ln.text
+    assert any(sp.cls == "c" for ln in lines for sp in ln.spans)
+
+
+def test_diff_of_real_versions_accounts_for_every_line(corpus: Path) -> None:
+    def fn_lines(tag: str) -> tuple[list[str], int]:
+        data = (corpus / tag / "mm" / "rmap.c").read_bytes()
+        fn = find_functions(parse_c(data), "try_to_unmap_one")[0]
+        return data.decode("utf-8", "replace").split("\n")[fn.start_line - 1 : fn.end_line], (
+            fn.start_line
+        )
+
+    (a, sa), (b, sb) = fn_lines("v5.1"), fn_lines("v5.10.37")
+    sbs = side_by_side(a, sa, b, sb)
+    assert sum(r.left is not None for r in sbs.rows) == len(a)
+    assert sum(r.right is not None for r in sbs.rows) == len(b)
+    # v5.10.37 dropped the young check: the ptep_clear_flush_young line is only on the left.
+    young = [r for r in sbs.rows if r.left and "ptep_clear_flush_young" in r.left.text]
+    assert young and all(r.right is None or "young" not in r.right.text for r in young)
