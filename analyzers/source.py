@@ -25,7 +25,8 @@ import json
 import os
 import posixpath
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,6 +113,20 @@ class Sources:
         self._repos: list[tuple[Path, pygit2.Repository]] | None = None
         self._heads: dict[str, frozenset[str]] = {}  # upstream name -> ref names (per-run memo)
         self._trees: dict[str, tuple[pygit2.Tree, TagInfo]] = {}
+        self._locked = False  # flock is per open file: never take it twice in one process
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        if self._locked:
+            yield
+            return
+        self.config.cache.mkdir(parents=True, exist_ok=True)
+        with cache_lock(self.config.cache):
+            self._locked = True
+            try:
+                yield
+            finally:
+                self._locked = False
 
     # -- local repositories ---------------------------------------------------------------
 
@@ -150,6 +165,10 @@ class Sources:
         try:
             repo = pygit2.Repository(str(cache), RepositoryOpenFlag.NO_SEARCH)
         except pygit2.GitError as exc:
+            if not self._locked and (cache / LOCK_NAME).exists():
+                # Another kvdiff may be creating it right now; it holds the lock until done.
+                with self._lock():
+                    return self._open_cache()
             raise KvdiffError(
                 f"cache {cache} is not a git repository ({_one_line(exc)}); {_delete_hint(cache)}"
             ) from None
@@ -246,8 +265,7 @@ class Sources:
 
     def _listing_repo(self) -> pygit2.Repository:
         # libgit2 needs a repository to create a remote in; the cache is where we fetch anyway.
-        self.config.cache.mkdir(parents=True, exist_ok=True)
-        with cache_lock(self.config.cache):
+        with self._lock():
             return self._create_cache()
 
     def _find_upstream(self, tag: str) -> Upstream:
@@ -271,8 +289,7 @@ class Sources:
 
     def _fetch(self, tag: str, upstream: Upstream) -> TagInfo:
         cache = self.config.cache
-        cache.mkdir(parents=True, exist_ok=True)
-        with cache_lock(cache):
+        with self._lock():
             repo = self._create_cache()
             # Another kvdiff may have fetched it while we waited for the lock.
             found = self._peel_tag(repo, tag)
