@@ -398,7 +398,8 @@ class _Builder:
             alt = cur.child_by_field_name("alternative")
             directive = self._directive(cur)
             skip = {n.id for n in (cur.child_by_field_name("name"), alt) if n is not None}
-            cond = cur.child_by_field_name("condition")
+            # #if/#elif have a condition, #ifdef/#ifndef a macro name: rules query either.
+            cond = cur.child_by_field_name("condition") or cur.child_by_field_name("name")
             if cond is not None:
                 skip.add(cond.id)
             body = [c for c in cur.named_children if c.id not in skip]
