@@ -23,21 +23,23 @@ class SourceLine:
 
 
 def taken_source_lines(outcome: Outcome, analysis: Analysis, data: bytes) -> tuple[SourceLine, ...]:
-    """For each concept the run took (trace order, once each), the analyzer's hits at the tag."""
+    """The branches the run took, as the analyzer finds them in the source read at the tag.
+
+    A step is matched by line and normalized condition; a step the source does not have at that
+    line (another blob than the corpus's) is reported with an empty range and a note.
+    """
     lines = data.decode("utf-8", errors="replace").splitlines()
-    seen: list[str] = []
-    for step in outcome.trace:
-        if step.taken and step.concept not in seen:
-            seen.append(step.concept)
+    branches = {(b.start_line, b.condition_normalized): b for b in analysis.tree.walk()}
     out: list[SourceLine] = []
-    for concept in seen:
-        try:
-            status = analysis.concept(concept)
-        except KeyError:
+    for step in outcome.trace:
+        if not step.taken:
             continue
-        for hit in status.hits:
-            text = lines[hit.start_line - 1].strip() if 0 < hit.start_line <= len(lines) else ""
-            out.append(SourceLine(concept, hit.start_line, hit.end_line, text))
+        b = branches.get((step.line, step.condition))
+        if b is None:
+            out.append(SourceLine(step.concept, 0, 0, f"(not at line {step.line} in this source)"))
+            continue
+        text = lines[b.start_line - 1].strip() if 0 < b.start_line <= len(lines) else ""
+        out.append(SourceLine(step.concept, b.start_line, b.end_line, text))
     return tuple(out)
 
 
