@@ -10,7 +10,9 @@ from analyzers.source import Sources, TagInfo
 from .options import source_options
 
 
-def _describe(info: TagInfo) -> str:
+def _describe(info: TagInfo, repos: set[str]) -> str:
+    if info.origin in repos:
+        return f"{info.tag}: available in --repo {info.origin}"
     if info.fetched:
         return (
             f"{info.tag}: fetched from {info.origin} "
@@ -25,14 +27,15 @@ def _describe(info: TagInfo) -> str:
 def fetch(tags: tuple[str, ...], sources: Sources) -> None:
     """Make each TAG available: shallow (depth 1), one tag at a time, from the first upstream
     that has it."""
+    repos = {str(p) for p in sources.config.repos}
     if sources.config.offline:
         # One error naming every missing tag beats failing on the first.
         infos = sources.ensure_all(tags)
         for info in infos:
-            click.echo(_describe(info))
+            click.echo(_describe(info, repos))
         return
     for tag in dict.fromkeys(tags):
-        click.echo(_describe(sources.ensure(tag)))
+        click.echo(_describe(sources.ensure(tag), repos))
 
 
 COMMANDS: list[click.Command] = [fetch]

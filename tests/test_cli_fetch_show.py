@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -247,3 +248,43 @@ def test_fetch_killed_halfway_leaves_cache_usable(tmp_path: Path) -> None:
         assert repo.revparse_single("v9.0^{tree}")["big.bin"].size == len(big)
     finally:
         daemon.stop()
+
+
+def _fetch_with_tty_stderr(args: list[str]) -> str:
+    """Run ``kvdiff fetch`` with stderr on a pseudo-terminal; return what it drew there."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "fetch", *args],
+        cwd=REPO_ROOT,
+        env=clean_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert proc.wait(timeout=60) == 0
+    return b"".join(chunks).decode()
+
+
+def test_progress_only_on_a_terminal_and_not_quiet(tmp_path: Path, served: GitDaemon) -> None:
+    up = ["--upstream", f"mainline={served.url('up')}"]
+    drawn = _fetch_with_tty_stderr(["v1.0", "--cache", str(tmp_path / "c1"), *up])
+    assert "fetching v1.0 from mainline: " in drawn and " objects, " in drawn
+    quiet = _fetch_with_tty_stderr(["v1.0", "--quiet", "--cache", str(tmp_path / "c2"), *up])
+    assert quiet == ""
+
+
+def test_fetch_reports_repo_tags_as_available_there(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r.git", {"v1.0": FILES_A})
+    proc = run("fetch", "v1.0", "--repo", str(tmp_path / "r.git"), "--offline")
+    assert proc.returncode == 0
+    assert proc.stdout == f"v1.0: available in --repo {tmp_path / 'r.git'}\n"
