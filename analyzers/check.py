@@ -178,17 +178,22 @@ class CheckResult:
     def text(self) -> str:
         lines = []
         for t in self.tags:
-            where = (
-                f"lines {t.function_lines[0]}-{t.function_lines[1]}"
-                if t.function_lines
-                else "function missing"
-            )
+            if t.function_lines:
+                where = f"lines {t.function_lines[0]}-{t.function_lines[1]}"
+            else:
+                reasons = {f.message for f in t.findings if f.kind == "function-missing"}
+                where = "missing: " + "; ".join(sorted(reasons))
             lines.append(f"{t.tag}: {self.target} {where}")
             for start, end in t.errors:
                 lines.append(f"  parse error at lines {start}-{end} (skipped)")
             for f in t.findings:
                 mark = "FAIL" if f.failed else ("drift" if f.kind == LINE_DRIFT else "ok")
-                detail = f" {f.kind}: {f.message}" if f.kind != OK else ""
+                if f.kind == OK:
+                    detail = ""
+                elif f.kind == "function-missing":
+                    detail = f" {f.kind}"  # the reason is on the tag's line
+                else:
+                    detail = f" {f.kind}: {f.message}"
                 lines.append(f"  {mark:<5} {f.concept:<18}{detail}".rstrip())
         drift = sum(1 for f in self.findings if f.kind == LINE_DRIFT)
         lines.append(
