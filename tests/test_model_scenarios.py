@@ -13,7 +13,7 @@ import pytest
 
 from analyzers.errors import KvdiffError
 from analyzers.model import MODEL_TAGS, SCENARIOS, matrix, run_scenario, v2_6_35, v5_1, v5_10_37
-from analyzers.model.encoding import ModelConfig, make_present
+from analyzers.model.encoding import ModelConfig, decode, make_present
 from analyzers.model.outcome import Outcome
 from analyzers.model.state import Mm, Page, UnmapInput, Vma
 
@@ -186,8 +186,6 @@ def test_hwpoison_entry() -> None:
         pte = make_present(module.TAG, 0x12345)
         r = module.try_to_unmap_one(UnmapInput(page, Vma(), Mm(), pte), ModelConfig())
         assert r.ret in ("SWAP_AGAIN", "true")
-        from analyzers.model.encoding import decode
-
         assert decode(module.TAG, r.pte_after).text == "hwpoison(pfn 0x12345)"
 
 
