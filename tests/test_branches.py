@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from conftest import FIXTURES, TAGS
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from analyzers.branches import Branch, BranchTree, build_tree, render_text
 from analyzers.cparse import parse_c
 from analyzers.extract import find_functions
+from cli.main import cli
 
 
 def tree_of(data: bytes, name: str) -> BranchTree:
@@ -180,3 +182,57 @@ def test_corpus_v5_1_loop_and_ifdef(corpus: Path):
         (1354, "true"),
         (1357, "true"),
     ]
+
+
+# -- kvdiff branches ------------------------------------------------------------------------------
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_branches_cli_text_and_json(corpus_repo_args: list[str]):
+    result = invoke("branches", "v2.6.35", *corpus_repo_args, "--offline")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert out.startswith("try_to_unmap_one() in mm/rmap.c at v2.6.35")
+    assert (
+        "    969-977    else if PAGE_MIGRATION  [migration]  -> entry: make_migration_entry" in out
+    )
+    assert "    948-980  else if PageAnon(page)  [anon]" in out
+    assert "    985-986  else  [file]" in out
+    assert "  gup: expected-absent" in out
+
+    result = invoke("branches", "v5.10.37", "--json", *corpus_repo_args, "--offline")
+    data = json.loads(result.stdout)
+    assert (data["start_line"], data["end_line"]) == (1373, 1712)
+    assert data["concepts"]["young"]["state"] == "expected-absent"
+    assert data["tree"]["root"]["children"][1]["effects"]["exits"] == [
+        {"kind": "return", "line": 1394, "target": "true"}
+    ]
+    again = invoke("branches", "v5.10.37", "--json", *corpus_repo_args, "--offline")
+    assert again.stdout == result.stdout
+
+
+def test_branches_cli_other_functions_and_bad_input(corpus_repo_args: list[str]):
+    # A function with its own rule set finds its file itself.
+    result = invoke("branches", "v5.1", "do_swap_page", *corpus_repo_args, "--offline")
+    assert result.exit_code == 0 and "[migration_wait]" in result.stdout
+    # Without rules: an unlabelled tree, given the file.
+    result = invoke(
+        "branches",
+        "v5.1",
+        "migrate_page_move_mapping",
+        "--file",
+        "mm/migrate.c",
+        *corpus_repo_args,
+        "--offline",
+    )
+    assert result.exit_code == 0 and "[" not in result.stdout.split("\n", 1)[1]
+    result = invoke("branches", "v5.1", "no_such_fn", *corpus_repo_args, "--offline")
+    assert result.exit_code == 2 and "pass --file" in result.stderr
+    result = invoke(
+        "branches", "v5.1", "no_such_fn", "--file", "mm/rmap.c", *corpus_repo_args, "--offline"
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("kvdiff: error: function no_such_fn not found")
