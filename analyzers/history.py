@@ -15,7 +15,10 @@ import difflib
 import fnmatch
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -73,10 +76,9 @@ class BlobSummary:
     """What the timeline needs from one blob; this is what the result cache stores."""
 
     found: bool
-    definitions: int = 0
     start_line: int = 0
     end_line: int = 0
-    text: str = ""  # every definition of the function, joined by a newline
+    text: str = ""  # the whole lines of the function's first definition
     error_count: int = 0
     concepts: tuple[ConceptSummary, ...] | None = None  # None: no rule set for the function
 
@@ -93,7 +95,6 @@ class BlobSummary:
             ]
         return {
             "found": self.found,
-            "definitions": self.definitions,
             "start_line": self.start_line,
             "end_line": self.end_line,
             "text": self.text,
@@ -104,7 +105,7 @@ class BlobSummary:
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> BlobSummary:
         """Decode a cached summary; raises (TypeError/ValueError/KeyError) on any malformed part."""
-        ints = ("definitions", "start_line", "end_line", "error_count")
+        ints = ("start_line", "end_line", "error_count")
         if not isinstance(doc["found"], bool) or not isinstance(doc["text"], str):
             raise TypeError("bad summary")
         if any(type(doc[k]) is not int for k in ints):
@@ -114,7 +115,6 @@ class BlobSummary:
             concepts = tuple(_concept_from_json(item) for item in doc["concepts"])
         return cls(
             found=doc["found"],
-            definitions=doc["definitions"],
             start_line=doc["start_line"],
             end_line=doc["end_line"],
             text=doc["text"],
@@ -171,7 +171,6 @@ class FunctionVersion:
     lines: int
     lines_added: int  # against the previous entry of the timeline (nothing, for the first)
     lines_removed: int
-    definitions: int  # more than one: #ifdef arms define it several times
     has_errors: bool  # tree-sitter could not parse part of it
     concepts: tuple[tuple[str, str], ...]  # (concept id, state), rule-set order; () without rules
     concept_changes: tuple[ConceptChange, ...]
@@ -196,7 +195,6 @@ class FunctionVersion:
             "lines": self.lines,
             "lines_added": self.lines_added,
             "lines_removed": self.lines_removed,
-            "definitions": self.definitions,
             "has_errors": self.has_errors,
             "concepts": {c: s for c, s in self.concepts},
             "concept_changes": [c.to_json() for c in self.concept_changes],
@@ -279,39 +277,107 @@ class Summarizer:
         return getattr(self.rules, "target", None) if self.rules is not None else None
 
     def summarize(self, tag: str, path: str, blob_id: str, origin: str, data: bytes) -> BlobSummary:
+        """Summarise the function's first definition (the one the rules analyse).
+
+        With rules, the rule engine's own parse is the only one: a second parse just to
+        extract the function would double the cold cost.
+        """
         # Imported here so that a fully cached run never loads the parser or the rule engine.
-        from .cparse import parse_c
-        from .extract import find_functions
+        if self.rules is None:
+            from .cparse import parse_c
+            from .extract import find_functions
 
-        defs = find_functions(parse_c(data), self.function)
-        if not defs:
-            return BlobSummary(found=False)
-        concepts = None
-        if self.rules is not None:
-            from .analysis import analyze_source
-            from .source import SourceFile
+            defs = find_functions(parse_c(data), self.function)
+            if not defs:
+                return BlobSummary(found=False)
+            return _summary(data, defs[0].start_line, defs[0].end_line, len(defs[0].errors), None)
 
-            src = SourceFile(tag=tag, path=path, blob_id=blob_id, origin=origin, data=data)
+        from .analysis import FunctionMissing, analyze_source
+        from .source import SourceFile
+
+        src = SourceFile(tag=tag, path=path, blob_id=blob_id, origin=origin, data=data)
+        try:
             analysis = analyze_source(src, self.rules, self.function)
-            concepts = tuple(
-                _concept_summary(
-                    status.concept,
-                    tuple(
-                        ConceptHitSummary(h.function, h.condition_normalized, bool(h.moved))
-                        for h in status.hits
-                    ),
-                )
-                for status in analysis.concepts
+        except FunctionMissing:
+            return BlobSummary(found=False)
+        concepts = tuple(
+            _concept_summary(
+                status.concept,
+                tuple(
+                    ConceptHitSummary(h.function, h.condition_normalized, bool(h.moved))
+                    for h in status.hits
+                ),
             )
-        return BlobSummary(
-            found=True,
-            definitions=len(defs),
-            start_line=defs[0].start_line,
-            end_line=defs[-1].end_line,
-            text="\n".join(d.text for d in defs),
-            error_count=sum(len(d.errors) for d in defs),
-            concepts=concepts,
+            for status in analysis.concepts
         )
+        return _summary(
+            data, analysis.start_line, analysis.end_line, len(analysis.errors), concepts
+        )
+
+
+# Below this many blobs to analyse, starting worker processes costs more than it saves.
+PARALLEL_MIN = 8
+_worker_summarizer: Summarizer | None = None
+
+
+def _init_worker(summarizer: Summarizer) -> None:
+    global _worker_summarizer
+    _worker_summarizer = summarizer
+
+
+def _work(job: tuple[str, str, str, str, bytes]) -> BlobSummary:
+    assert _worker_summarizer is not None
+    return _worker_summarizer.summarize(*job)
+
+
+def _workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _summarize_all(
+    summarizer: Summarizer, jobs: Iterator[tuple[str, str, str, str, bytes]], count: int
+) -> Iterator[BlobSummary]:
+    """Summaries of ``jobs`` in order; on several cores, in forked worker processes.
+
+    At most two jobs per worker are in flight, so memory stays flat however many blobs miss.
+    """
+    workers = min(_workers(), 4, count)
+    if workers < 2 or count < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
+        for job in jobs:
+            yield summarizer.summarize(*job)
+        return
+    # fork: the workers inherit the loaded parser and rules instead of re-importing them.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, context, _init_worker, (summarizer,)) as pool:
+        pending: list[Future[BlobSummary]] = []
+        for job in jobs:
+            pending.append(pool.submit(_work, job))
+            if len(pending) >= 2 * workers:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
+
+def _summary(
+    data: bytes,
+    start_line: int,
+    end_line: int,
+    error_count: int,
+    concepts: tuple[ConceptSummary, ...] | None,
+) -> BlobSummary:
+    # The function's content is its whole lines: the same slice whichever path found it.
+    lines = data.split(b"\n")[start_line - 1 : end_line]
+    return BlobSummary(
+        found=True,
+        start_line=start_line,
+        end_line=end_line,
+        text=b"\n".join(lines).decode("utf-8", errors="replace"),
+        error_count=error_count,
+        concepts=concepts,
+    )
 
 
 def _concept_summary(concept: str, hits: tuple[ConceptHitSummary, ...]) -> ConceptSummary:
@@ -456,7 +522,7 @@ def build_history_from_blobs(
     """
     cache = cache or ResultCache(None)
     summaries: dict[tuple[str, str], BlobSummary] = {}  # (blob id, tag class) -> summary
-    analysed = 0
+    misses: list[tuple[tuple[str, str], str, TagBlob]] = []
     for tb in tag_blobs:
         if tb.blob_id is None:
             continue
@@ -472,13 +538,24 @@ def build_history_from_blobs(
             except (TypeError, ValueError, KeyError, AttributeError):
                 summary = None  # a damaged entry is rebuilt, never trusted
         if summary is None:
+            misses.append((slot, key, tb))
+            summaries[slot] = BlobSummary(found=False)  # placeholder, replaced below
+        else:
+            summaries[slot] = summary
+
+    def jobs() -> Iterator[tuple[str, str, str, str, bytes]]:
+        for _slot, _key, tb in misses:
+            assert tb.blob_id is not None
             data = read(tb.blob_id)
             if data is None:
                 raise LookupError(f"blob {tb.blob_id} of {path} at {tb.tag} cannot be read")
-            summary = summarizer.summarize(tb.tag, path, tb.blob_id, tb.origin, data)
-            analysed += 1
-            cache.put(key, summary.to_json())
+            yield (tb.tag, path, tb.blob_id, tb.origin, data)
+
+    computed = _summarize_all(summarizer, jobs(), len(misses))
+    for (slot, key, _tb), summary in zip(misses, computed, strict=True):
         summaries[slot] = summary
+        cache.put(key, summary.to_json())
+    analysed = len(misses)
 
     versions: list[FunctionVersion] = []
     prev_run_summary: list[BlobSummary | None] = [None]  # the previous entry's, if present
@@ -524,7 +601,6 @@ def build_history_from_blobs(
                 lines=len(text.splitlines()),
                 lines_added=added,
                 lines_removed=removed,
-                definitions=present.definitions if present else 0,
                 has_errors=bool(present and present.error_count),
                 concepts=tuple((c.concept, c.state) for c in (present.concepts or ()))
                 if present
@@ -695,8 +771,6 @@ def format_history(history: History) -> list[str]:
         count = f"{v.tag_count} tag{'s' if v.tag_count != 1 else ''}"
         if v.state == PRESENT:
             what = f"lines {v.start_line}-{v.end_line} ({v.lines})"
-            if v.definitions > 1:
-                what += f", {v.definitions} definitions"
             if v.has_errors:
                 what += ", parse errors"
         elif v.state == NO_FUNCTION:

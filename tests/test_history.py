@@ -14,6 +14,7 @@ import pygit2
 import pytest
 from click.testing import CliRunner
 
+import analyzers.history as history_module
 from analyzers.errors import KvdiffError
 from analyzers.history import (
     NO_FILE,
@@ -409,3 +410,30 @@ def test_real_corpus_blob_ids(corpus_repo_args: list[str], manifest, tmp_path: P
     h = build_history(sources, result_dir=tmp_path / "results")
     for v in h.versions:
         assert v.blob_ids == (manifest.blob(v.first_tag, "mm/rmap.c"),)
+
+
+def test_parallel_and_serial_analysis_agree(
+    synth_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history_module, "PARALLEL_MIN", 10**9)
+    serial = history_of(synth_repo, tmp_path, result_dir=None)
+    monkeypatch.setattr(history_module, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(history_module, "_workers", lambda: 2)
+    parallel = history_of(synth_repo, tmp_path, result_dir=None)
+    assert serial == parallel
+    assert parallel.stats.analysed == 7
+
+
+def test_fetch_missing_release_tags(git_daemon, tmp_path: Path) -> None:
+    args = ["history", "--quiet", "--cache", str(tmp_path / "linux.git")]
+    args += git_daemon.upstream_args()
+    offline = CliRunner().invoke(cli, [*args, "--offline"])
+    assert offline.exit_code == 2 and "no tags" in offline.output  # nothing fetched yet
+    result = CliRunner().invoke(cli, [*args, "--fetch", "--range", "v2.6.35..", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert [v["first_tag"] for v in doc["versions"]] == ["v2.6.35", "v5.1", "v5.10.37"]
+    # Fetched tags stay in the cache: an offline run now sees them.
+    again = CliRunner().invoke(cli, [*args, "--offline", "--json"])
+    assert again.exit_code == 0
+    assert json.loads(again.output)["tag_count"] == 3
