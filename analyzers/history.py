@@ -143,7 +143,7 @@ class ConceptChange:
     change: str  # "appeared" | "vanished" | "moved" | "returned" | "condition-changed"
     before: tuple[str, ...]  # normalised conditions in the previous version (file order)
     after: tuple[str, ...]
-    functions: tuple[str, ...]  # where the branch is found now ("" entries never occur)
+    functions: tuple[str, ...]  # functions holding the branch now (empty when it vanished)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -38,6 +38,14 @@ from .options import source_options
     help="Result cache directory (default: results/ next to the source cache).",
 )
 @click.option("--no-result-cache", is_flag=True, help="Neither read nor write the result cache.")
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Rule set to apply (default: analyzers/rules/FUNCTION.toml, if any).",
+)
 @source_options
 def history(
     function: str,
@@ -48,6 +56,7 @@ def history(
     fetch: bool,
     result_cache: Path | None,
     no_result_cache: bool,
+    rules_file: Path | None,
     sources: Sources,
 ) -> None:
     """Group the tags by FUNCTION's content (default try_to_unmap_one) and show what changed."""
@@ -63,6 +72,7 @@ def history(
         pattern=pattern,
         tag_range=tag_range,
         result_dir=result_dir,
+        rules_file=rules_file,
     )
     if as_json:
         click.echo(history_json(timeline), nl=False)
