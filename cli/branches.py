@@ -64,6 +64,3 @@ def branches(
             where = f" in {status.hits[0].function}()" if status.hits else ""
             note = f": {status.note}" if status.note else ""
             click.echo(f"  {status.concept}: {status.state}{where}{note}")
-
-
-COMMANDS: list[click.Command] = [branches]

@@ -83,6 +83,3 @@ def check(
     else:
         click.echo(result.text(), nl=False)
     sys.exit(1 if result.failed else 0)
-
-
-COMMANDS: list[click.Command] = [check]

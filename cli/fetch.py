@@ -36,6 +36,3 @@ def fetch(tags: tuple[str, ...], sources: Sources) -> None:
         return
     for tag in dict.fromkeys(tags):
         click.echo(_describe(sources.ensure(tag), repos))
-
-
-COMMANDS: list[click.Command] = [fetch]

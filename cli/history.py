@@ -90,6 +90,3 @@ def _fetch(sources: Sources, tags: list[str]) -> None:
     ) as bar:
         for tag in bar:
             sources.ensure(tag)
-
-
-COMMANDS: list[click.Command] = [history]

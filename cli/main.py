@@ -1,18 +1,42 @@
-"""The ``kvdiff`` command group. Each subcommand lives in its own module."""
+"""The ``kvdiff`` command group. Each subcommand lives in its own module.
+
+Subcommands are imported on first use: ``kvdiff show`` should not pay for importing jinja2, the
+model and the site builder, and a warm ``kvdiff history`` is mostly start-up time.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
 from analyzers.errors import KvdiffError
 
-from . import branches, check, fetch, history, model, report, show
+# name -> "module:attribute"; order is the order ``kvdiff --help`` lists them in.
+_COMMANDS = {
+    "fetch": "cli.fetch:fetch",
+    "show": "cli.show:show",
+    "branches": "cli.branches:branches",
+    "check": "cli.check:check",
+    "model": "cli.model:model",
+    "report": "cli.report:report",
+    "history": "cli.history:history",
+}
 
 
 class KvdiffGroup(click.Group):
-    """Turns KvdiffError into one line on stderr and exit code 2; never a traceback."""
+    """Loads subcommands lazily; turns KvdiffError into one stderr line and exit 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attribute = target.partition(":")
+        return getattr(importlib.import_module(module), attribute)
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
@@ -31,11 +55,6 @@ class KvdiffGroup(click.Group):
 @click.version_option(package_name="kvdiff")
 def cli() -> None:
     """Show how a Linux kernel function changed across releases."""
-
-
-for _module in (fetch, show, branches, check, model, report, history):
-    for _command in _module.COMMANDS:
-        cli.add_command(_command)
 
 
 def main() -> None:

@@ -69,6 +69,3 @@ def model(
         click.echo(to_json_text(payload), nl=False)
     else:
         click.echo(outcome_text(outcome, source), nl=False)
-
-
-COMMANDS: list[click.Command] = [model]

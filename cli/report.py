@@ -136,6 +136,3 @@ def report(
     )
     written = write_site(site, out)
     click.echo(f"wrote {len(written)} files to {out}/ (open {out / 'index.html'})")
-
-
-COMMANDS: list[click.Command] = [report]

@@ -35,6 +35,3 @@ def show(tag: str, function: str, path: str, as_json: bool, sources: Sources) ->
         return
     click.echo(header_line(listing))
     click.echo("\n".join(numbered_lines(listing)))
-
-
-COMMANDS: list[click.Command] = [show]
