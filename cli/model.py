@@ -8,8 +8,8 @@ from analyzers.analysis import analyze_source, load_rule_set
 from analyzers.errors import KvdiffError
 from analyzers.model import SCENARIO_NAMES, matrix, run_scenario
 from analyzers.model.encoding import check_tag
-from analyzers.model.report import matrix_text, outcome_text, taken_source_lines, to_json_text
 from analyzers.model.scenarios import get_scenario
+from analyzers.model_view import matrix_text, outcome_text, taken_source_lines, to_json_text
 from analyzers.source import Sources
 
 from .options import source_options
@@ -57,15 +57,7 @@ def model(
     if as_json:
         payload = outcome.to_json()
         if source is not None:
-            payload["source"] = [
-                {
-                    "concept": s.concept,
-                    "start_line": s.start_line,
-                    "end_line": s.end_line,
-                    "text": s.text,
-                }
-                for s in source
-            ]
+            payload["source"] = [s.to_json() for s in source]
         click.echo(to_json_text(payload), nl=False)
     else:
         click.echo(outcome_text(outcome, source), nl=False)

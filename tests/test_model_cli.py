@@ -53,7 +53,15 @@ def test_scenario_with_source_from_the_corpus(corpus_repo_args: list[str], tmp_p
     assert "anon             1617-1684  } else if (PageAnon(page)) {" in r.output
     j = _run(*args, "--json")
     doc = json.loads(j.output)
-    assert [s["start_line"] for s in doc["source"]] == [1438, 1617, 1617]
+    # Only branches the rules label are listed: the taken `!(flags & TTU_IGNORE_MLOCK)` guard at
+    # 1438 is not the mlock branch. anon and swapcache are the same 5.x branch (rmap.c:1617-1684).
+    assert [s["start_line"] for s in doc["source"]] == [1617, 1617]
+    # The lines that wrote the PTE, v5.10.37 mm/rmap.c: 1675 `swp_pte = swp_entry_to_pte(entry);`,
+    # 1680 `set_pte_at(mm, address, pvmw.pte, swp_pte);` (the soft-dirty/uffd-wp `if` arms at
+    # 1677/1679 belong to their own nested branches).
+    writes = {w["line"]: w["text"] for w in doc["source"][0]["writes"]}
+    assert writes[1675] == "swp_pte = swp_entry_to_pte(entry);"
+    assert writes[1680] == "set_pte_at(mm, address, pvmw.pte, swp_pte);"
     assert doc["decoded_after"]["kind"] == "swap"
 
 
@@ -69,3 +77,36 @@ def test_bad_input_is_one_line_exit_2() -> None:
         assert r.exit_code == 2, (args, r.output)
         assert r.output.count("\n") == 1 and needle in r.output
         assert r.output.startswith("kvdiff: error: ")
+
+
+def test_compaction_at_v2_6_35_points_at_the_lines_that_wrote_the_entry(
+    corpus_repo_args: list[str], tmp_path
+) -> None:
+    """The issue's "done when": bits, decoding, and the v2.6.35 lines that wrote them.
+
+    v2.6.35 mm/rmap.c: the PageAnon block (948-980) holds `else if (PAGE_MIGRATION)` (969-977),
+    whose line 976 builds `make_migration_entry(page, pte_write(pteval))`; line 978, directly in
+    the PageAnon block, writes it with `set_pte_at(..., swp_entry_to_pte(entry))`.
+    Bits: MAX_SWAPFILES = 32 - 2 - 1 = 29 and SWP_MIGRATION_WRITE = 29 + 1 + 1 = 31
+    (include/linux/swap.h:36-66); SWP_TYPE_BITS 5, SWP_OFFSET_SHIFT 9 (x86 pgtable_64.h:135-141):
+    type
+    at bits 1-5, offset = pfn 0x12345 from bit 9: (31 << 1) | (0x12345 << 9) = 0x2468a3e.
+    """
+    args = ["v2.6.35", "--scenario", "compaction-anon", *corpus_repo_args]
+    args += ["--offline", "--quiet", "--cache", str(tmp_path / "linux.git")]
+    r = _run(*args)
+    assert r.exit_code == 0, r.output
+    assert "after:   0x0000000002468a3e  migration(W, pfn 0x12345)" in r.output
+    doc = json.loads(_run(*args, "--json").output)
+    by_concept = {s["concept"]: s for s in doc["source"]}
+    assert (by_concept["anon"]["start_line"], by_concept["anon"]["end_line"]) == (948, 980)
+    assert (by_concept["migration"]["start_line"], by_concept["migration"]["end_line"]) == (
+        969,
+        977,
+    )
+    assert by_concept["migration"]["writes"] == [
+        {"line": 976, "text": "entry = make_migration_entry(page, pte_write(pteval));"}
+    ]
+    assert {"line": 978, "text": "set_pte_at(mm, address, pte, swp_entry_to_pte(entry));"} in (
+        by_concept["anon"]["writes"]
+    )

@@ -9,8 +9,12 @@ from .encoding import MODEL_TAGS, Decoded, ModelConfig, decode
 from .outcome import ModelBranch, Outcome, TraceStep
 from .scenarios import SCENARIO_NAMES, SCENARIOS, Scenario, matrix, model_branches, run_scenario
 
+# The one function, in the one file, that the model covers; other stages ask here.
+MODEL_TARGET = ("try_to_unmap_one", "mm/rmap.c")
+
 __all__ = [
     "MODEL_TAGS",
+    "MODEL_TARGET",
     "SCENARIOS",
     "SCENARIO_NAMES",
     "Decoded",

@@ -1,35 +1,68 @@
-"""Plain-text and JSON views of model outcomes, for the CLI."""
+"""Plain-text and JSON views of model outcomes, paired with the analyzer's source lines.
+
+This is a presenter: it joins two finished stages (a model :class:`Outcome` and an
+:class:`Analysis` of the source at the same tag) and neither stage knows about it.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 
-from analyzers.analysis import Analysis
+from .analysis import Analysis
+from .model import MODEL_TAGS, SCENARIOS, Outcome
 
-from .encoding import MODEL_TAGS
-from .outcome import Outcome
-from .scenarios import SCENARIOS
+
+@dataclass(frozen=True)
+class WriteLine:
+    """A line inside a taken branch that writes the PTE or builds the entry written."""
+
+    line: int
+    text: str
 
 
 @dataclass(frozen=True)
 class SourceLine:
-    """One analyzer hit for a concept the model took, with its first source line."""
+    """One branch the model took, as the analyzer finds it in the source at that tag."""
 
     concept: str
     start_line: int
     end_line: int
-    text: str
+    text: str  # the branch's first line
+    writes: tuple[WriteLine, ...] = ()
+
+    def to_json(self) -> dict:
+        return {
+            "concept": self.concept,
+            "start_line": self.start_line,
+            "end_line": self.end_line,
+            "text": self.text,
+            "writes": [{"line": w.line, "text": w.text} for w in self.writes],
+        }
 
 
 def taken_source_lines(outcome: Outcome, analysis: Analysis, data: bytes) -> tuple[SourceLine, ...]:
     """The branches the run took, as the analyzer finds them in the source read at the tag.
 
     A step is matched by line and normalized condition; a step the source does not have at that
-    line (another blob than the corpus's) is reported with an empty range and a note.
+    line (another blob than the corpus's) is reported with an empty range and a note. Taken guards
+    that the rules do not label with the step's concept are left out. For each
+    branch, the lines that belong directly to it and write the PTE or construct an entry are
+    listed, so a reader sees which lines produced the new PTE value.
     """
     lines = data.decode("utf-8", errors="replace").splitlines()
+
+    def text_at(n: int) -> str:
+        return lines[n - 1].strip() if 0 < n <= len(lines) else ""
+
     branches = {(b.start_line, b.condition_normalized): b for b in analysis.tree.walk()}
+    # Guards the model also traces (e.g. `!(flags & TTU_IGNORE_MLOCK)`, entered on every reclaim)
+    # are not the concept's branch; only branches the rules label with that concept are shown.
+    labelled = {
+        (start, cond, concept)
+        for (start, _end, cond), concepts in analysis.branch_concepts().items()
+        for concept in concepts
+    }
     out: list[SourceLine] = []
     for step in outcome.trace:
         if not step.taken:
@@ -38,8 +71,13 @@ def taken_source_lines(outcome: Outcome, analysis: Analysis, data: bytes) -> tup
         if b is None:
             out.append(SourceLine(step.concept, 0, 0, f"(not at line {step.line} in this source)"))
             continue
-        text = lines[b.start_line - 1].strip() if 0 < b.start_line <= len(lines) else ""
-        out.append(SourceLine(step.concept, b.start_line, b.end_line, text))
+        if (b.start_line, b.condition_normalized, step.concept) not in labelled:
+            continue
+        write_lines = sorted({c.line for c in (*b.effects.entries, *b.effects.pte_writes)})
+        writes = tuple(WriteLine(n, text_at(n)) for n in write_lines)
+        out.append(
+            SourceLine(step.concept, b.start_line, b.end_line, text_at(b.start_line), writes)
+        )
     return tuple(out)
 
 
@@ -66,6 +104,8 @@ def outcome_text(outcome: Outcome, source: tuple[SourceLine, ...] | None = None)
             out.append("    (no analyzer hits for the concepts taken)")
         for sl in source:
             out.append(f"    {sl.concept:<16} {sl.start_line}-{sl.end_line}  {sl.text}")
+            for w in sl.writes:
+                out.append(f"    {'':<16} {w.line:<9}  {w.text}")
     out.append(f"  next fault: {o.next_fault}")
     return "\n".join(out) + "\n"
 
