@@ -89,8 +89,7 @@ def test_compaction_at_v2_6_35_points_at_the_lines_that_wrote_the_entry(
     the PageAnon block, writes it with `set_pte_at(..., swp_entry_to_pte(entry))`.
     Bits: MAX_SWAPFILES = 32 - 2 - 1 = 29 and SWP_MIGRATION_WRITE = 29 + 1 + 1 = 31
     (include/linux/swap.h:36-66); SWP_TYPE_BITS 5, SWP_OFFSET_SHIFT 9 (x86 pgtable_64.h:135-141):
-    type
-    at bits 1-5, offset = pfn 0x12345 from bit 9: (31 << 1) | (0x12345 << 9) = 0x2468a3e.
+    type at bits 1-5, offset = pfn 0x12345 from bit 9: (31 << 1) | (0x12345 << 9) = 0x2468a3e.
     """
     args = ["v2.6.35", "--scenario", "compaction-anon", *corpus_repo_args]
     args += ["--offline", "--quiet", "--cache", str(tmp_path / "linux.git")]
