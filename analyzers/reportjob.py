@@ -1,0 +1,154 @@
+"""One `kvdiff report` run: from a validated request and the sources to the site's pages.
+
+This is the orchestration the CLI must not hold: which tags and pairs, which rule set (if any)
+covers the function, whether the reference model does, reading each tag's file, analysing it, and
+running the model. :func:`analyzers.site.build_site` then lays the results out as pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .errors import KvdiffError
+from .render import LANGS, load_strings
+from .site import Site, TagInput, build_site
+from .source import Sources
+from .versions import closest_tags
+
+DEFAULT_TAGS = ("v2.6.7", "v2.6.35", "v5.1", "v5.10.37")
+DEFAULT_FUNCTION = "try_to_unmap_one"
+# The file assumed when no rule set names one for the function.
+DEFAULT_PATH = "mm/rmap.c"
+
+
+def split_list(values: Iterable[str]) -> tuple[str, ...]:
+    """Repeatable, comma- or space-separated option values, de-duplicated, in first-seen order."""
+    out: list[str] = []
+    for value in values:
+        for part in value.replace(",", " ").split():
+            if part not in out:
+                out.append(part)
+    return tuple(out)
+
+
+def parse_pair(spec: str) -> tuple[str, str]:
+    """``A..B`` into ``(A, B)``; anything else is a one-line KvdiffError."""
+    a, sep, b = spec.partition("..")
+    if not sep or not a or not b or a == b:
+        raise KvdiffError(
+            f"--pairs {spec!r} is not of the form A..B with two different tags; "
+            "write e.g. --pairs v2.6.35..v5.10.37"
+        )
+    return a, b
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """What to report on. ``pairs`` are the diff pages beyond each consecutive pair of ``tags``;
+    ``path`` None means the file the function's rule set names (else :data:`DEFAULT_PATH`)."""
+
+    tags: tuple[str, ...] = DEFAULT_TAGS
+    function: str = DEFAULT_FUNCTION
+    path: str | None = None
+    pairs: tuple[tuple[str, str], ...] = ()
+    lang: str = "en"
+
+    def __post_init__(self) -> None:
+        if not self.tags:
+            raise KvdiffError("no tags to report on; pass --tags, e.g. --tags v5.1,v5.10.37")
+        if self.lang not in LANGS:
+            raise KvdiffError(f"unknown language {self.lang!r}; use one of: {', '.join(LANGS)}")
+        for a, b in self.pairs:
+            for tag in (a, b):
+                if tag not in self.tags:
+                    close = closest_tags(tag, list(self.tags))
+                    hint = f" (closest: {', '.join(close)})" if close else ""
+                    raise KvdiffError(
+                        f"--pairs {a}..{b}: {tag} is not one of the report's tags{hint}; "
+                        "add it to --tags or fix the pair"
+                    )
+
+    @classmethod
+    def from_options(
+        cls,
+        tags: Iterable[str] = (),
+        function: str = DEFAULT_FUNCTION,
+        path: str | None = None,
+        pairs: Iterable[str] = (),
+        lang: str = "en",
+    ) -> ReportRequest:
+        """A request from the command line's raw values (``--tags a,b --pairs A..B …``)."""
+        return cls(
+            tags=split_list(tags) or DEFAULT_TAGS,
+            function=function,
+            path=path,
+            pairs=tuple(parse_pair(spec) for spec in split_list(pairs)),
+            lang=lang,
+        )
+
+    @property
+    def all_pairs(self) -> tuple[tuple[str, str], ...]:
+        """Each consecutive pair of tags, then the extra pairs not already among them."""
+        out = list(zip(self.tags, self.tags[1:], strict=False))
+        for pair in self.pairs:
+            if pair not in out:
+                out.append(pair)
+        return tuple(out)
+
+
+def _model_outcomes(function: str, path: str, tags: Iterable[str]) -> dict[str, tuple]:
+    """Every scenario's outcome at each tag the reference model covers, when it covers the
+    function at all (the model package declares which function that is)."""
+    from .model import MODEL_TAGS, MODEL_TARGET, SCENARIO_NAMES, run_scenario
+
+    if (function, path) != tuple(MODEL_TARGET):
+        return {}
+    return {
+        tag: tuple(run_scenario(tag, scenario) for scenario in SCENARIO_NAMES)
+        for tag in tags
+        if tag in MODEL_TAGS
+    }
+
+
+def build_report(request: ReportRequest, sources: Sources) -> Site:
+    """Read, analyse and model every tag of ``request`` and lay the results out as a site."""
+    from .analysis import analyze_source, load_rule_set
+    from .annotations import load_annotations
+    from .ruleset import available_rule_sets
+
+    function = request.function
+    rules = load_rule_set(function) if function in available_rule_sets() else None
+    path = request.path or (rules.path if rules is not None else DEFAULT_PATH)
+    if rules is not None and rules.path != path:
+        rules = None  # the rule set describes the function in another file
+    strings = load_strings(request.lang)
+    rules_note = "" if rules is not None else strings["no_rules"].format(function=function)
+    outcomes = _model_outcomes(function, path, request.tags)
+    model_note = ""
+    if not outcomes:
+        from .model import MODEL_TARGET
+
+        model_function, model_path = MODEL_TARGET
+        model_note = strings["no_model"].format(
+            function=function, model_function=model_function, model_path=model_path
+        )
+
+    inputs = []
+    for tag in request.tags:
+        source = sources.read(tag, path)
+        analysis = analyze_source(source, rules, function) if rules is not None else None
+        inputs.append(TagInput(source=source, analysis=analysis, outcomes=outcomes.get(tag, ())))
+
+    annotations = load_annotations(function)
+    return build_site(
+        function=function,
+        path=path,
+        inputs=inputs,
+        pairs=request.all_pairs,
+        strings=strings,
+        lang=request.lang,
+        annotations=annotations if annotations.source else None,
+        rules_note=rules_note,
+        model_note=model_note,
+    )
