@@ -6,10 +6,14 @@ they came from) and a :class:`~analyzers.ruleset.RuleSet`, and never reads git i
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from tree_sitter import Node
+
 from .branches import Branch, BranchTree, build_tree
-from .cparse import parse_c
+from .cparse import captures, node_text, parse_c
 from .errors import KvdiffError
 from .extract import ErrorSpan, find_functions, require_function
 from .ruleset import ConceptRule, RuleSet, dependency_order, find_hits, load_rule_set
@@ -43,6 +47,9 @@ class ConceptHit:
     condition_normalized: str
     branch_path: tuple[str, ...]
     moved: bool  # found in a sibling function, not the target
+    # Sorted distinct names of the functions called anywhere in the branch (condition, body and
+    # nested branches); calls through pointers or other expressions are left out.
+    calls: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         return {
@@ -53,6 +60,7 @@ class ConceptHit:
             "condition_normalized": self.condition_normalized,
             "branch_path": list(self.branch_path),
             "moved": self.moved,
+            "calls": list(self.calls),
         }
 
 
@@ -131,7 +139,35 @@ class Analysis:
         }
 
 
-def _hit(concept: str, function: str, b: Branch, moved: bool) -> ConceptHit:
+_CALLEE = "(call_expression function: (identifier) @callee)"
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*\Z")
+
+
+def _header_nodes(b: Branch) -> Iterator[Node]:
+    """The syntax a branch evaluates before its body: its condition, and a ``for``'s
+    initializer and update. The branch tree records those calls in no branch's own effects
+    (an ``if`` condition) or in the enclosing branch's (a loop test)."""
+    if b.condition_node is not None:
+        yield b.condition_node
+    if b.kind == "for" and b.body_node is not None and b.body_node.parent is not None:
+        for name in ("initializer", "update"):
+            node = b.body_node.parent.child_by_field_name(name)
+            if node is not None:
+                yield node
+
+
+def branch_calls(b: Branch, data: bytes) -> tuple[str, ...]:
+    """Sorted distinct names of the functions called in ``b``'s condition, body and nested
+    branches (``data``: the file the branch was parsed from)."""
+    names = set()
+    for branch in b.walk():
+        names.update(c.name for c in branch.effects.calls if _IDENTIFIER.match(c.name))
+        for node in _header_nodes(branch):
+            names.update(node_text(data, n) for n in captures(_CALLEE, node).get("callee", []))
+    return tuple(sorted(names))
+
+
+def _hit(concept: str, function: str, b: Branch, moved: bool, data: bytes) -> ConceptHit:
     return ConceptHit(
         concept=concept,
         function=function,
@@ -141,15 +177,21 @@ def _hit(concept: str, function: str, b: Branch, moved: bool) -> ConceptHit:
         condition_normalized=b.condition_normalized,
         branch_path=b.path,
         moved=moved,
+        calls=branch_calls(b, data),
     )
 
 
 def _status(
-    rule: ConceptRule, tag: str, function: str, hits: tuple[Branch, ...], sibling_hits: dict
+    rule: ConceptRule,
+    tag: str,
+    function: str,
+    hits: tuple[Branch, ...],
+    sibling_hits: dict,
+    data: bytes,
 ) -> ConceptStatus:
     expected_absent = rule.is_expected_absent(tag)
     if hits:
-        found = tuple(_hit(rule.concept, function, b, False) for b in hits)
+        found = tuple(_hit(rule.concept, function, b, False, data) for b in hits)
         if expected_absent:
             return ConceptStatus(
                 rule.concept,
@@ -162,7 +204,7 @@ def _status(
     if moved is not None:
         where = sibling_hits.get(moved.function, {}).get(rule.concept, ())
         if where:
-            found = tuple(_hit(rule.concept, moved.function, b, True) for b in where)
+            found = tuple(_hit(rule.concept, moved.function, b, True, data) for b in where)
             note = moved.note or f"lives in {moved.function}() since {moved.since}"
             return ConceptStatus(rule.concept, "moved", found, note)
         if moved.function not in sibling_hits:
@@ -210,7 +252,7 @@ def analyze_source(source: SourceFile, rules: RuleSet, function: str | None = No
         sibling_hits[moved.function] = sib_found
 
     statuses = tuple(
-        _status(rule, source.tag, name, found[rule.concept], sibling_hits)
+        _status(rule, source.tag, name, found[rule.concept], sibling_hits, parsed.data)
         for rule in rules.concepts
     )
     return Analysis(

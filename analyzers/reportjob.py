@@ -8,12 +8,12 @@ running the model. :func:`analyzers.site.build_site` then lays the results out a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import KvdiffError
 from .render import LANGS, load_strings
-from .site import Site, TagInput, build_site
-from .source import Sources
+from .site import FunctionSpan, Site, TagInput, build_site
+from .source import SourceFile, Sources
 from .versions import closest_tags
 
 DEFAULT_TAGS = ("v2.6.7", "v2.6.35", "v5.1", "v5.10.37")
@@ -111,6 +111,16 @@ def _model_outcomes(function: str, path: str, tags: Iterable[str]) -> dict[str, 
     }
 
 
+def function_span(source: SourceFile, function: str) -> FunctionSpan:
+    """Where ``function`` is in ``source`` (its first definition), for a function no rule set
+    analyses; a missing function is a one-line KvdiffError naming the closest names."""
+    from .cparse import parse_c
+    from .extract import require_function
+
+    fn = require_function(parse_c(source.data), function, f"{source.path} at {source.tag}")[0]
+    return FunctionSpan(fn.start_line, fn.end_line, fn.signature, len(fn.errors))
+
+
 def build_report(request: ReportRequest, sources: Sources) -> Site:
     """Read, analyse and model every tag of ``request`` and lay the results out as a site."""
     from .analysis import analyze_source, load_rule_set
@@ -137,8 +147,11 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
     inputs = []
     for tag in request.tags:
         source = sources.read(tag, path)
-        analysis = analyze_source(source, rules, function) if rules is not None else None
-        inputs.append(TagInput(source=source, analysis=analysis, outcomes=outcomes.get(tag, ())))
+        if rules is not None:
+            inp = TagInput(source, analysis=analyze_source(source, rules, function))
+        else:
+            inp = TagInput(source, span=function_span(source, function))
+        inputs.append(replace(inp, outcomes=outcomes.get(tag, ())))
 
     annotations = load_annotations(function)
     return build_site(

@@ -16,9 +16,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from .concepts import BY_ID, CONCEPT_IDS
-from .cparse import captures, parse_c
 from .diff import side_by_side
-from .extract import require_function
 from .highlight import Line, highlight_lines, render_line
 from .source import SourceFile
 
@@ -31,7 +29,6 @@ if TYPE_CHECKING:  # the analyze/model/annotation stages; only their data is use
 PRIMARY_PANELS = ("anon", "migration")
 # Lines of context kept around each traced line in the pair page's model panel.
 TRACE_CONTEXT = 1
-_CALLS = "(call_expression function: (identifier) @call)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -39,13 +36,33 @@ _CALLS = "(call_expression function: (identifier) @call)"
 
 
 @dataclass(frozen=True)
+class FunctionSpan:
+    """Where the function sits in one tag's file (real 1-based lines)."""
+
+    start_line: int
+    end_line: int
+    signature: str
+    errors: int  # parse errors inside it
+
+
+@dataclass(frozen=True)
 class TagInput:
     """Everything known about one tag: its source file, and the analysis and model outcomes when
-    a rule set / the model covers the function (``None`` / ``()`` otherwise)."""
+    a rule set / the model covers the function (``None`` / ``()`` otherwise). Without an
+    analysis, ``span`` says where the function is (with one, the analysis does)."""
 
     source: SourceFile
     analysis: Analysis | None = None
     outcomes: tuple[Outcome, ...] = ()
+    span: FunctionSpan | None = None
+
+    def function_span(self) -> FunctionSpan:
+        if self.analysis is not None:
+            a = self.analysis
+            return FunctionSpan(a.start_line, a.end_line, a.signature, len(a.errors))
+        if self.span is None:
+            raise ValueError(f"{self.source.tag}: a TagInput needs an analysis or a span")
+        return self.span
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,15 +326,12 @@ def _hex(value: int) -> str:
 
 
 class _File:
-    """One tag's file, parsed and highlighted once."""
+    """One tag's file, highlighted once, and where the function is in it."""
 
-    def __init__(self, source: SourceFile, function: str) -> None:
+    def __init__(self, source: SourceFile, span: FunctionSpan) -> None:
         self.source = source
-        parsed = parse_c(source.data)
-        where = f"{source.path} at {source.tag}"
-        self.fn = require_function(parsed, function, where)[0]
+        self.span = span
         self.lines: dict[int, Line] = {ln.number: ln for ln in highlight_lines(source.data)}
-        self.tree = parsed.tree
 
     def code(
         self,
@@ -349,15 +363,6 @@ class _File:
                 )
             )
         return tuple(out)
-
-    def calls(self, start: int, end: int) -> set[str]:
-        found = set()
-        for node in captures(_CALLS, self.tree.root_node).get("call", []):
-            if start <= node.start_point.row + 1 <= end:
-                found.add(
-                    self.source.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
-                )
-        return found
 
 
 def _primary_hit(status: ConceptStatus | None) -> ConceptHit | None:
@@ -391,11 +396,11 @@ def _timeline(inp: TagInput, f: _File) -> TimelineEntry:
         tag=inp.source.tag,
         origin=inp.source.origin,
         blob_id=inp.source.blob_id,
-        start_line=f.fn.start_line,
-        end_line=f.fn.end_line,
+        start_line=f.span.start_line,
+        end_line=f.span.end_line,
         href=tag_filename(inp.source.tag),
-        signature=" ".join(f.fn.signature.split()),
-        errors=len(f.fn.errors),
+        signature=" ".join(f.span.signature.split()),
+        errors=f.span.errors,
     )
 
 
@@ -495,13 +500,13 @@ def _card(annotations: Annotations | None, concept: str, tag: str, lang: str) ->
 def _facts(
     strings: Mapping[str, str],
     concept: str,
-    a: tuple[str, ConceptHit | None, _File],
-    b: tuple[str, ConceptHit | None, _File],
+    a: tuple[str, ConceptHit | None],
+    b: tuple[str, ConceptHit | None],
     anon_conditions: tuple[str, str],
 ) -> tuple[str, ...]:
     """What changed for one concept between two tags, computed from the two analyses."""
-    tag_a, hit_a, file_a = a
-    tag_b, hit_b, file_b = b
+    tag_a, hit_a = a
+    tag_b, hit_b = b
     if hit_a is None and hit_b is None:
         return (_fmt(strings, "fact_absent_both", a=tag_a, b=tag_b),)
     if hit_a is None:
@@ -536,8 +541,7 @@ def _facts(
                 new=" › ".join(hit_b.branch_path) or strings["panel_top_level"],
             )
         )
-    calls_a = file_a.calls(hit_a.start_line, hit_a.end_line)
-    calls_b = file_b.calls(hit_b.start_line, hit_b.end_line)
+    calls_a, calls_b = set(hit_a.calls), set(hit_b.calls)
     if calls_b - calls_a:
         facts.append(_fmt(strings, "fact_calls_added", items=", ".join(sorted(calls_b - calls_a))))
     if calls_a - calls_b:
@@ -593,8 +597,8 @@ def _panel(
     facts = _facts(
         strings,
         concept,
-        (inp_a.source.tag, hits[0], fa),
-        (inp_b.source.tag, hits[1], fb),
+        (inp_a.source.tag, hits[0]),
+        (inp_b.source.tag, hits[1]),
         (_anon_condition(inp_a.analysis), _anon_condition(inp_b.analysis)),
     )
     explanation = ""
@@ -613,9 +617,9 @@ def _panel(
 
 
 def _diff_blocks(fa: _File, fb: _File) -> tuple[tuple[DiffBlockView, ...], int, int, int]:
-    a_lines = [fa.lines[n].text for n in range(fa.fn.start_line, fa.fn.end_line + 1)]
-    b_lines = [fb.lines[n].text for n in range(fb.fn.start_line, fb.fn.end_line + 1)]
-    sbs = side_by_side(a_lines, fa.fn.start_line, b_lines, fb.fn.start_line)
+    a_lines = [fa.lines[n].text for n in range(fa.span.start_line, fa.span.end_line + 1)]
+    b_lines = [fb.lines[n].text for n in range(fb.span.start_line, fb.span.end_line + 1)]
+    sbs = side_by_side(a_lines, fa.span.start_line, b_lines, fb.span.start_line)
     blocks = []
     for block in sbs.blocks():
         rows = []
@@ -670,7 +674,7 @@ def build_site(
     """All pages of the site. ``pairs`` name tags of ``inputs``; ``rules_note`` / ``model_note``
     explain why concept / model panels are missing (empty when they are present)."""
     by_tag = {inp.source.tag: inp for inp in inputs}
-    files = {inp.source.tag: _File(inp.source, function) for inp in inputs}
+    files = {inp.source.tag: _File(inp.source, inp.function_span()) for inp in inputs}
     concepts = _concepts_known(inputs)
     has_model = any(inp.outcomes for inp in inputs)
 
@@ -693,8 +697,8 @@ def build_site(
         timeline.append(entry)
         line_concepts = inp.analysis.line_concepts() if inp.analysis is not None else {}
         traced = _traced_lines(inp)
-        lines = f.code(f.fn.start_line, f.fn.end_line, line_concepts, traced, strings)
-        shown = set(range(f.fn.start_line, f.fn.end_line + 1))
+        lines = f.code(f.span.start_line, f.span.end_line, line_concepts, traced, strings)
+        shown = set(range(f.span.start_line, f.span.end_line + 1))
         elsewhere: dict[str, tuple[int, int]] = {}
         if inp.analysis is not None:
             for status in inp.analysis.concepts:
@@ -707,7 +711,7 @@ def build_site(
                         )
         other = []
         for name, (lo, hi) in sorted(elsewhere.items(), key=lambda kv: kv[1]):
-            if lo >= f.fn.start_line and hi <= f.fn.end_line:
+            if lo >= f.span.start_line and hi <= f.span.end_line:
                 continue
             other.append((name, f.code(lo, hi, line_concepts, traced, strings)))
             shown.update(range(lo, hi + 1))

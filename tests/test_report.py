@@ -308,3 +308,41 @@ def test_bad_input_is_one_line_and_exit_2(
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("kvdiff: error: ") and needle in lines[0]
+
+
+def test_hit_calls_are_the_calls_inside_the_branch(corpus: Path, analyses: dict) -> None:
+    """ConceptHit.calls (what the panels' call facts use) holds exactly the functions called
+    between the branch's first and last byte: not the next arm's condition on its last line."""
+    from analyzers.cparse import captures, parse_c
+
+    checked = 0
+    for tag, a in analyses.items():
+        data = (corpus / tag / "mm" / "rmap.c").read_bytes()
+        calls = captures(
+            "(call_expression function: (identifier) @c)", parse_c(data).tree.root_node
+        )
+        branches = {(b.start_line, b.end_line, b.condition_normalized): b for b in a.tree.walk()}
+        for status in a.concepts:
+            for hit in status.hits:
+                if hit.moved:
+                    continue
+                b = branches[(hit.start_line, hit.end_line, hit.condition_normalized)]
+                inside = {
+                    data[n.start_byte : n.end_byte].decode()
+                    for n in calls["c"]
+                    if b.start_byte <= n.start_byte < b.end_byte
+                }
+                assert hit.calls == tuple(sorted(inside)), (tag, status.concept)
+                checked += 1
+    assert checked >= 25
+    migration = _primary(analyses["v5.1"], "migration")
+    assert "make_migration_entry" in migration.calls
+    assert "PageAnon" not in migration.calls  # `} else if (PageAnon(page))` ends the branch
+
+
+def test_call_facts_come_from_the_branch_only(site: Path) -> None:
+    html = (site / "diff-v2.6.35--v5.1.html").read_text(encoding="utf-8")
+    facts = html[html.index('id="panel-migration"') :].split("</ul>", 1)[0]
+    new_calls = facts.split("New calls: ", 1)[1].split(".</li>", 1)[0].split(", ")
+    assert "arch_unmap_one" in new_calls and "set_pte_at" in new_calls
+    assert "PageAnon" not in new_calls
