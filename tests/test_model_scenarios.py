@@ -167,6 +167,21 @@ def test_v5_madv_free(module) -> None:
     assert (dirty.pte_after, dirty.ret) == (pte, "false")
 
 
+@pytest.mark.parametrize("module", [v5_1, v5_10_37])
+def test_v5_madv_free_redirtied_through_the_pte(module) -> None:
+    # MADV_FREE cleared PageDirty; a later write set only the pte's dirty bit. The pte is
+    # cleared first and `if (pte_dirty(pteval)) set_page_dirty(page)` (5.1:1508-1509,
+    # 5.10.37:1555-1556) sets PageDirty BEFORE the !PageDirty test (5.1:1588, 5.10.37:1636),
+    # so the page is "redirtied" (the comment at 5.1:1596-1597): remapped, not discarded.
+    tag = module.TAG
+    pte = make_present(tag, 0x12345, dirty=True)
+    page = Page(pfn=0x12345, anon=True, swapcache=False, swapbacked=False, dirty=False)
+    r = module.try_to_unmap_one(UnmapInput(page, Vma(), Mm(), pte), ModelConfig())
+    assert (r.pte_after, r.ret) == (pte, "false")
+    lazy = [s.taken for s in r.trace if s.concept == "lazyfree"]
+    assert lazy == [True, False]  # !PageSwapBacked taken, !PageDirty not taken
+
+
 def test_v5_10_37_carries_soft_dirty_and_uffd_wp_into_the_swap_pte() -> None:
     # 1676-1679: pte_swp_mksoft_dirty / pte_swp_mkuffd_wp; v5.1 (1628) carries only soft-dirty.
     page = Page(pfn=0x12345, anon=True, swapcache=True, swap_offset=0x1A2B, refcount=3)

@@ -164,7 +164,11 @@ def try_to_unmap_one(inp: UnmapInput, config: ModelConfig) -> UnmapResult:
             ret = "false"
             return done()
         if t.branch("lazyfree", not page.swapbacked):
-            if t.branch("lazyfree_clean", not page.dirty):
+            # set_page_dirty() at rmap.c:1509 already moved a dirty pte bit into PageDirty
+            # (page_mapping() is NULL for this anon page, so it sets the flag directly;
+            # mm/page-writeback.c, not in the corpus): that is how the page is "redirtied".
+            page_dirty = page.dirty or bool(pteval & DIRTY)
+            if t.branch("lazyfree_clean", not page_dirty):
                 t.effect("dec_mm_counter(MM_ANONPAGES): clean MADV_FREE page discarded (1592)")
                 return _discard(t, page, pte, ret)
             pte = pteval  # rmap.c:1600: redirtied, remap
