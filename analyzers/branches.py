@@ -5,7 +5,8 @@ function becomes a :class:`Branch`, nested as in the code. Each branch records i
 (verbatim and whitespace-collapsed), its real line span, its nesting path and the effects of the
 statements that belong to it directly (calls, PTE writes, swap/migration entry constructors,
 assignments to the return variable, and exits). Statements of nested branches belong to those
-branches, so an effect is recorded exactly once.
+branches, so an effect is recorded exactly once; the condition of a nested ``if``, ``switch`` or
+loop is evaluated before any of its arms runs, so its effects belong to the enclosing branch.
 
 ERROR nodes (code tree-sitter could not parse, e.g. unusual kernel macros) are recorded and skipped.
 """
@@ -259,8 +260,21 @@ class _Builder:
         if node.is_error or node.is_missing:
             return  # recorded once for the whole function by extract.error_nodes
         if t == _IF:
+            # Every arm's condition is evaluated in the enclosing branch, as a loop test is:
+            # `if (swap_duplicate(entry) < 0)` takes a swap reference whichever arm runs next.
+            cur: Node | None = node
+            while cur is not None and cur.type == _IF:
+                cond = cur.child_by_field_name("condition")
+                if cond is not None:
+                    effects.expression(cond)
+                alt = cur.child_by_field_name("alternative")
+                nested = [c for c in alt.named_children if not c.is_extra] if alt else []
+                cur = nested[0] if nested else None
             out.extend(self.if_chain(node, path))
         elif t == _SWITCH:
+            cond = node.child_by_field_name("condition")
+            if cond is not None:
+                effects.expression(cond)
             out.append(self.switch(node, path))
         elif t in _LOOPS:
             cond = node.child_by_field_name("condition")

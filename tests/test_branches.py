@@ -236,3 +236,31 @@ def test_branches_cli_other_functions_and_bad_input(corpus_repo_args: list[str])
     )
     assert result.exit_code == 2
     assert result.stderr.startswith("kvdiff: error: function no_such_fn not found")
+
+
+def test_if_conditions_are_effects_of_the_enclosing_branch():
+    # `if (swap_duplicate(entry) < 0)` takes a swap reference before either arm runs: the call
+    # belongs to the anon arm around it, once, and not to the arm it guards.
+    tree = fixture_tree("rules_folio.c", "try_to_unmap_one")
+    labels = by_label(tree)
+    anon = labels["else if folio_test_anon(folio)"]
+    assert ("swap_duplicate", 37) in [(c.name, c.line) for c in anon.effects.calls]
+    guard = labels["if swap_duplicate(entry) < 0"]
+    assert "swap_duplicate" not in [c.name for c in guard.effects.calls]
+    # Conditions of every arm of a chain, in file order: the hwpoison/unused/anon tests.
+    loop = labels["while page_vma_mapped_walk(&pvmw)"]
+    assert [c.name for c in loop.effects.calls if c.line in (21, 24, 25, 27)] == [
+        "PageHWPoison",
+        "likely",
+        "pte_present",
+        "pte_unused",
+        "userfaultfd_armed",
+        "folio_test_anon",
+    ]
+    # A test-and-clear of the young bit in a condition is a PTE write of the enclosing branch.
+    old = fixture_tree("rules_old.c", "try_to_unmap_one")
+    assert [c.name for c in old.root.effects.pte_writes] == [
+        "ptep_test_and_clear_young",
+        "ptep_clear_flush",
+    ]
+    assert sum(c.name == "swap_duplicate" for b in tree.walk() for c in b.effects.calls) == 1
