@@ -13,7 +13,14 @@ import pytest
 
 from analyzers.errors import KvdiffError
 from analyzers.model import MODEL_TAGS, SCENARIOS, matrix, run_scenario, v2_6_35, v5_1, v5_10_37
-from analyzers.model.encoding import ModelConfig, decode, make_present
+from analyzers.model.encoding import (
+    ModelConfig,
+    decode,
+    device_pte,
+    make_present,
+    migration_pte,
+    swp_entry_to_pte,
+)
 from analyzers.model.outcome import Outcome
 from analyzers.model.state import Mm, Page, UnmapInput, Vma
 
@@ -192,6 +199,27 @@ def test_v5_10_37_carries_soft_dirty_and_uffd_wp_into_the_swap_pte() -> None:
     pte = make_present("v5.1", 0x12345, soft_dirty=True)
     r = v5_1.try_to_unmap_one(UnmapInput(page, Vma(), Mm(), pte, flags), ModelConfig())
     assert r.pte_after & 0b110 == 0b010
+
+
+@pytest.mark.parametrize("module", [v5_1, v5_10_37])
+def test_v5_device_private_page_is_found_only_by_its_own_entry(module) -> None:
+    # page_vma_mapped_walk() (5.1:1387, 5.10.37:1422) runs the body for a device-private swap
+    # entry of THIS pfn; the zone-device branch (5.1:1455, 5.10.37:1496) then writes
+    # make_migration_entry(page, 0), a READ migration entry (5.1:1468, 5.10.37:1509).
+    tag = module.TAG
+    page = Page(pfn=0x12345, anon=True, swapcache=False, zone_device=True, device_private=True)
+    flags = frozenset({"TTU_MIGRATION", "TTU_IGNORE_MLOCK"})
+    cfg = ModelConfig()
+    hit = module.try_to_unmap_one(
+        UnmapInput(page, Vma(), Mm(), device_pte(tag, 0x12345, True), flags), cfg
+    )
+    assert (hit.pte_after, hit.ret) == (migration_pte(tag, 0x12345, False), "true")
+    assert [s.concept for s in hit.trace if s.taken] == ["device_migration"]
+    # An ordinary swap entry, or another page's device entry, is not a mapping of this page.
+    for other in (swp_entry_to_pte(tag, 0, 0x12345), device_pte(tag, 0x54321, True)):
+        miss = module.try_to_unmap_one(UnmapInput(page, Vma(), Mm(), other, flags), cfg)
+        assert (miss.pte_after, miss.ret) == (other, "true")
+        assert [s.concept for s in miss.trace] == ["mlock", "device_migration"]  # 2 early ifs
 
 
 def test_hwpoison_entry() -> None:

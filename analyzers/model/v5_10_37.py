@@ -16,10 +16,9 @@ from .encoding import (
     SWP_UFFD_WP,
     UFFD_WP,
     ModelConfig,
+    decode,
     hwpoison_pte,
     migration_pte,
-    pte_pfn,
-    pte_present,
     swp_entry_to_pte,
     swp_mksoft_dirty,
     swp_mkuffd_wp,
@@ -94,12 +93,11 @@ def try_to_unmap_one(inp: UnmapInput, config: ModelConfig) -> UnmapResult:
     if t.branch("device_skip", device_skip):
         return done()
 
-    # rmap.c:1422 page_vma_mapped_walk(): finds the pte mapping this page (a present pte, or a
-    # device-private swap pte for a zone-device page); otherwise the loop body never runs.
-    if page.zone_device:
-        mapped = not pte_present(TAG, pte) and pte != 0
-    else:
-        mapped = pte_present(TAG, pte) and pte_pfn(TAG, pte) == page.pfn
+    # rmap.c:1422 page_vma_mapped_walk(): finds the pte mapping this page, otherwise the loop
+    # body never runs. Its check_pte() (mm/page_vma_mapped.c, not in the corpus) accepts a present
+    # pte or a device-private swap entry, and then only if that pfn is this page's.
+    found = decode(TAG, pte, config)
+    mapped = found.kind in ("present", "device") and found.pfn == page.pfn
     if not mapped:
         t.effect("page_vma_mapped_walk() found no pte for this page (rmap.c:1422)")
         return done()
