@@ -284,6 +284,20 @@ def compare_concept(tag: str, concept: str, expected: dict, analysis: Analysis) 
             f"present where expected {exp_state or 'absent'}: "
             f"{status.hits[0].condition_normalized!r} at {_span(act[0])} in {act[0]['function']}",
         )
+    # These two states mean the rules and the source disagree, so a golden file that recorded
+    # them (an unreviewed --update) must not make them pass: fix the rules instead.
+    if status.state == "absent":
+        return finding(
+            "concept-missing",
+            "absent, and the rules do not declare it expected_absent at this tag"
+            f"{': ' + status.note if status.note else ''}; fix the rule or declare the absence",
+        )
+    if status.state == "unexpected":
+        return finding(
+            "unexpected",
+            f"present where the rules declare it absent: {status.hits[0].condition_normalized!r} "
+            f"at {_span(act[0])} in {act[0]['function']}; fix the rule or its expected_absent",
+        )
     if exp_state != status.state and "moved" in (exp_state, status.state):
         where = act[0]["function"] if act else "?"
         return finding(

@@ -245,7 +245,11 @@ def synthetic(tag: str, name: str = "rules_folio.c"):
 def test_compare_tells_drift_kinds_apart():
     now = synthetic("v6.1")
     golden = golden_from_analysis(RULES, now)
-    assert {f.kind for f in compare("v6.1", golden, now).findings} == {"ok"}
+    kinds = {f.concept: f.kind for f in compare("v6.1", golden, now).findings}
+    # young is absent at v6.1 and the rules do not declare it: drift even against a golden
+    # file that recorded the absence.
+    assert kinds.pop("young") == "concept-missing"
+    assert set(kinds.values()) == {"ok"}
 
     g = json.loads(json.dumps(golden))
     g["concepts"]["migration"] = {
@@ -290,3 +294,17 @@ def test_compare_tells_drift_kinds_apart():
     # Function missing: every concept of the golden file fails that way.
     missing = compare("v6.1", golden, None, "function try_to_unmap_one not found")
     assert {f.kind for f in missing.findings} == {"function-missing"}
+
+
+def test_states_the_rules_contradict_fail_even_when_the_golden_recorded_them():
+    # An unreviewed `--update` must not bless them: v2.6-shaped code claimed to be v5.1 has a gup
+    # check the rules declare absent from v2.6.35 on, and no file arm nobody declared absent.
+    data = (FIXTURES / "c" / "rules_old.c").read_bytes()
+    now = analyze_source(SourceFile("v5.1", "mm/rmap.c", "0" * 40, "test", data), RULES)
+    golden = golden_from_analysis(RULES, now)
+    assert golden["concepts"]["gup"]["state"] == "unexpected"
+    findings = {f.concept: f for f in compare("v5.1", golden, now).findings}
+    assert findings["gup"].kind == "unexpected" and findings["gup"].failed
+    assert "485" not in findings["gup"].message and "18-21" in findings["gup"].message
+    assert findings["file"].kind == "concept-missing" and findings["file"].failed
+    assert findings["mlock"].kind == "ok"
