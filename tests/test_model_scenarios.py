@@ -222,6 +222,34 @@ def test_v5_device_private_page_is_found_only_by_its_own_entry(module) -> None:
         assert [s.concept for s in miss.trace] == ["mlock", "device_migration"]  # 2 early ifs
 
 
+def test_soft_dirty_and_uffd_wp_need_their_config() -> None:
+    # _PAGE_SOFT_DIRTY is 0 without CONFIG_MEM_SOFT_DIRTY (5.10.37 pgtable_types.h:82-86) and
+    # _PAGE_UFFD_WP 0 without CONFIG_HAVE_ARCH_USERFAULTFD_WP (104-110): pte_soft_dirty() and
+    # pte_uffd_wp() are false at 1676/1678, nothing is carried and nothing may be reported.
+    page = Page(pfn=0x12345, anon=True, swapcache=True, swap_offset=0x1A2B, refcount=3)
+    pte = make_present("v5.10.37", 0x12345, soft_dirty=True, uffd_wp=True)
+    off = ModelConfig(mem_soft_dirty=False, uffd_wp=False)
+    r = v5_10_37.try_to_unmap_one(UnmapInput(page, Vma(), Mm(), pte), off)
+    assert r.pte_after == swp_entry_to_pte("v5.10.37", 0, 0x1A2B)
+    assert not any("carried" in e for e in r.side_effects)
+    assert decode("v5.10.37", pte, off).text == "present(pfn 0x12345, W)"
+
+
+def test_v5_1_device_branch_reads_the_present_soft_dirty_bit_of_a_swap_pte() -> None:
+    # 5.1:1470 tests pte_soft_dirty(pteval) (bit 11, pgtable_types.h:35,82) although pteval is a
+    # device-private SWAP pte, whose bit 11 is bit 2 of the inverted offset (pgtable_64.h:
+    # 209-231); 5.10.37:1516 tests pte_swp_soft_dirty (bit 1) instead. pfn 0x12341 has offset
+    # bit 2 clear, so its entry has bit 11 set: 5.1 marks the migration entry soft-dirty.
+    page = Page(pfn=0x12341, anon=True, swapcache=False, zone_device=True, device_private=True)
+    flags = frozenset({"TTU_MIGRATION", "TTU_IGNORE_MLOCK", "TTU_IGNORE_ACCESS"})
+    for module, soft in ((v5_1, True), (v5_10_37, False)):
+        pte = device_pte(module.TAG, 0x12341, True)
+        assert bool(pte & (1 << 11)) and not pte & 0b10
+        r = module.try_to_unmap_one(UnmapInput(page, Vma(), Mm(), pte, flags), ModelConfig())
+        d = decode(module.TAG, r.pte_after)
+        assert (d.kind, d.pfn, d.write, d.soft_dirty) == ("migration", 0x12341, False, soft)
+
+
 def test_hwpoison_entry() -> None:
     # 2.6.35:941 / 5.1:1514: a poisoned page gets swp_entry(SWP_HWPOISON, pfn).
     page = Page(pfn=0x12345, anon=True, swapcache=True, swap_offset=0x1A2B, hwpoison=True)

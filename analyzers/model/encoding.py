@@ -266,6 +266,20 @@ def device_pte(tag: str, pfn: int, write: bool, config: ModelConfig | None = Non
     return swp_entry_to_pte(tag, types.device_write if write else types.device_read, pfn)
 
 
+def pte_soft_dirty(tag: str, pte: int, config: ModelConfig | None = None) -> bool:
+    """pte_soft_dirty() of a PTE read as present: _PAGE_SOFT_DIRTY is 0 without
+    CONFIG_MEM_SOFT_DIRTY (5.1 pgtable_types.h:81-85, 5.10.37:82-86), and 2.6.x has none."""
+    config = config or ModelConfig()
+    return _generation(tag) == "5" and config.mem_soft_dirty and bool(pte & SOFT_DIRTY)
+
+
+def pte_uffd_wp(tag: str, pte: int, config: ModelConfig | None = None) -> bool:
+    """pte_uffd_wp(): _PAGE_UFFD_WP is 0 without CONFIG_HAVE_ARCH_USERFAULTFD_WP (v5.10.37
+    pgtable_types.h:104-110); older tags have no such bit."""
+    config = config or ModelConfig()
+    return tag == "v5.10.37" and config.uffd_wp and bool(pte & UFFD_WP)
+
+
 def swp_mksoft_dirty(tag: str, pte: int, config: ModelConfig | None = None) -> int:
     """pte_swp_mksoft_dirty(): a no-op without CONFIG_MEM_SOFT_DIRTY."""
     config = config or ModelConfig()
@@ -296,8 +310,8 @@ def decode(tag: str, pte: int, config: ModelConfig | None = None) -> Decoded:
             bits.append("dirty")
         if pte & ACCESSED:
             bits.append("young")
-        soft = gen == "5" and bool(pte & SOFT_DIRTY)
-        uffd = tag == "v5.10.37" and bool(pte & UFFD_WP)
+        soft = pte_soft_dirty(tag, pte, config)
+        uffd = pte_uffd_wp(tag, pte, config)
         text = f"present(pfn {pfn:#x}, {', '.join(bits)}){_flags_text(soft, uffd)}"
         return Decoded("present", pfn, None, None, write, text, soft, uffd)
     if gen != "5" and pte & FILE:

@@ -13,11 +13,11 @@ from .encoding import (
     ACCESSED,
     DIRTY,
     RW,
-    SOFT_DIRTY,
     ModelConfig,
     decode,
     hwpoison_pte,
     migration_pte,
+    pte_soft_dirty,
     swp_entry_to_pte,
     swp_mksoft_dirty,
 )
@@ -113,7 +113,7 @@ def try_to_unmap_one(inp: UnmapInput, config: ModelConfig) -> UnmapResult:
     if t.branch("device", migration_on and "TTU_MIGRATION" in flags and page.zone_device):
         pteval = pte  # rmap.c:1461 ptep_get_and_clear
         swp = migration_pte(TAG, page.pfn, False, config)  # rmap.c:1468: always read
-        if pteval & SOFT_DIRTY:  # rmap.c:1470 pte_soft_dirty(pteval)
+        if pte_soft_dirty(TAG, pteval, config):  # rmap.c:1470 pte_soft_dirty(pteval)
             swp = swp_mksoft_dirty(TAG, swp, config)
         pte = swp
         return _discard(t, page, pte, ret)
@@ -152,7 +152,7 @@ def try_to_unmap_one(inp: UnmapInput, config: ModelConfig) -> UnmapResult:
             ret = "false"
             return done()
         swp = migration_pte(TAG, page.pfn, bool(pteval & RW), config)  # rmap.c:1559-1561
-        if pteval & SOFT_DIRTY:  # rmap.c:1562
+        if pte_soft_dirty(TAG, pteval, config):  # rmap.c:1562
             swp = swp_mksoft_dirty(TAG, swp, config)
             t.effect("pte_swp_mksoft_dirty: soft-dirty carried into the entry (rmap.c:1563)")
         pte = swp
@@ -188,7 +188,7 @@ def try_to_unmap_one(inp: UnmapInput, config: ModelConfig) -> UnmapResult:
         t.effect("dec_mm_counter(MM_ANONPAGES), inc_mm_counter(MM_SWAPENTS) (rmap.c:1625-1626)")
         t.branch("swapcache", True)  # the swap entry is written
         swp = swp_entry_to_pte(TAG, page.swap_type, page.swap_offset)  # rmap.c:1627
-        if pteval & SOFT_DIRTY:  # rmap.c:1628
+        if pte_soft_dirty(TAG, pteval, config):  # rmap.c:1628
             swp = swp_mksoft_dirty(TAG, swp, config)
             t.effect("pte_swp_mksoft_dirty: soft-dirty carried into the entry (rmap.c:1629)")
         pte = swp

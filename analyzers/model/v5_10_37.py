@@ -11,14 +11,14 @@ from __future__ import annotations
 from .encoding import (
     DIRTY,
     RW,
-    SOFT_DIRTY,
     SWP_SOFT_DIRTY,
     SWP_UFFD_WP,
-    UFFD_WP,
     ModelConfig,
     decode,
     hwpoison_pte,
     migration_pte,
+    pte_soft_dirty,
+    pte_uffd_wp,
     swp_entry_to_pte,
     swp_mksoft_dirty,
     swp_mkuffd_wp,
@@ -147,10 +147,10 @@ def try_to_unmap_one(inp: UnmapInput, config: ModelConfig) -> UnmapResult:
             ret = "false"
             return done()
         swp = migration_pte(TAG, page.pfn, bool(pteval & RW), config)  # rmap.c:1605-1607
-        if pteval & SOFT_DIRTY:  # rmap.c:1608
+        if pte_soft_dirty(TAG, pteval, config):  # rmap.c:1608
             swp = swp_mksoft_dirty(TAG, swp, config)
             t.effect("pte_swp_mksoft_dirty: soft-dirty carried into the entry (rmap.c:1609)")
-        if pteval & UFFD_WP:  # rmap.c:1610
+        if pte_uffd_wp(TAG, pteval, config):  # rmap.c:1610
             swp = swp_mkuffd_wp(TAG, swp, config)
             t.effect("pte_swp_mkuffd_wp: uffd-wp carried into the entry (rmap.c:1611)")
         pte = swp
@@ -186,10 +186,10 @@ def try_to_unmap_one(inp: UnmapInput, config: ModelConfig) -> UnmapResult:
         t.effect("dec_mm_counter(MM_ANONPAGES), inc_mm_counter(MM_SWAPENTS) (rmap.c:1673-1674)")
         t.branch("swapcache", True)  # the swap entry is written
         swp = swp_entry_to_pte(TAG, page.swap_type, page.swap_offset)  # rmap.c:1675
-        if pteval & SOFT_DIRTY:  # rmap.c:1676
+        if pte_soft_dirty(TAG, pteval, config):  # rmap.c:1676
             swp = swp_mksoft_dirty(TAG, swp, config)
             t.effect("pte_swp_mksoft_dirty: soft-dirty carried into the entry (rmap.c:1677)")
-        if pteval & UFFD_WP:  # rmap.c:1678
+        if pte_uffd_wp(TAG, pteval, config):  # rmap.c:1678
             swp = swp_mkuffd_wp(TAG, swp, config)
             t.effect("pte_swp_mkuffd_wp: uffd-wp carried into the entry (rmap.c:1679)")
         pte = swp
