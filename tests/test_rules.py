@@ -340,3 +340,55 @@ def test_rule_files_hold_no_line_numbers():
         for rule in rules.concepts:
             for m in rule.matches:
                 assert not any("line" in k for k in vars(m))
+
+
+def test_negative_and_effect_predicates():
+    # Each predicate the shipped rule sets use only on the corpus (or not at all), on our own C:
+    # not_condition_mentions, not_body_calls, body_makes_entry and body_writes_pte.
+    rules = custom(
+        """
+        [meta]
+        function = "classify_entry"
+        path = "x.c"
+        [extra.mode_test]
+        title = "tests mode, not the loop counter"
+        [extra.entry]
+        title = "builds an entry"
+        [extra.writer]
+        title = "writes a PTE"
+        [extra.keeps]
+        title = "switch arm that leaves the PTE alone"
+        [concept.mode_test]
+        [[concept.mode_test.match]]
+        condition_mentions = ["mode"]
+        not_condition_mentions = ["i"]
+        [concept.entry]
+        [[concept.entry.match]]
+        body_makes_entry = true
+        [concept.writer]
+        [[concept.writer.match]]
+        kinds = ["if", "case", "default"]
+        body_writes_pte = true
+        [concept.keeps]
+        [[concept.keeps.match]]
+        kinds = ["case", "default"]
+        not_body_calls = ["pte_clear"]
+        """
+    )
+    a = analyze(fixture("rules_ifdef.c"), "v5.1", rules, path="x.c")
+    assert concept_map(a) == {
+        "mode_test": ("present", [(8, 11, "mode == MODE_MIGRATE")]),
+        "entry": ("present", [(8, 11, "mode == MODE_MIGRATE")]),
+        "writer": ("present", [(8, 11, "mode == MODE_MIGRATE"), (22, 23, "MODE_DROP")]),
+        "keeps": ("present", [(19, 21, "MODE_SWAP"), (25, 26, "")]),
+    }
+
+
+@pytest.mark.parametrize("tag", ["v5.1", "v5.10.37"])
+def test_corpus_pmd_migration_block_is_not_a_concept(corpus: Path, tag: str):
+    # The THP PMD migration arm under #ifdef CONFIG_ARCH_ENABLE_THP_MIGRATION writes a PMD entry.
+    _, a = corpus_analysis(corpus, tag)
+    (pmd,) = [b for b in a.tree.walk() if b.condition_normalized.startswith("!pvmw.pte &&")]
+    assert [c.name for c in pmd.effects.pte_writes] == ["set_pmd_migration_entry"]
+    labelled = {k[0] for k in a.branch_concepts()}
+    assert pmd.start_line not in labelled
