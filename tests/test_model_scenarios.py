@@ -250,6 +250,17 @@ def test_v5_1_device_branch_reads_the_present_soft_dirty_bit_of_a_swap_pte() -> 
         assert (d.kind, d.pfn, d.write, d.soft_dirty) == ("migration", 0x12341, False, soft)
 
 
+def test_no_migration_callers_without_config_migration() -> None:
+    # With CONFIG_MIGRATION=n the migration scenarios have no caller at all; running them anyway
+    # would reach 2.6.35:969/5.1:1542 with PAGE_MIGRATION/IS_ENABLED false and invent outcomes.
+    off = ModelConfig(migration=False)
+    for tag in MODEL_TAGS:
+        for name in ("compaction-anon", "migrate-anon-swapcache", "migrate-file"):
+            o = run_scenario(tag, name, off)
+            assert not o.applicable and o.trace == () and o.cell == "n/a"
+        assert run_scenario(tag, "reclaim-anon-swapcache", off).applicable
+
+
 def test_hwpoison_entry() -> None:
     # 2.6.35:941 / 5.1:1514: a poisoned page gets swp_entry(SWP_HWPOISON, pfn).
     page = Page(pfn=0x12345, anon=True, swapcache=True, swap_offset=0x1A2B, hwpoison=True)

@@ -65,6 +65,13 @@ _NO_MIGRATION = (
     "so there is no TTU_MIGRATION and no migration entry; compaction arrived in 2.6.35"
 )
 
+# mm/Makefile builds migrate.c only with CONFIG_MIGRATION, and COMPACTION selects MIGRATION
+# (mm/Kconfig; neither file is in the corpus): without it no caller passes TTU_MIGRATION.
+_MIGRATION_OFF = (
+    "CONFIG_MIGRATION=n: there is no migrate_pages() (mm/migrate.c is not built) and no "
+    "compaction, so nothing calls try_to_unmap() with TTU_MIGRATION"
+)
+
 
 @dataclass(frozen=True)
 class Setup:
@@ -196,6 +203,10 @@ def run_scenario(tag: str, scenario: str, config: ModelConfig | None = None) -> 
         if tag not in _MIGRATION_FLAGS:
             return Outcome(
                 tag, scenario, False, _NO_MIGRATION, pte, pte, before, before, "", (), (), ""
+            )
+        if not config.migration:
+            return Outcome(
+                tag, scenario, False, _MIGRATION_OFF, pte, pte, before, before, "", (), (), ""
             )
         flags, source = _MIGRATION_FLAGS[tag]
         if setup.compaction:
