@@ -126,3 +126,89 @@ def test_model_conditions_are_verbatim_modulo_whitespace(corpus: Path) -> None:
         for mb in model_branches(tag):
             if mb.condition:
                 assert re.search(re.escape(mb.condition), text), (tag, mb.condition)
+
+
+def _defines(path: Path) -> dict[str, str]:
+    """The FIRST #define of each object-like macro in a header (the CONFIG_...=y side of an
+    #ifdef comes first in these headers), continuation lines joined."""
+    text = path.read_text(errors="replace").replace("\\\n", " ")
+    out: dict[str, str] = {}
+    for m in re.finditer(r"^#define\s+(\w+)[ \t]+([^\n]*)$", text, re.M):
+        out.setdefault(m.group(1), re.sub(r"/\*.*?\*/", "", m.group(2)).strip())
+    return out
+
+
+def _value(defs: dict[str, str], name: str) -> int:
+    """Integer value of a macro built from literals, other macros, + - << and parentheses.
+
+    Walks a Python AST of the expression and allows only those nodes: nothing is executed."""
+    import ast
+
+    def ev(node: ast.AST) -> int:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int):
+            return node.value
+        if isinstance(node, ast.Name):
+            return _value(defs, node.id)
+        if isinstance(node, ast.BinOp):
+            ops = {ast.Add: int.__add__, ast.Sub: int.__sub__, ast.LShift: int.__lshift__}
+            return ops[type(node.op)](ev(node.left), ev(node.right))
+        raise AssertionError(f"{name}: unsupported {ast.dump(node)}")
+
+    expr = re.sub(r"\(_AT\(pteval_t,\s*(\w+)\)", r"((\1)", defs[name])
+    return ev(ast.parse(expr, mode="eval").body)
+
+
+@pytest.mark.parametrize("tag", MODEL_TAGS[1:])
+def test_encoding_constants_are_the_headers(corpus: Path, tag: str) -> None:
+    from analyzers.model import encoding as enc
+
+    types_h = _defines(corpus / tag / "arch/x86/include/asm/pgtable_types.h")
+    bits = {
+        "_PAGE_BIT_PRESENT": enc.P,
+        "_PAGE_BIT_RW": enc.RW,
+        "_PAGE_BIT_USER": enc.USER,
+        "_PAGE_BIT_ACCESSED": enc.ACCESSED,
+        "_PAGE_BIT_DIRTY": enc.DIRTY,
+        "_PAGE_BIT_PROTNONE": enc.GLOBAL_PROTNONE,
+        "_PAGE_BIT_NX": enc.NX,
+    }
+    if tag == "v2.6.35":
+        bits["_PAGE_BIT_FILE"] = enc.FILE
+    else:
+        bits["_PAGE_BIT_SOFT_DIRTY"] = enc.SOFT_DIRTY
+        assert types_h["_PAGE_SWP_SOFT_DIRTY"] == "_PAGE_RW" and enc.SWP_SOFT_DIRTY == enc.RW
+    if tag == "v5.10.37":
+        bits["_PAGE_BIT_UFFD_WP"] = enc.UFFD_WP
+        assert types_h["_PAGE_SWP_UFFD_WP"] == "_PAGE_USER" and enc.SWP_UFFD_WP == enc.USER
+    for name, mask in bits.items():
+        assert 1 << _value(types_h, name) == mask, name
+
+    # The swap entry layout: type/offset positions from pgtable_64.h, the type shift of the
+    # arch-independent swp_entry_t from swapops.h (BITS_PER_XA_VALUE = 63 at 5.x).
+    pg64 = _defines(corpus / tag / "arch/x86/include/asm/pgtable_64.h")
+    merged = {**types_h, **pg64}
+    if tag == "v2.6.35":
+        # `#if _PAGE_BIT_FILE < _PAGE_BIT_PROTNONE` (pgtable_64.h:135) is true: first branch.
+        assert _value(types_h, "_PAGE_BIT_FILE") < _value(types_h, "_PAGE_BIT_PROTNONE")
+        assert (_value(merged, "SWP_TYPE_BITS"), _value(merged, "SWP_OFFSET_SHIFT")) == (5, 9)
+        assert enc.swp_entry_to_pte(tag, 1, 1) == (1 << 1) | (1 << 9)
+    else:
+        assert _value(merged, "SWP_OFFSET_FIRST_BIT") == 9
+        assert (_value(merged, "SWP_TYPE_BITS"), _value(merged, "SWP_OFFSET_SHIFT")) == (5, 14)
+        assert enc.swp_entry_to_pte(tag, 1, 0) >> 59 == 1  # type in the top 5 bits
+        assert enc.swp_entry_to_pte(tag, 0, 0) == ((1 << 50) - 1) << 9  # ~0 in bits 9-58
+
+    # MAX_SWAPFILES and the special types, all CONFIG options on (the #ifdef side).
+    swap_h = _defines(corpus / tag / "include/linux/swap.h")
+    t = enc.swap_types(tag)
+    got = (t.max_swapfiles, t.hwpoison, t.migration_read, t.migration_write)
+    want = tuple(
+        _value(swap_h, n)
+        for n in ("MAX_SWAPFILES", "SWP_HWPOISON", "SWP_MIGRATION_READ", "SWP_MIGRATION_WRITE")
+    )
+    assert got == want
+    if tag != "v2.6.35":
+        assert (t.device_write, t.device_read) == (
+            _value(swap_h, "SWP_DEVICE_WRITE"),
+            _value(swap_h, "SWP_DEVICE_READ"),
+        )
