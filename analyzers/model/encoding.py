@@ -206,8 +206,14 @@ def pte_present(tag: str, pte: int) -> bool:
 
 def pte_pfn(tag: str, pte: int) -> int:
     shift = physical_mask_shift(tag)
-    if _generation(tag) == "2.6.7":
+    gen = _generation(tag)
+    if gen == "2.6.7":
         return (pte >> PAGE_SHIFT) & ((1 << shift) - 1)
+    if gen == "5" and pte and not pte & P:
+        # L1TF: 5.x stores the pfn of a PROT_NONE pte inverted; pte_pfn() undoes it with
+        # protnone_mask() (asm/pgtable.h and pgtable-invert.h, not in the corpus), the same
+        # mitigation as the inverted swap offset (5.1 pgtable_64.h:206-207).
+        pte ^= MASK64
     return (pte & ((1 << shift) - 1)) >> PAGE_SHIFT
 
 
