@@ -88,6 +88,8 @@ def outcome_text(outcome: Outcome, source: tuple[SourceLine, ...] | None = None)
         return f"{head}: not applicable\n  {o.reason}\n"
     out = [head]
     out.append(f"  flags:   {' | '.join(o.flags) if o.flags else '(none)'}  [{o.flags_source}]")
+    options = " ".join(f"{k}={'y' if on else 'n'}" for k, on in o.config.kconfig().items())
+    out.append(f"  config:  {options}")
     out.append(f"  before:  {o.pte_before:#018x}  {o.decoded_before.text}")
     out.append(f"  after:   {o.pte_after:#018x}  {o.decoded_after.text}")
     out.append(f"  returns: {o.ret}")

@@ -6,13 +6,23 @@ import click
 
 from analyzers.analysis import analyze_source, load_rule_set
 from analyzers.errors import KvdiffError
-from analyzers.model import SCENARIO_NAMES, matrix, run_scenario
-from analyzers.model.encoding import check_tag
+from analyzers.model import SCENARIO_NAMES, ModelConfig, matrix, run_scenario
+from analyzers.model.encoding import KCONFIG_FIELDS, check_tag
 from analyzers.model.scenarios import get_scenario
 from analyzers.model_view import matrix_text, outcome_text, taken_source_lines, to_json_text
 from analyzers.source import Sources
 
 from .options import source_options
+
+
+def _parse_config(option: str) -> tuple[str, bool]:
+    name, sep, value = option.partition("=")
+    if not sep or value not in ("y", "n"):
+        raise KvdiffError(
+            f"--config {option!r} is not NAME=y or NAME=n; "
+            "write e.g. --config CONFIG_MEMORY_FAILURE=n"
+        )
+    return name, value == "y"
 
 
 @click.command("model")
@@ -21,6 +31,14 @@ from .options import source_options
 @click.option("--matrix", "show_matrix", is_flag=True, help="Every scenario at every tag.")
 @click.option("--json", "as_json", is_flag=True, help="JSON output (sorted keys).")
 @click.option("--no-source", is_flag=True, help="Do not read the source for the branches taken.")
+@click.option(
+    "--config",
+    "config_options",
+    multiple=True,
+    metavar="CONFIG_X=y|n",
+    help=f"Kernel option the entry numbers assume (repeatable; all y by default): "
+    f"{', '.join(KCONFIG_FIELDS)}.",
+)
 @source_options
 def model(
     tag: str | None,
@@ -28,13 +46,15 @@ def model(
     show_matrix: bool,
     as_json: bool,
     no_source: bool,
+    config_options: tuple[str, ...],
     sources: Sources,
 ) -> None:
     """Run the model of try_to_unmap_one at TAG on a scenario, or print the --matrix."""
+    config = ModelConfig.from_kconfig(dict(_parse_config(o) for o in config_options))
     if show_matrix:
         if tag or scenario:
             raise KvdiffError("--matrix runs every tag and scenario; drop TAG and --scenario")
-        outcomes = matrix()
+        outcomes = matrix(config)
         if as_json:
             click.echo(to_json_text([o.to_json() for o in outcomes]), nl=False)
         else:
@@ -48,7 +68,7 @@ def model(
             f"no scenario given: pass --scenario with one of {', '.join(SCENARIO_NAMES)}"
         )
     get_scenario(scenario)
-    outcome = run_scenario(tag, scenario)
+    outcome = run_scenario(tag, scenario, config)
     source = None
     if not no_source and outcome.applicable:
         rules = load_rule_set()

@@ -109,3 +109,27 @@ def test_compaction_at_v2_6_35_points_at_the_lines_that_wrote_the_entry(
     assert {"line": 978, "text": "set_pte_at(mm, address, pte, swp_entry_to_pte(entry));"} in (
         by_concept["anon"]["writes"]
     )
+
+
+def test_config_option_changes_the_entry_numbers() -> None:
+    """`--config` changes the swap type numbers, as Kconfig does.
+
+    v5.1 include/linux/swap.h: MAX_SWAPFILES = (1 << 5) - SWP_DEVICE_NUM - SWP_MIGRATION_NUM -
+    SWP_HWPOISON_NUM, SWP_MIGRATION_WRITE = MAX_SWAPFILES + SWP_HWPOISON_NUM + 1. All y:
+    32 - 2 - 2 - 1 = 27, write = 29. CONFIG_DEVICE_PRIVATE=n: 32 - 0 - 2 - 1 = 29, write = 31.
+    x86_64 5.x (pgtable_64.h): type in bits 59-63, offset (the pfn) inverted from bit 9, so the
+    low bits are ~0x12345 << 9 = ...fdb97400 either way and only the top five bits differ.
+    """
+    base = ["v5.1", "--scenario", "compaction-anon", "--no-source", "--json"]
+    default = json.loads(_run(*base).output)
+    assert default["pte_after"] == "0xeffffffffdb97400"  # 29 << 59 = 0xe8...
+    no_device = json.loads(_run(*base, "--config", "CONFIG_DEVICE_PRIVATE=n").output)
+    assert no_device["pte_after"] == "0xfffffffffdb97400"  # 31 << 59 = 0xf8...
+    assert no_device["config"]["CONFIG_DEVICE_PRIVATE"] == "n"
+    assert no_device["decoded_after"]["kind"] == "migration"
+    # Without CONFIG_MIGRATION no caller passes TTU_MIGRATION: the scenario says so.
+    off = json.loads(_run(*base, "--config", "CONFIG_MIGRATION=n").output)
+    assert off["applicable"] is False and off["reason"]
+    for bad, needle in (("CONFIG_FOO=y", "unknown model option"), ("CONFIG_MIGRATION", "NAME=y")):
+        r = _run(*base, "--config", bad)
+        assert r.exit_code == 2 and needle in r.output and r.output.count("\n") == 1

@@ -47,7 +47,8 @@ v5.x: it only bounds the PFN of a present PTE.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
 
 from analyzers.errors import KvdiffError
 
@@ -84,6 +85,33 @@ class ModelConfig:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_kconfig(cls, settings: Mapping[str, bool]) -> ModelConfig:
+        """A configuration from Kconfig names (``{"CONFIG_MEMORY_FAILURE": False}``)."""
+        changes = {}
+        for name, value in settings.items():
+            field_name = KCONFIG_FIELDS.get(name)
+            if field_name is None:
+                raise KvdiffError(
+                    f"unknown model option {name}; the model knows {', '.join(KCONFIG_FIELDS)}"
+                )
+            changes[field_name] = value
+        return replace(cls(), **changes)
+
+    def kconfig(self) -> dict[str, bool]:
+        """The options as Kconfig names, in declaration order."""
+        return {name: getattr(self, f) for name, f in KCONFIG_FIELDS.items()}
+
+
+# Kconfig name -> ModelConfig field: the names a user passes to `kvdiff model --config`.
+KCONFIG_FIELDS = {
+    "CONFIG_MIGRATION": "migration",
+    "CONFIG_MEMORY_FAILURE": "memory_failure",
+    "CONFIG_DEVICE_PRIVATE": "device_private",
+    "CONFIG_MEM_SOFT_DIRTY": "mem_soft_dirty",
+    "CONFIG_HAVE_ARCH_USERFAULTFD_WP": "uffd_wp",
+}
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .encoding import Decoded
+from .encoding import Decoded, ModelConfig
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class Outcome:
     next_fault: str
     flags: tuple[str, ...] = ()  # the TTU_* flags the caller passed, sorted
     flags_source: str = ""  # where the caller's flags come from (file:line, or the assumption)
+    config: ModelConfig = ModelConfig()  # the kernel options the entry numbers assume
 
     @property
     def cell(self) -> str:
@@ -83,4 +84,5 @@ class Outcome:
             "side_effects": list(self.side_effects),
             "trace": [step.to_json() for step in self.trace],
             "next_fault": self.next_fault,
+            "config": {k: "y" if v else "n" for k, v in self.config.kconfig().items()},
         }

@@ -202,11 +202,35 @@ def run_scenario(tag: str, scenario: str, config: ModelConfig | None = None) -> 
     if setup.migration:
         if tag not in _MIGRATION_FLAGS:
             return Outcome(
-                tag, scenario, False, _NO_MIGRATION, pte, pte, before, before, "", (), (), ""
+                tag,
+                scenario,
+                False,
+                _NO_MIGRATION,
+                pte,
+                pte,
+                before,
+                before,
+                "",
+                (),
+                (),
+                "",
+                config=config,
             )
         if not config.migration:
             return Outcome(
-                tag, scenario, False, _MIGRATION_OFF, pte, pte, before, before, "", (), (), ""
+                tag,
+                scenario,
+                False,
+                _MIGRATION_OFF,
+                pte,
+                pte,
+                before,
+                before,
+                "",
+                (),
+                (),
+                "",
+                config=config,
             )
         flags, source = _MIGRATION_FLAGS[tag]
         if setup.compaction:
@@ -234,6 +258,7 @@ def run_scenario(tag: str, scenario: str, config: ModelConfig | None = None) -> 
         next_fault=next_fault(tag, after, setup.page.anon),
         flags=tuple(sorted(flags)),
         flags_source=source,
+        config=config,
     )
 
 
