@@ -49,6 +49,10 @@ def render_pages(site: Site) -> dict[str, str]:
         out[site.question.filename] = env.get_template("question.html.j2").render(
             page=site.question, **ctx
         )
+    if site.history is not None:
+        out[site.history.filename] = env.get_template("history.html.j2").render(
+            page=site.history, **ctx
+        )
     for page in site.tags:
         out[page.filename] = env.get_template("tag.html.j2").render(page=page, **ctx)
     for page in site.pairs:

@@ -7,7 +7,7 @@ running the model. :func:`analyzers.site.build_site` then lays the results out a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from .errors import KvdiffError
@@ -53,6 +53,7 @@ class ReportRequest:
     path: str | None = None
     pairs: tuple[tuple[str, str], ...] = ()
     lang: str = "en"
+    history: bool = False  # add history.html: every version over all the tags the sources hold
 
     def __post_init__(self) -> None:
         if not self.tags:
@@ -77,6 +78,7 @@ class ReportRequest:
         path: str | None = None,
         pairs: Iterable[str] = (),
         lang: str = "en",
+        history: bool = False,
     ) -> ReportRequest:
         """A request from the command line's raw values (``--tags a,b --pairs A..B …``)."""
         return cls(
@@ -85,6 +87,7 @@ class ReportRequest:
             path=path,
             pairs=tuple(parse_pair(spec) for spec in split_list(pairs)),
             lang=lang,
+            history=history,
         )
 
     @property
@@ -111,6 +114,20 @@ def _model_outcomes(function: str, path: str, tags: Iterable[str]) -> dict[str, 
     }
 
 
+def _model_note(function: str, path: str, modelled: bool, strings: Mapping[str, str]) -> str:
+    """Why the site has no model panels ("" when some tag has them)."""
+    from .model import MODEL_TAGS, MODEL_TARGET
+
+    model_function, model_path = MODEL_TARGET
+    if (function, path) != tuple(MODEL_TARGET):
+        return strings["no_model"].format(
+            function=function, model_function=model_function, model_path=model_path
+        )
+    if not modelled:
+        return strings["model_not_for_tags"].format(tags=", ".join(MODEL_TAGS))
+    return ""
+
+
 def function_span(source: SourceFile, function: str) -> FunctionSpan:
     """Where ``function`` is in ``source`` (its first definition), for a function no rule set
     analyses; a missing function is a one-line KvdiffError naming the closest names."""
@@ -135,23 +152,34 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
     strings = load_strings(request.lang)
     rules_note = "" if rules is not None else strings["no_rules"].format(function=function)
     outcomes = _model_outcomes(function, path, request.tags)
-    model_note = ""
-    if not outcomes:
-        from .model import MODEL_TARGET
+    model_note = _model_note(function, path, bool(outcomes), strings)
 
-        model_function, model_path = MODEL_TARGET
-        model_note = strings["no_model"].format(
-            function=function, model_function=model_function, model_path=model_path
-        )
-
-    inputs = []
-    for tag in request.tags:
+    def tag_input(tag: str) -> TagInput:
         source = sources.read(tag, path)
         if rules is not None:
             inp = TagInput(source, analysis=analyze_source(source, rules, function))
         else:
             inp = TagInput(source, span=function_span(source, function))
-        inputs.append(replace(inp, outcomes=outcomes.get(tag, ())))
+        return replace(inp, outcomes=outcomes.get(tag, ()))
+
+    inputs = [tag_input(tag) for tag in request.tags]
+    timeline = None
+    extra_inputs = []
+    if request.history:
+        from .history import PRESENT, build_history
+        from .resultcache import default_result_dir
+
+        timeline = build_history(
+            sources, function, path, result_dir=default_result_dir(sources.config.cache)
+        )
+        # The history links each version's first tag; those outside the report get a page too.
+        extra_tags = [
+            v.first_tag
+            for v in timeline.versions
+            if v.state == PRESENT and v.first_tag not in request.tags
+        ]
+        outcomes.update(_model_outcomes(function, path, extra_tags))
+        extra_inputs = [tag_input(tag) for tag in extra_tags]
 
     annotations = load_annotations(function)
     return build_site(
@@ -164,4 +192,6 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
         annotations=annotations if annotations.source else None,
         rules_note=rules_note,
         model_note=model_note,
+        history=timeline,
+        extra_inputs=extra_inputs,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
@@ -23,6 +23,7 @@ from .source import SourceFile
 if TYPE_CHECKING:  # the analyze/model/annotation stages; only their data is used here
     from .analysis import Analysis, ConceptHit, ConceptStatus
     from .annotations import Annotations
+    from .history import History
     from .model import Outcome
 
 # Concept panels every pair page shows first, whatever changed: the study group's two branches.
@@ -222,6 +223,7 @@ class Nav:
     question: Link | None
     tags: tuple[Link, ...]
     pairs: tuple[Link, ...]
+    history: Link | None = None
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,7 @@ class TagPage:
     traces: tuple[TraceView, ...]
     concept_note: str
     model_note: str
+    history_note: str = ""  # set on pages made only because the history links to them
 
 
 @dataclass(frozen=True)
@@ -286,6 +289,51 @@ class IndexPage:
 
 
 @dataclass(frozen=True)
+class HistoryChangeView:
+    concept: str
+    title: str
+    change: str  # "appeared" | "vanished" | "moved" | "returned" | "condition-changed"
+    label: str
+    before: tuple[str, ...]  # normalised conditions in the previous version
+    after: tuple[str, ...]
+    elsewhere: str  # "now in f()" when the branch lives outside the target; "" otherwise
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One distinct version of the function: a run of consecutive tags with the same content."""
+
+    index: int
+    state: str  # "present" | "no-function" | "no-file"
+    state_label: str
+    first_tag: str
+    last_tag: str
+    tag_count: int
+    count_label: str
+    tags: tuple[str, ...]
+    start_line: int
+    end_line: int
+    lines: int
+    lines_added: int
+    lines_removed: int
+    same_as: int | None
+    has_errors: bool
+    changes: tuple[HistoryChangeView, ...]
+    href: str  # the first tag's page at the function's first line; "" when absent
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    filename: str
+    title: str
+    function: str
+    path: str
+    summary: str
+    rules_note: str
+    rows: tuple[HistoryRow, ...]
+
+
+@dataclass(frozen=True)
 class Site:
     lang: str
     strings: Mapping[str, str] = field(compare=False)
@@ -294,6 +342,7 @@ class Site:
     question: QuestionPage | None
     tags: tuple[TagPage, ...]
     pairs: tuple[PairPage, ...]
+    history: HistoryPage | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -303,6 +352,9 @@ class Site:
 def slug(text: str) -> str:
     """A file-name and id safe form of a tag or scenario name."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", text)
+
+
+HISTORY_FILENAME = "history.html"
 
 
 def tag_filename(tag: str) -> str:
@@ -660,6 +712,122 @@ def _concepts_known(inputs: Sequence[TagInput]) -> tuple[str, ...]:
     return tuple(c for c in CONCEPT_IDS if c in known) + tuple(sorted(known - set(CONCEPT_IDS)))
 
 
+@dataclass(frozen=True)
+class _Notes:
+    """Why parts of the pages are missing, shared by every tag page."""
+
+    rules: str
+    model: str
+    has_model: bool
+    extra: bool = False  # the page exists only because the history links to it
+
+
+def _tag_page(
+    inp: TagInput, f: _File, function: str, strings: Mapping[str, str], notes: _Notes
+) -> tuple[TagPage, set[int]]:
+    """One tag's page, and the line numbers it shows (trace steps may link to those)."""
+    tag = inp.source.tag
+    line_concepts = inp.analysis.line_concepts() if inp.analysis is not None else {}
+    traced = _traced_lines(inp)
+    lines = f.code(f.span.start_line, f.span.end_line, line_concepts, traced, strings)
+    shown = set(range(f.span.start_line, f.span.end_line + 1))
+    # Concepts found in sibling functions: each function's excerpt covers its hits' branches.
+    elsewhere: dict[str, tuple[int, int]] = {}
+    if inp.analysis is not None:
+        for status in inp.analysis.concepts:
+            for hit in status.hits:
+                if hit.function != function:
+                    lo, hi = elsewhere.get(hit.function, (hit.start_line, hit.end_line))
+                    elsewhere[hit.function] = (min(lo, hit.start_line), max(hi, hit.end_line))
+    other = []
+    for name, (lo, hi) in sorted(elsewhere.items(), key=lambda kv: kv[1]):
+        if lo >= f.span.start_line and hi <= f.span.end_line:
+            continue
+        other.append((name, f.code(lo, hi, line_concepts, traced, strings)))
+        shown.update(range(lo, hi + 1))
+    traces = tuple(_trace_view(inp, o, f, shown, False) for o in inp.outcomes)
+    tag_note = (
+        "" if inp.outcomes or not notes.has_model else _fmt(strings, "model_not_for_tag", tag=tag)
+    )
+    page = TagPage(
+        filename=tag_filename(tag),
+        title=_fmt(strings, "tag_title", function=function, tag=tag),
+        tag=tag,
+        entry=_timeline(inp, f),
+        lines=lines,
+        elsewhere=tuple(other),
+        traces=traces,
+        concept_note=notes.rules,
+        model_note=notes.model or tag_note,
+        history_note=_fmt(strings, "history_extra_page", tag=tag) if notes.extra else "",
+    )
+    return page, shown
+
+
+def _history_page(
+    history: History, function: str, path: str, strings: Mapping[str, str]
+) -> HistoryPage:
+    rows = []
+    for v in history.versions:
+        changes = tuple(
+            HistoryChangeView(
+                concept=c.concept,
+                title=strings.get(f"concept_{c.concept}", c.concept),
+                change=c.change,
+                label=strings.get(f"history_change_{c.change.replace('-', '_')}", c.change),
+                before=c.before,
+                after=c.after,
+                elsewhere=""
+                if c.functions in ((), (function,))
+                else _fmt(
+                    strings,
+                    "history_in_functions",
+                    functions=", ".join(f"{name}()" for name in c.functions),
+                ),
+            )
+            for c in v.concept_changes
+        )
+        present = v.state == "present"
+        rows.append(
+            HistoryRow(
+                index=v.index,
+                state=v.state,
+                state_label=strings.get(f"history_state_{v.state.replace('-', '_')}", v.state),
+                first_tag=v.first_tag,
+                last_tag=v.last_tag,
+                tag_count=v.tag_count,
+                count_label=strings["history_tag_one"]
+                if v.tag_count == 1
+                else _fmt(strings, "history_tag_count", count=v.tag_count),
+                tags=v.tags,
+                start_line=v.start_line,
+                end_line=v.end_line,
+                lines=v.lines,
+                lines_added=v.lines_added,
+                lines_removed=v.lines_removed,
+                same_as=v.same_as,
+                has_errors=v.has_errors,
+                changes=changes,
+                href=f"{tag_filename(v.first_tag)}#L{v.start_line}" if present else "",
+            )
+        )
+    return HistoryPage(
+        filename=HISTORY_FILENAME,
+        title=_fmt(strings, "history_title", function=function, path=path),
+        function=function,
+        path=path,
+        summary=_fmt(
+            strings,
+            "history_summary",
+            tags=len(history.tags),
+            versions=len(history.versions),
+            distinct=history.distinct_contents,
+        ),
+        rules_note="" if history.rule_set else _fmt(strings, "history_no_rules", function=function),
+        rows=tuple(rows),
+    )
+
+
 def build_site(
     function: str,
     path: str,
@@ -670,13 +838,21 @@ def build_site(
     annotations: Annotations | None = None,
     rules_note: str = "",
     model_note: str = "",
+    history: History | None = None,
+    extra_inputs: Sequence[TagInput] = (),
 ) -> Site:
     """All pages of the site. ``pairs`` name tags of ``inputs``; ``rules_note`` / ``model_note``
-    explain why concept / model panels are missing (empty when they are present)."""
+    explain why concept / model panels are missing (empty when they are present).
+
+    With ``history``, the site gains a timeline page of every distinct version; each version's
+    first tag links to its tag page, and ``extra_inputs`` supply the pages of first tags that are
+    not among ``inputs`` (they get a page but no place in the navigation or the matrices)."""
     by_tag = {inp.source.tag: inp for inp in inputs}
     files = {inp.source.tag: _File(inp.source, inp.function_span()) for inp in inputs}
     concepts = _concepts_known(inputs)
-    has_model = any(inp.outcomes for inp in inputs)
+    has_model = any(inp.outcomes for inp in (*inputs, *extra_inputs))
+    notes = _Notes(rules_note, model_note, has_model)
+    history_page = _history_page(history, function, path, strings) if history else None
 
     outcome_of = {(inp.source.tag, o.scenario): o for inp in inputs for o in inp.outcomes}
     question = _question(inputs, annotations, lang, strings, outcome_of, function)
@@ -685,54 +861,24 @@ def build_site(
         question=Link("question.html", strings["nav_question"]) if question else None,
         tags=tuple(Link(tag_filename(t), t) for t in by_tag),
         pairs=tuple(Link(pair_filename(a, b), f"{a} → {b}") for a, b in pairs),
+        history=Link(HISTORY_FILENAME, strings["nav_history"]) if history_page else None,
     )
 
     tag_pages = []
     timeline = []
     shown_lines: dict[str, set[int]] = {}
     for inp in inputs:
-        tag = inp.source.tag
-        f = files[tag]
-        entry = _timeline(inp, f)
-        timeline.append(entry)
-        line_concepts = inp.analysis.line_concepts() if inp.analysis is not None else {}
-        traced = _traced_lines(inp)
-        lines = f.code(f.span.start_line, f.span.end_line, line_concepts, traced, strings)
-        shown = set(range(f.span.start_line, f.span.end_line + 1))
-        elsewhere: dict[str, tuple[int, int]] = {}
-        if inp.analysis is not None:
-            for status in inp.analysis.concepts:
-                for hit in status.hits:
-                    if hit.function != function:
-                        lo, hi = elsewhere.get(hit.function, (hit.start_line, hit.end_line))
-                        elsewhere[hit.function] = (
-                            min(lo, hit.start_line),
-                            max(hi, hit.end_line),
-                        )
-        other = []
-        for name, (lo, hi) in sorted(elsewhere.items(), key=lambda kv: kv[1]):
-            if lo >= f.span.start_line and hi <= f.span.end_line:
-                continue
-            other.append((name, f.code(lo, hi, line_concepts, traced, strings)))
-            shown.update(range(lo, hi + 1))
-        shown_lines[tag] = shown
-        traces = tuple(_trace_view(inp, o, f, shown, False) for o in inp.outcomes)
-        tag_note = (
-            "" if inp.outcomes or not has_model else _fmt(strings, "model_not_for_tag", tag=tag)
-        )
-        tag_pages.append(
-            TagPage(
-                filename=tag_filename(tag),
-                title=_fmt(strings, "tag_title", function=function, tag=tag),
-                tag=tag,
-                entry=entry,
-                lines=lines,
-                elsewhere=tuple(other),
-                traces=traces,
-                concept_note=rules_note,
-                model_note=model_note or tag_note,
-            )
-        )
+        page, shown = _tag_page(inp, files[inp.source.tag], function, strings, notes)
+        tag_pages.append(page)
+        timeline.append(page.entry)
+        shown_lines[inp.source.tag] = shown
+    # Versions the history links to that are not among the report's tags: pages, no nav entry.
+    extra_notes = replace(notes, extra=True)
+    for inp in extra_inputs:
+        if inp.source.tag in by_tag:
+            continue
+        f = _File(inp.source, inp.function_span())
+        tag_pages.append(_tag_page(inp, f, function, strings, extra_notes)[0])
 
     concept_rows = []
     for concept in concepts:
@@ -864,6 +1010,7 @@ def build_site(
         question=question,
         tags=tuple(tag_pages),
         pairs=tuple(pair_pages),
+        history=history_page,
     )
 
 

@@ -45,6 +45,12 @@ from .options import source_options
     metavar="A..B",
     help="Extra diff pages beyond each consecutive pair (repeatable).",
 )
+@click.option(
+    "--history",
+    "with_history",
+    is_flag=True,
+    help="Add history.html: every distinct version of the function over all available tags.",
+)
 @source_options
 def report(
     tag_options: tuple[str, ...],
@@ -53,9 +59,12 @@ def report(
     out: Path,
     lang: str,
     pair_options: tuple[str, ...],
+    with_history: bool,
     sources: Sources,
 ) -> None:
     """Write the annotated static site (open OUT/index.html)."""
-    request = ReportRequest.from_options(tag_options, function, path, pair_options, lang)
+    request = ReportRequest.from_options(
+        tag_options, function, path, pair_options, lang, with_history
+    )
     written = write_site(build_report(request, sources), out)
     click.echo(f"wrote {len(written)} files to {out}/ (open {out / 'index.html'})")

@@ -98,13 +98,13 @@ def site(corpus_repo_args: list[str], tmp_path_factory: pytest.TempPathFactory) 
     out = tmp_path_factory.mktemp("browser") / "site"
     cache = tmp_path_factory.mktemp("cache") / "c.git"
     result = CliRunner().invoke(
-        cli, ["report", *corpus_repo_args, "--cache", str(cache), "--out", str(out)]
+        cli, ["report", *corpus_repo_args, "--cache", str(cache), "--out", str(out), "--history"]
     )
     assert result.exit_code == 0, result.output
     return out
 
 
-@pytest.mark.parametrize("page", ["index.html", "diff-v2.6.35--v5.1.html"])
+@pytest.mark.parametrize("page", ["index.html", "diff-v2.6.35--v5.1.html", "history.html"])
 def test_page_is_not_blank(site: Path, tmp_path: Path, page: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     shot = SHOTS / page.replace(".html", ".png")

@@ -117,6 +117,7 @@ def test_every_page_exists_and_every_link_resolves(site: Path) -> None:
     expected |= {f"tag-{t}.html" for t in TAGS}
     expected |= {f"diff-{a}--{b}.html" for a, b in PAIRS}
     assert expected <= names
+    assert "history.html" not in names  # only with --history
     assert check_links(site) > 500
     index = parse_html(site / "index.html")
     hrefs = {a["href"] for a in index.find("a") if "href" in a}
