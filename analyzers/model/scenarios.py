@@ -200,38 +200,16 @@ def run_scenario(tag: str, scenario: str, config: ModelConfig | None = None) -> 
     pte = make_present(tag, PFN, write=setup.write, dirty=setup.dirty, young=setup.young)
     before = decode(tag, pte, config)
     if setup.migration:
+        reason = ""
         if tag not in _MIGRATION_FLAGS:
+            reason = _NO_MIGRATION
+        elif not config.migration:
+            reason = _MIGRATION_OFF
+        if reason:
             return Outcome(
-                tag,
-                scenario,
-                False,
-                _NO_MIGRATION,
-                pte,
-                pte,
-                before,
-                before,
-                "",
-                (),
-                (),
-                "",
-                config=config,
-            )
-        if not config.migration:
-            return Outcome(
-                tag,
-                scenario,
-                False,
-                _MIGRATION_OFF,
-                pte,
-                pte,
-                before,
-                before,
-                "",
-                (),
-                (),
-                "",
-                config=config,
-            )
+                tag, scenario, False, reason, pte, pte, before, before,
+                ret="", side_effects=(), trace=(), next_fault="", config=config,
+            )  # fmt: skip
         flags, source = _MIGRATION_FLAGS[tag]
         if setup.compaction:
             source = (
