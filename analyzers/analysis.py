@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from .branches import Branch, BranchTree, build_tree
-from .cparse import captures, node_text, parse_c
+from .cparse import ParsedFile, captures, node_text, parse_c
 from .errors import KvdiffError
 from .extract import ErrorSpan, find_functions, require_function
 from .ruleset import ConceptRule, RuleSet, dependency_order, find_hits, load_rule_set
@@ -26,6 +26,7 @@ __all__ = [
     "FunctionMissing",
     "RuleSet",
     "STATES",
+    "analyze_parsed",
     "analyze_source",
     "load_rule_set",
 ]
@@ -221,8 +222,14 @@ def analyze_source(source: SourceFile, rules: RuleSet, function: str | None = No
     """Parse ``source``, build the branch tree of ``function`` (default: the rule set's) and
     map each concept of ``rules`` onto it. A missing function raises KvdiffError; parse errors
     inside it are recorded in ``errors`` and skipped."""
+    return analyze_parsed(source, parse_c(source.data), rules, function)
+
+
+def analyze_parsed(
+    source: SourceFile, parsed: ParsedFile, rules: RuleSet, function: str | None = None
+) -> Analysis:
+    """:func:`analyze_source` for a caller that already parsed ``source.data`` (one parse)."""
     name = function or rules.function
-    parsed = parse_c(source.data)
     defs = find_functions(parsed, name)
     if not defs:
         try:

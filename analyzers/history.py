@@ -254,6 +254,8 @@ class Summarizer:
         self.rules = rules
         self.digest = digest
         self._tag_classes: dict[str, str] = {}
+        # function-content key -> (error count, concept summaries); lives for one run
+        self._by_content: dict[str, tuple[int, Any]] = {}
 
     def tag_class(self, tag: str) -> str:
         """What, besides the blob, makes the analysis differ between tags.
@@ -292,27 +294,61 @@ class Summarizer:
                 return BlobSummary(found=False)
             return _summary(data, defs[0].start_line, defs[0].end_line, len(defs[0].errors), None)
 
-        from .analysis import FunctionMissing, analyze_source
+        from .analysis import analyze_parsed
+        from .cparse import parse_c
+        from .extract import find_functions
         from .source import SourceFile
 
-        src = SourceFile(tag=tag, path=path, blob_id=blob_id, origin=origin, data=data)
-        try:
-            analysis = analyze_source(src, self.rules, self.function)
-        except FunctionMissing:
+        parsed = parse_c(data)
+        defs = find_functions(parsed, self.function)
+        if not defs:
             return BlobSummary(found=False)
-        concepts = tuple(
-            _concept_summary(
-                status.concept,
-                tuple(
-                    ConceptHitSummary(h.function, h.condition_normalized, bool(h.moved))
-                    for h in status.hits
-                ),
+        fn = defs[0]
+        # Most new blobs change the file elsewhere: a summary holds no line numbers, so one
+        # computed for the same function text (and the same siblings the rules may search at
+        # this tag) is reused and only the parse is paid again.
+        key = self._content_key(tag, parsed, fn)
+        found = self._by_content.get(key)
+        if found is None:
+            src = SourceFile(tag=tag, path=path, blob_id=blob_id, origin=origin, data=data)
+            analysis = analyze_parsed(src, parsed, self.rules, self.function)
+            concepts = tuple(
+                _concept_summary(
+                    status.concept,
+                    tuple(
+                        ConceptHitSummary(h.function, h.condition_normalized, bool(h.moved))
+                        for h in status.hits
+                    ),
+                )
+                for status in analysis.concepts
             )
-            for status in analysis.concepts
-        )
-        return _summary(
-            data, analysis.start_line, analysis.end_line, len(analysis.errors), concepts
-        )
+            found = self._by_content[key] = (len(analysis.errors), concepts)
+        error_count, concepts = found
+        return _summary(data, fn.start_line, fn.end_line, error_count, concepts)
+
+    def _content_key(self, tag: str, parsed: Any, fn: Any) -> str:
+        """What an analysis of ``fn`` depends on: its text, where its parse errors sit relative
+        to it, and the sibling functions the rules may look in at this tag."""
+        from .extract import find_functions
+
+        h = hashlib.sha256(self.tag_class(tag).encode())
+        h.update(b"\0" + parsed.data[fn.start_byte : fn.end_byte])
+        for e in fn.errors:
+            h.update(
+                f"\0{e.kind}{e.start_byte - fn.start_byte}:{e.end_byte - fn.start_byte}".encode()
+            )
+        for sibling in self._siblings(tag):
+            defs = find_functions(parsed, sibling)
+            h.update(b"\0" + (parsed.data[defs[0].start_byte : defs[0].end_byte] if defs else b"-"))
+        return h.hexdigest()
+
+    def _siblings(self, tag: str) -> list[str]:
+        names = set()
+        for rule in getattr(self.rules, "concepts", ()):
+            moved = rule.moved_at(tag) if hasattr(rule, "moved_at") else None
+            if moved is not None:
+                names.add(moved.function)
+        return sorted(names)
 
 
 # Below this many blobs to analyse, starting worker processes costs more than it saves.

@@ -437,3 +437,36 @@ def test_fetch_missing_release_tags(git_daemon, tmp_path: Path) -> None:
     again = CliRunner().invoke(cli, [*args, "--offline", "--json"])
     assert again.exit_code == 0
     assert json.loads(again.output)["tag_count"] == 3
+
+
+def test_a_blob_changed_only_outside_the_function_reuses_its_analysis(monkeypatch) -> None:
+    """Work follows distinct *function* content: a new blob whose function text is unchanged is
+    parsed (to find the function and its lines) but not analysed again, and its summary equals a
+    fresh analysis of the same bytes."""
+    import analyzers.analysis as analysis_module
+    from analyzers.ruleset import load_rule_set
+
+    base = (Path(__file__).parent.parent / "fixtures" / "c" / "rules_old.c").read_bytes()
+    shifted = b"/* a comment added above */\nstatic int other(void) { return 0; }\n\n" + base
+    edited = base.replace(b"goto out_unmap;", b"goto out;", 1)
+    assert edited != base
+
+    calls: list[str] = []
+    real = analysis_module.analyze_parsed
+
+    def counting(source, parsed, rules, function=None):
+        calls.append(source.blob_id)
+        return real(source, parsed, rules, function)
+
+    monkeypatch.setattr(analysis_module, "analyze_parsed", counting)
+    rules = load_rule_set()
+    summarizer = history_module.Summarizer("try_to_unmap_one", rules, "d")
+    first = summarizer.summarize("v2.6.7", "mm/rmap.c", "a", "t", base)
+    second = summarizer.summarize("v2.6.7", "mm/rmap.c", "b", "t", shifted)
+    third = summarizer.summarize("v2.6.7", "mm/rmap.c", "c", "t", edited)
+    assert calls == ["a", "c"]  # "b" only moved the function down three lines
+    assert second.start_line == first.start_line + 3 and second.end_line == first.end_line + 3
+    assert second.text == first.text and second.concepts == first.concepts
+    fresh = history_module.Summarizer("try_to_unmap_one", rules, "d")
+    assert fresh.summarize("v2.6.7", "mm/rmap.c", "b", "t", shifted) == second
+    assert third.text != first.text
