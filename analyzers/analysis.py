@@ -16,7 +16,7 @@ from .branches import Branch, BranchTree, build_tree
 from .cparse import ParsedFile, captures, node_text, parse_c
 from .errors import KvdiffError
 from .extract import ErrorSpan, find_functions, require_function
-from .ruleset import ConceptRule, RuleSet, dependency_order, find_hits, load_rule_set
+from .ruleset import ConceptRule, RuleSet, find_all_hits, load_rule_set
 from .source import SourceFile
 
 __all__ = [
@@ -238,10 +238,7 @@ def analyze_parsed(
             raise FunctionMissing(exc.message) from None
     fn = defs[0]
     tree = build_tree(parsed, fn, rules.return_var)
-    order = dependency_order(rules)
-    found: dict[str, tuple[Branch, ...]] = {}
-    for rule in order:
-        found[rule.concept] = find_hits(rule, tree, parsed.data, found)
+    found = find_all_hits(rules, tree, parsed.data)
 
     # Sibling functions a concept moved to: analysed with the same rules, only when needed.
     sibling_hits: dict[str, dict[str, tuple[Branch, ...]]] = {}
@@ -253,10 +250,7 @@ def analyze_parsed(
         if not defs:
             continue
         sib_tree = build_tree(parsed, defs[0], rules.return_var)
-        sib_found: dict[str, tuple[Branch, ...]] = {}
-        for r in order:
-            sib_found[r.concept] = find_hits(r, sib_tree, parsed.data, sib_found)
-        sibling_hits[moved.function] = sib_found
+        sibling_hits[moved.function] = find_all_hits(rules, sib_tree, parsed.data)
 
     statuses = tuple(
         _status(rule, source.tag, name, found[rule.concept], sibling_hits, parsed.data)
