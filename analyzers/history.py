@@ -454,23 +454,18 @@ def rule_digest(extra: Iterable[Path] = ()) -> str:
     return h.hexdigest()
 
 
-def make_summarizer(
-    function: str, use_rules: bool = True, rules_file: Path | None = None
-) -> Summarizer:
-    """A summarizer for ``function``: with its rule set (or ``rules_file``) when one exists."""
-    rules = None
-    if use_rules:
-        rules = _load_rules(function, rules_file)
+def make_summarizer(function: str, rules: Any | None, rules_file: Path | None = None) -> Summarizer:
+    """A summarizer for ``function`` with ``rules`` (None: line changes only); ``rules_file`` is
+    where they were loaded from when not from the packaged rule sets."""
     tag = "rules" if rules is not None else "no-rules"
     extra = [rules_file] if rules_file is not None and rules is not None else []
     return Summarizer(function, rules, f"{tag}:{rule_digest(extra)}")
 
 
 def _load_rules(function: str, rules_file: Path | None = None) -> Any | None:
-    try:
-        from .analysis import load_rule_set
-    except ImportError:
-        return None  # the rule engine is not installed: line changes only
+    """``rules_file``'s rule set, else the packaged one for ``function`` (None if there is none)."""
+    from .analysis import load_rule_set
+
     if rules_file is not None:
         return load_rule_set(function, rules_file)  # asked for explicitly: errors are errors
     try:
@@ -480,12 +475,6 @@ def _load_rules(function: str, rules_file: Path | None = None) -> Any | None:
     if getattr(rules, "function", function) != function:
         return None
     return rules
-
-
-def rule_set_path(function: str) -> str | None:
-    """The file a function's rule set names, if there is one (the default for ``--file``)."""
-    rules = _load_rules(function)
-    return getattr(rules, "path", None) if rules is not None else None
 
 
 # --------------------------------------------------------------------------- the timeline
@@ -754,10 +743,9 @@ def build_history(
     cache directory (None: no cache). Tags are filtered by ``pattern`` (a glob) and
     ``tag_range`` (``A..B``, inclusive) and put in version order.
     """
-    if path is None and rules_file is not None:
-        path = getattr(_load_rules(function, rules_file), "path", None)
+    rules = _load_rules(function, rules_file) if use_rules else None
     if path is None:
-        path = rule_set_path(function) if use_rules else None
+        path = getattr(rules, "path", None)
         if path is None:
             raise KvdiffError(
                 f"no rule set says which file defines {function}; pass --file PATH (e.g. mm/rmap.c)"
@@ -778,7 +766,7 @@ def build_history(
         tag_blobs,
         path,
         read,
-        make_summarizer(function, use_rules, rules_file),
+        make_summarizer(function, rules, rules_file),
         ResultCache(result_dir),
     )
 
