@@ -14,82 +14,18 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .concepts import BY_ID, CONCEPT_IDS
 from .errors import KvdiffError
-from .versions import parse_version, version_key
+from .versions import TagRange, parse_tag_range, parse_version, version_key
 
 LANGS: tuple[str, ...] = ("en", "ko")
 ANNOTATIONS_DIR = Path(__file__).resolve().parent / "annotations"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-# --- version ranges -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TagRange:
-    """A set of tags: ``*``, ``>=T``, ``>T``, ``<=T``, ``<T``, ``A..B`` (inclusive), ``T``, or a
-    list of exact tags. Ordering is by kernel version (``analyzers.versions``), so ``v5.10.37`` is
-    after ``v5.1`` and ``v5.1-rc1`` before it. A tag that is not a version (a branch name, say)
-    matches only ``*`` and exact tags: a range says nothing about it."""
-
-    spec: str
-    op: str  # "*", ">=", ">", "<=", "<", "..", "=" (exact tags)
-    bounds: tuple[str, ...]
-
-    def matches(self, tag: str) -> bool:
-        if self.op == "*":
-            return True
-        if self.op == "=":
-            return tag in self.bounds
-        if parse_version(tag) is None:
-            return False
-        key = version_key(tag)
-        if self.op == "..":
-            return version_key(self.bounds[0]) <= key <= version_key(self.bounds[1])
-        bound = version_key(self.bounds[0])
-        return {
-            ">=": key >= bound,
-            ">": key > bound,
-            "<=": key <= bound,
-            "<": key < bound,
-        }[self.op]
-
-
-def _version_tag(tag: str, spec: str) -> str:
-    tag = tag.strip()
-    if parse_version(tag) is None:
-        raise ValueError(f"{tag!r} in {spec!r} is not a version tag like v5.10.37 or v5.1-rc1")
-    return tag
-
-
-def parse_tag_range(spec: str | Sequence[str]) -> TagRange:
-    """Parse a version range; raises ValueError with a readable reason when it is malformed."""
-    if not isinstance(spec, str):
-        tags = tuple(str(t).strip() for t in spec)
-        if not tags or not all(isinstance(t, str) and t for t in spec):
-            raise ValueError(f"tag list {list(spec)!r} must be a non-empty list of tags")
-        return TagRange(spec=", ".join(tags), op="=", bounds=tags)
-    text = spec.strip()
-    if text == "*":
-        return TagRange(spec=text, op="*", bounds=())
-    if ".." in text:
-        low, _, high = text.partition("..")
-        low_tag, high_tag = _version_tag(low, text), _version_tag(high, text)
-        if version_key(low_tag) > version_key(high_tag):
-            raise ValueError(f"range {text!r} is empty: {low_tag} is after {high_tag}")
-        return TagRange(spec=text, op="..", bounds=(low_tag, high_tag))
-    for op in (">=", "<=", ">", "<"):
-        if text.startswith(op):
-            return TagRange(spec=text, op=op, bounds=(_version_tag(text[len(op) :], text),))
-    if not text or any(c.isspace() for c in text):
-        raise ValueError(f"tag range {spec!r} is not '*', '>=T', '<T', 'A..B', a tag or a list")
-    return TagRange(spec=text, op="=", bounds=(text,))
 
 
 # --- data ---------------------------------------------------------------------------------------

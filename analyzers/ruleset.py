@@ -25,7 +25,7 @@ from .branches import Branch, BranchTree
 from .concepts import BY_ID, CONCEPT_IDS, Concept
 from .cparse import captures, compile_query, node_text
 from .errors import KvdiffError
-from .versions import parse_version, version_key
+from .versions import TagRange, parse_tag_range, parse_version, version_key
 
 # Arms a concept can be; loops, switches and preprocessor arms only when a rule asks for them.
 DEFAULT_KINDS: tuple[str, ...] = ("if", "else if", "else", "case", "default")
@@ -88,13 +88,13 @@ class ConceptRule:
     concept: str
     title: str
     matches: tuple[Match, ...]
-    expected_absent: tuple[str, ...] = ()  # tags or ranges, see tag_in_range
+    expected_absent: tuple[TagRange, ...] = ()
     absent_note: str = ""
     moved: tuple[Moved, ...] = ()
     note: str = ""
 
     def is_expected_absent(self, tag: str) -> bool:
-        return any(tag_in_range(tag, spec) for spec in self.expected_absent)
+        return any(r.matches(tag) for r in self.expected_absent)
 
     def moved_at(self, tag: str) -> Moved | None:
         """The latest ``moved`` entry whose ``since`` is at or before ``tag``."""
@@ -124,40 +124,21 @@ class RuleSet:
 
 # -- version ranges ----------------------------------------------------------------------------
 
-
-def tag_in_range(tag: str, spec: str) -> bool:
-    """Whether ``tag`` falls in ``spec``: ``"*"``, an exact tag, ``"<v2.6.16"``, ``"<=…"``,
-    ``">=v5.1"``, ``">…"``, or an inclusive ``"v2.6.35..v5.10.37"``."""
-    spec = spec.strip()
-    key = version_key(tag)
-    if spec == "*":
-        return True
-    if ".." in spec:
-        lo, hi = (s.strip() for s in spec.split("..", 1))
-        return version_key(lo) <= key <= version_key(hi)
-    for op in ("<=", ">=", "<", ">"):
-        if spec.startswith(op):
-            other = version_key(spec[len(op) :].strip())
-            return {
-                "<=": key <= other,
-                ">=": key >= other,
-                "<": key < other,
-                ">": key > other,
-            }[op]
-    return tag == spec
+_RANGE_HINT = 'use e.g. "v5.1", ">=v5.1", "<v2.6.16", "v2.6.35..v5.10.37" or "*"'
 
 
-def _check_range(spec: str, where: str) -> None:
-    body = spec.strip()
-    if body == "*":
-        return
-    parts = body.split("..", 1) if ".." in body else [body.lstrip("<>=")]
-    for part in parts:
-        if parse_version(part.strip()) is None:
-            raise KvdiffError(
-                f'{where}: {spec!r} is not a tag or range; use e.g. "v5.1", ">=v5.1", '
-                '"<v2.6.16", "v2.6.35..v5.10.37" or "*"'
-            )
+def _tag_range(spec: object, where: str) -> TagRange:
+    """A rule file's tag or range (:func:`~analyzers.versions.parse_tag_range`); unlike an
+    annotation's, an exact tag must be a version too, so a typo cannot silently match nothing."""
+    if not isinstance(spec, str):
+        raise KvdiffError(f"{where}: {spec!r} is not a tag or range; {_RANGE_HINT}")
+    try:
+        parsed = parse_tag_range(spec)
+    except ValueError as exc:
+        raise KvdiffError(f"{where}: {exc}; {_RANGE_HINT}") from None
+    if parsed.op == "=" and parse_version(parsed.spec) is None:
+        raise KvdiffError(f"{where}: {spec!r} is not a tag or range; {_RANGE_HINT}")
+    return parsed
 
 
 # -- loading -------------------------------------------------------------------------------------
@@ -256,14 +237,17 @@ def _concept_rule(cid: str, title: str, table: dict, where: str) -> ConceptRule:
     matches = tuple(_match(m, f"{where}.match") for m in table.get("match", []))
     if not matches:
         raise KvdiffError(f"{where}: needs at least one [[concept.{cid}.match]] table")
-    absent = tuple(table.get("expected_absent", []))
-    for spec in absent:
-        _check_range(spec, f"{where}.expected_absent")
+    absent = tuple(
+        _tag_range(spec, f"{where}.expected_absent") for spec in table.get("expected_absent", [])
+    )
     moved = []
     for entry in table.get("moved", []):
         if not entry.get("function") or not entry.get("since"):
             raise KvdiffError(f'{where}.moved: needs function = "…" and since = "<tag>"')
-        _check_range(entry["since"], f"{where}.moved.since")
+        if not isinstance(entry["since"], str) or parse_version(entry["since"]) is None:
+            raise KvdiffError(
+                f'{where}.moved.since: {entry["since"]!r} is not a version tag; write e.g. "v5.14"'
+            )
         moved.append(Moved(entry["function"], entry["since"], entry.get("note", "")))
     return ConceptRule(
         concept=cid,

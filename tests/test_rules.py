@@ -17,9 +17,9 @@ from analyzers.ruleset import (
     load_rule_set,
     parse_rule_set,
     rules_dir,
-    tag_in_range,
 )
 from analyzers.source import SourceFile
+from analyzers.versions import parse_tag_range
 
 RULES = load_rule_set()
 
@@ -296,7 +296,7 @@ def test_preproc_kind_exits_and_body_query_predicates():
     ],
 )
 def test_tag_ranges(tag: str, spec: str, inside: bool):
-    assert tag_in_range(tag, spec) is inside
+    assert parse_tag_range(spec).matches(tag) is inside
 
 
 META = '[meta]\nfunction = "f"\npath = "x.c"\n'
