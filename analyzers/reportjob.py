@@ -14,22 +14,12 @@ from .errors import KvdiffError
 from .render import LANGS, load_strings
 from .site import FunctionSpan, Site, TagInput, build_site
 from .source import SourceFile, Sources
-from .versions import closest_tags
+from .versions import closest_tags, split_list
 
 DEFAULT_TAGS = ("v2.6.7", "v2.6.35", "v5.1", "v5.10.37")
 DEFAULT_FUNCTION = "try_to_unmap_one"
 # The file assumed when no rule set names one for the function.
 DEFAULT_PATH = "mm/rmap.c"
-
-
-def split_list(values: Iterable[str]) -> tuple[str, ...]:
-    """Repeatable, comma- or space-separated option values, de-duplicated, in first-seen order."""
-    out: list[str] = []
-    for value in values:
-        for part in value.replace(",", " ").split():
-            if part not in out:
-                out.append(part)
-    return tuple(out)
 
 
 def parse_pair(spec: str) -> tuple[str, str]:

@@ -42,6 +42,17 @@ def sort_tags(tags: Iterable[str]) -> list[str]:
     return sorted(set(tags), key=version_key)
 
 
+def split_list(values: Iterable[str]) -> tuple[str, ...]:
+    """Repeatable, comma- or space-separated option values (``--tags a,b``, ``--pairs A..B``),
+    de-duplicated, in first-seen order."""
+    out: list[str] = []
+    for value in values:
+        for part in value.replace(",", " ").split():
+            if part not in out:
+                out.append(part)
+    return tuple(out)
+
+
 def _common_prefix(a: tuple[int, ...], b: tuple[int, ...]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):

@@ -12,15 +12,9 @@ from analyzers import check as checking
 from analyzers.errors import KvdiffError
 from analyzers.ruleset import load_rule_set
 from analyzers.source import Sources
+from analyzers.versions import split_list
 
 from .options import source_options
-
-
-def _split_tags(values: tuple[str, ...]) -> list[str]:
-    tags: list[str] = []
-    for value in values:
-        tags += [t.strip() for t in value.split(",") if t.strip()]
-    return list(dict.fromkeys(tags))
 
 
 @click.command()
@@ -62,7 +56,7 @@ def check(
     """
     rules = load_rule_set(target, rules_file)
     expected = expected_dir or checking.default_expected_dir()
-    tags = _split_tags(tag_options) or checking.golden_tags(expected, rules.target)
+    tags = split_list(tag_options) or checking.golden_tags(expected, rules.target)
     if not tags:
         raise KvdiffError(
             f"no golden files for {rules.target} in {expected}; "
