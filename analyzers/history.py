@@ -462,21 +462,6 @@ def make_summarizer(function: str, rules: Any | None, rules_file: Path | None = 
     return Summarizer(function, rules, f"{tag}:{rule_digest(extra)}")
 
 
-def _load_rules(function: str, rules_file: Path | None = None) -> Any | None:
-    """``rules_file``'s rule set, else the packaged one for ``function`` (None if there is none)."""
-    from .analysis import load_rule_set
-
-    if rules_file is not None:
-        return load_rule_set(function, rules_file)  # asked for explicitly: errors are errors
-    try:
-        rules = load_rule_set(function)
-    except (KvdiffError, FileNotFoundError, KeyError):
-        return None
-    if getattr(rules, "function", function) != function:
-        return None
-    return rules
-
-
 # --------------------------------------------------------------------------- the timeline
 
 
@@ -743,7 +728,9 @@ def build_history(
     cache directory (None: no cache). Tags are filtered by ``pattern`` (a glob) and
     ``tag_range`` (``A..B``, inclusive) and put in version order.
     """
-    rules = _load_rules(function, rules_file) if use_rules else None
+    from .ruleset import rules_for
+
+    rules = rules_for(function, path, rules_file) if use_rules else None
     if path is None:
         path = getattr(rules, "path", None)
         if path is None:

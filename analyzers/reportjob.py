@@ -130,15 +130,13 @@ def function_span(source: SourceFile, function: str) -> FunctionSpan:
 
 def build_report(request: ReportRequest, sources: Sources) -> Site:
     """Read, analyse and model every tag of ``request`` and lay the results out as a site."""
-    from .analysis import analyze_source, load_rule_set
+    from .analysis import analyze_source
     from .annotations import load_annotations
-    from .ruleset import available_rule_sets
+    from .ruleset import rules_for
 
     function = request.function
-    rules = load_rule_set(function) if function in available_rule_sets() else None
+    rules = rules_for(function, request.path)
     path = request.path or (rules.path if rules is not None else DEFAULT_PATH)
-    if rules is not None and rules.path != path:
-        rules = None  # the rule set describes the function in another file
     strings = load_strings(request.lang)
     rules_note = "" if rules is not None else strings["no_rules"].format(function=function)
     outcomes = _model_outcomes(function, path, request.tags)

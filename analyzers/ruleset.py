@@ -472,25 +472,38 @@ def empty_rule_set(function: str, path: str) -> RuleSet:
     )
 
 
+def rules_for(function: str, path: str | None, rules_file: Path | None = None) -> RuleSet | None:
+    """The rule set that describes ``function`` in ``path`` (any file when ``path`` is None).
+
+    ``--rules FILE`` is used as given. Otherwise the packaged rule set named after the function,
+    but only when it describes that function in that file: try_to_unmap_one's rules say nothing
+    about a try_to_unmap_one in another file. None when no rule set applies.
+    """
+    if rules_file is not None:
+        return load_rule_set(path=rules_file)
+    if not (rules_dir() / f"{function}.toml").is_file():
+        return None
+    rules = load_rule_set(function)
+    if rules.function != function or (path is not None and rules.path != path):
+        return None
+    return rules
+
+
 def resolve_rule_set(
     function: str | None, path: str | None, rules_file: Path | None
 ) -> tuple[RuleSet, str, str]:
     """The rules, function and file a command should use.
 
-    ``--rules FILE`` wins; otherwise the packaged rule set named after the function (default
-    try_to_unmap_one); a function without one gets an empty rule set and needs ``--file``.
+    ``--rules FILE`` wins; otherwise the packaged rule set for the function (default
+    try_to_unmap_one) when it describes that file; else an empty rule set, which needs ``--file``.
     """
-    if rules_file is not None:
-        rules = load_rule_set(path=rules_file)
-    else:
-        name = function or "try_to_unmap_one"
-        if (rules_dir() / f"{name}.toml").is_file():
-            rules = load_rule_set(name)
-        elif path:
-            rules = empty_rule_set(name, path)
-        else:
+    name = function or "try_to_unmap_one"
+    rules = rules_for(name, path, rules_file)
+    if rules is None:
+        if not path:
             raise KvdiffError(
                 f"no rule set for {name}, so kvdiff does not know its file; "
                 "pass --file PATH (e.g. --file mm/memory.c) or --rules FILE"
             )
+        rules = empty_rule_set(name, path)
     return rules, function or rules.function, path or rules.path

@@ -409,3 +409,17 @@ def test_corpus_pmd_migration_block_is_not_a_concept(corpus: Path, tag: str):
     assert [c.name for c in pmd.effects.pte_writes] == ["set_pmd_migration_entry"]
     labelled = {k[0] for k in a.branch_concepts()}
     assert pmd.start_line not in labelled
+
+
+def test_a_rule_set_applies_only_to_the_file_it_describes() -> None:
+    """try_to_unmap_one's rules describe mm/rmap.c; a same-named function elsewhere gets none.
+
+    (history used to apply them to any --file; report and branches now share this resolver.)"""
+    from analyzers.ruleset import resolve_rule_set, rules_for
+
+    assert rules_for("try_to_unmap_one", None).path == "mm/rmap.c"
+    assert rules_for("try_to_unmap_one", "mm/rmap.c").function == "try_to_unmap_one"
+    assert rules_for("try_to_unmap_one", "mm/memory.c") is None
+    assert rules_for("migrate_pages", "mm/migrate.c") is None
+    rules, function, path = resolve_rule_set("try_to_unmap_one", "mm/memory.c", None)
+    assert (function, path, rules.concepts) == ("try_to_unmap_one", "mm/memory.c", ())
