@@ -26,7 +26,7 @@ from typing import Any
 
 from .errors import KvdiffError
 from .resultcache import ResultCache, make_key
-from .versions import parse_version, sort_tags, version_key
+from .versions import TagRange, parse_tag_range, parse_version, sort_tags, version_key
 
 PRESENT = "present"
 NO_FUNCTION = "no-function"
@@ -677,19 +677,23 @@ def select_tags(
     tags: Iterable[str], pattern: str | None = None, tag_range: str | None = None
 ) -> list[str]:
     """Tags matching the glob and inside the inclusive version range, in version order."""
-    low, high = parse_range(tag_range) if tag_range else (None, None)
-    out = []
-    for tag in sort_tags(tags):
-        if pattern is not None and not fnmatch.fnmatchcase(tag, pattern):
-            continue
-        if low is not None or high is not None:
-            if parse_version(tag) is None:
-                continue  # a range is about versions; other tags are outside every range
-            key = version_key(tag)
-            if (low and key < version_key(low)) or (high and key > version_key(high)):
-                continue
-        out.append(tag)
-    return out
+    window = _tag_range(*parse_range(tag_range)) if tag_range else None
+    return [
+        tag
+        for tag in sort_tags(tags)
+        if (pattern is None or fnmatch.fnmatchcase(tag, pattern))
+        # TagRange leaves non-version tags outside every range
+        and (window is None or window.matches(tag))
+    ]
+
+
+def _tag_range(low: str | None, high: str | None) -> TagRange | None:
+    """``--range`` bounds (either may be open) as the shared inclusive version range."""
+    if low and high:
+        return parse_tag_range(f"{low}..{high}")
+    if low or high:
+        return parse_tag_range(f">={low}" if low else f"<={high}")
+    return None
 
 
 def missing_release_tags(
