@@ -1,8 +1,8 @@
 """Concept ids: the named branches kvdiff recognises, shared by the parse rules, the model's
 traces and the site. One place, so that the three cannot drift apart.
 
-A concept id appears in a rule file (``analyzers/rules/*.toml``), in a model trace, and as a key of
-the annotation data. Adding a concept means adding it here first.
+A concept id appears in a rule file (``analyzers/analyze/rules/*.toml``), in a model trace,
+and as a key of the annotation data. Adding a concept means adding it here first.
 """
 
 from __future__ import annotations

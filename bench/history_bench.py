@@ -239,7 +239,7 @@ def main() -> None:
     t0 = time.perf_counter()
     if repo_dir.exists():
         repo = pygit2.Repository(str(repo_dir))
-        from analyzers.versions import sort_tags
+        from kvdiff.analyzers.versions import sort_tags
 
         all_tags = sort_tags(r[len("refs/tags/") :] for r in repo.references if "tags/" in r)
         n_files = -1

@@ -19,7 +19,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TAGS = ("v2.6.7", "v2.6.35", "v5.1", "v5.10.37")
-KVDIFF = [sys.executable, "-m", "cli"]
+KVDIFF = [sys.executable, "-m", "kvdiff"]
 
 
 def free_port() -> int:

@@ -1,5 +1,5 @@
-"""``python -m cli``: the same as the ``kvdiff`` script."""
+"""``python -m kvdiff``: the same as the ``kvdiff`` script."""
 
-from cli.main import cli
+from kvdiff.main import cli
 
 cli(prog_name="kvdiff")

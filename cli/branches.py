@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import click
-
-from analyzers.analysis import analyze_source
-from analyzers.branches_view import branches_json, branches_text, parse_warning
-from analyzers.ruleset import resolve_rule_set
-from analyzers.source import Sources
+from kvdiff.analyzers.analyze.analysis import analyze_source
+from kvdiff.analyzers.analyze.ruleset import resolve_rule_set
+from kvdiff.analyzers.present.branches_view import branches_json, branches_text, parse_warning
+from kvdiff.analyzers.source.repo import Sources
 
 from .options import source_options
 
@@ -24,7 +23,7 @@ from .options import source_options
     "rules_file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Rule file (default: analyzers/rules/<FUNCTION>.toml when there is one).",
+    help="Rule file (default: analyzers/analyze/rules/<FUNCTION>.toml when there is one).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @source_options

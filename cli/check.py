@@ -7,12 +7,11 @@ import sys
 from pathlib import Path
 
 import click
-
-from analyzers import check as checking
-from analyzers.errors import KvdiffError
-from analyzers.ruleset import load_rule_set
-from analyzers.source import Sources
-from analyzers.versions import split_list
+from kvdiff.analyzers.analyze.ruleset import load_rule_set
+from kvdiff.analyzers.compare import golden as checking
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.source.repo import Sources
+from kvdiff.analyzers.versions import split_list
 
 from .options import source_options
 
@@ -25,7 +24,7 @@ from .options import source_options
     "rules_file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Rule file (default: analyzers/rules/<TARGET>.toml).",
+    help="Rule file (default: analyzers/analyze/rules/<TARGET>.toml).",
 )
 @click.option(
     "--expected",

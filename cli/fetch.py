@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import click
-
-from analyzers.progress import human_bytes
-from analyzers.source import Sources, TagInfo
+from kvdiff.analyzers.source.progress import human_bytes
+from kvdiff.analyzers.source.repo import Sources, TagInfo
 
 from .options import source_options
 

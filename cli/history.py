@@ -5,15 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
-from analyzers.history import (
+from kvdiff.analyzers.analyze.resultcache import default_result_dir
+from kvdiff.analyzers.jobs.history import (
     build_history,
     format_history,
     history_json,
     missing_release_tags,
 )
-from analyzers.resultcache import default_result_dir
-from analyzers.source import Sources
+from kvdiff.analyzers.source.repo import Sources
 
 from .options import source_options
 
@@ -44,7 +43,7 @@ from .options import source_options
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
     metavar="FILE",
-    help="Rule set to apply (default: analyzers/rules/FUNCTION.toml, if any).",
+    help="Rule set to apply (default: analyzers/analyze/rules/FUNCTION.toml, if any).",
 )
 @source_options
 def history(

@@ -10,18 +10,17 @@ import importlib
 import sys
 
 import click
-
-from analyzers.errors import KvdiffError
+from kvdiff.analyzers.errors import KvdiffError
 
 # name -> "module:attribute"; order is the order ``kvdiff --help`` lists them in.
 _COMMANDS = {
-    "fetch": "cli.fetch:fetch",
-    "show": "cli.show:show",
-    "branches": "cli.branches:branches",
-    "check": "cli.check:check",
-    "model": "cli.model:model",
-    "report": "cli.report:report",
-    "history": "cli.history:history",
+    "fetch": "kvdiff.fetch:fetch",
+    "show": "kvdiff.show:show",
+    "branches": "kvdiff.branches:branches",
+    "check": "kvdiff.check:check",
+    "model": "kvdiff.model:model",
+    "report": "kvdiff.report:report",
+    "history": "kvdiff.history:history",
 }
 
 

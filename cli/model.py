@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import click
-
-from analyzers.analysis import analyze_source, load_rule_set
-from analyzers.errors import KvdiffError
-from analyzers.model import SCENARIO_NAMES, ModelConfig, matrix, run_scenario
-from analyzers.model.encoding import KCONFIG_FIELDS, check_tag
-from analyzers.model.scenarios import get_scenario
-from analyzers.model_view import matrix_text, outcome_text, taken_source_lines, to_json_text
-from analyzers.source import Sources
+from kvdiff.analyzers.analyze.analysis import analyze_source, load_rule_set
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.model import SCENARIO_NAMES, ModelConfig, matrix, run_scenario
+from kvdiff.analyzers.model.encoding import KCONFIG_FIELDS, check_tag
+from kvdiff.analyzers.model.scenarios import get_scenario
+from kvdiff.analyzers.present.model_view import (
+    matrix_text,
+    outcome_text,
+    taken_source_lines,
+    to_json_text,
+)
+from kvdiff.analyzers.source.repo import Sources
 
 from .options import source_options
 

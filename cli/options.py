@@ -7,9 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-
-from analyzers.config import build_source_config
-from analyzers.source import Sources
+from kvdiff.analyzers.source.config import build_source_config
+from kvdiff.analyzers.source.repo import Sources
 
 
 def source_options(command: Callable[..., Any]) -> Callable[..., Any]:

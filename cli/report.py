@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
-from analyzers.render import LANGS, write_site
-from analyzers.reportjob import DEFAULT_FUNCTION, ReportRequest, build_report
-from analyzers.source import Sources
+from kvdiff.analyzers.jobs.report import DEFAULT_FUNCTION, ReportRequest, build_report
+from kvdiff.analyzers.present.render import LANGS, write_site
+from kvdiff.analyzers.source.repo import Sources
 
 from .options import source_options
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 
 import click
-
-from analyzers.listing import (
+from kvdiff.analyzers.present.listing import (
     error_warning,
     header_line,
     list_function,
     listing_json,
     numbered_lines,
 )
-from analyzers.source import Sources
+from kvdiff.analyzers.source.repo import Sources
 
 from .options import source_options
 

@@ -14,8 +14,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from analyzers.annotations import (
+from kvdiff.analyzers.concepts import CONCEPT_IDS
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.parse.cparse import parse_c
+from kvdiff.analyzers.parse.extract import find_functions
+from kvdiff.analyzers.present.annotations import (
     ANNOTATIONS_DIR,
     LANGS,
     Annotations,
@@ -26,10 +29,7 @@ from analyzers.annotations import (
     parse_annotations,
     parse_tag_range,
 )
-from analyzers.concepts import CONCEPT_IDS
-from analyzers.cparse import parse_c
-from analyzers.errors import KvdiffError
-from analyzers.extract import find_functions
+
 from tests.conftest import TAGS
 
 TOML = ANNOTATIONS_DIR / "try_to_unmap_one.toml"

@@ -10,11 +10,10 @@ from click.testing import CliRunner
 from conftest import FIXTURES, TAGS
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from analyzers.branches import Branch, BranchTree, build_tree, render_text
-from analyzers.cparse import parse_c
-from analyzers.extract import find_functions
-from cli.main import cli
+from kvdiff.analyzers.parse.branches import Branch, BranchTree, build_tree, render_text
+from kvdiff.analyzers.parse.cparse import parse_c
+from kvdiff.analyzers.parse.extract import find_functions
+from kvdiff.main import cli
 
 
 def tree_of(data: bytes, name: str) -> BranchTree:

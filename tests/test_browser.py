@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import REPO_ROOT
+from kvdiff.analyzers.present.annotations import load_annotations
+from kvdiff.main import cli
 from test_report import _Parser
-
-from analyzers.annotations import load_annotations
-from cli.main import cli
 
 pytestmark = pytest.mark.browser
 

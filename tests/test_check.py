@@ -10,18 +10,17 @@ import pygit2
 import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES, TAGS
-
-from analyzers.analysis import analyze_source
-from analyzers.check import (
+from kvdiff.analyzers.analyze.analysis import analyze_source
+from kvdiff.analyzers.analyze.ruleset import load_rule_set
+from kvdiff.analyzers.compare.golden import (
     compare,
     default_expected_dir,
     golden_from_analysis,
     golden_tags,
     load_golden,
 )
-from analyzers.ruleset import load_rule_set
-from analyzers.source import SourceFile
-from cli.main import cli
+from kvdiff.analyzers.source.repo import SourceFile
+from kvdiff.main import cli
 
 RULES = load_rule_set()
 EXPECTED = default_expected_dir()

@@ -24,7 +24,7 @@ SHAPES = (FIXTURES / "c" / "extract_shapes.c").read_bytes()
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cli", *args],
+        [sys.executable, "-m", "kvdiff", *args],
         cwd=REPO_ROOT,
         env=env or clean_env(),
         capture_output=True,
@@ -183,7 +183,7 @@ def test_two_concurrent_fetches_share_one_cache(tmp_path: Path, served: GitDaemo
     up = ["--upstream", f"mainline={served.url('up')}"]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "cli", "fetch", tag, "--cache", cache, *up],
+            [sys.executable, "-m", "kvdiff", "fetch", tag, "--cache", cache, *up],
             cwd=REPO_ROOT,
             env=clean_env(),
             stdout=subprocess.PIPE,
@@ -218,7 +218,7 @@ def test_fetch_killed_halfway_leaves_cache_usable(tmp_path: Path) -> None:
     args = ["fetch", "v9.0", "--cache", str(cache), "--upstream", f"mainline={daemon.url('big')}"]
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cli", *args],
+            [sys.executable, "-m", "kvdiff", *args],
             cwd=REPO_ROOT,
             env=clean_env(),
             stdout=subprocess.DEVNULL,
@@ -254,7 +254,7 @@ def _fetch_with_tty_stderr(args: list[str]) -> str:
     """Run ``kvdiff fetch`` with stderr on a pseudo-terminal; return what it drew there."""
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "fetch", *args],
+        [sys.executable, "-m", "kvdiff", "fetch", *args],
         cwd=REPO_ROOT,
         env=clean_env(),
         stdout=subprocess.DEVNULL,

@@ -8,11 +8,10 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from analyzers.cparse import parse_c
-from analyzers.diff import intraline, side_by_side, tokenize
-from analyzers.extract import find_functions
-from analyzers.highlight import highlight_lines, render_line
+from kvdiff.analyzers.compare.linediff import intraline, side_by_side, tokenize
+from kvdiff.analyzers.parse.cparse import parse_c
+from kvdiff.analyzers.parse.extract import find_functions
+from kvdiff.analyzers.present.highlight import highlight_lines, render_line
 
 LINES = st.lists(st.sampled_from(["a;", "b = 1;", "if (x)", "\treturn 0;", "}", "", "c(d);"]))
 

@@ -4,10 +4,15 @@ arms, K&R line breaks, pointer returns, macro bodies and ERROR nodes."""
 from __future__ import annotations
 
 import pytest
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.parse.cparse import parse_c
+from kvdiff.analyzers.parse.extract import (
+    closest_names,
+    find_functions,
+    function_names,
+    require_function,
+)
 
-from analyzers.cparse import parse_c
-from analyzers.errors import KvdiffError
-from analyzers.extract import closest_names, find_functions, function_names, require_function
 from tests.conftest import FIXTURES
 
 SHAPES = FIXTURES / "c" / "extract_shapes.c"

@@ -10,13 +10,13 @@ import json
 import shutil
 from pathlib import Path
 
+import kvdiff.analyzers.jobs.history as history_module
 import pygit2
 import pytest
 from click.testing import CliRunner
-
-import analyzers.history as history_module
-from analyzers.errors import KvdiffError
-from analyzers.history import (
+from kvdiff.analyzers.analyze.ruleset import rules_dir
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.jobs.history import (
     NO_FILE,
     NO_FUNCTION,
     PRESENT,
@@ -25,9 +25,8 @@ from analyzers.history import (
     parse_range,
     select_tags,
 )
-from analyzers.ruleset import rules_dir
-from analyzers.source import SourceConfig, Sources
-from cli.main import cli
+from kvdiff.analyzers.source.repo import SourceConfig, Sources
+from kvdiff.main import cli
 
 FN_A = """\
 static int try_to_unmap_one(struct page *page, struct vm_area_struct *vma)
@@ -443,8 +442,8 @@ def test_a_blob_changed_only_outside_the_function_reuses_its_analysis(monkeypatc
     """Work follows distinct *function* content: a new blob whose function text is unchanged is
     parsed (to find the function and its lines) but not analysed again, and its summary equals a
     fresh analysis of the same bytes."""
-    import analyzers.analysis as analysis_module
-    from analyzers.ruleset import load_rule_set
+    import kvdiff.analyzers.analyze.analysis as analysis_module
+    from kvdiff.analyzers.analyze.ruleset import load_rule_set
 
     base = (Path(__file__).parent.parent / "fixtures" / "c" / "rules_old.c").read_bytes()
     shifted = b"/* a comment added above */\nstatic int other(void) { return 0; }\n\n" + base

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-
-from analyzers.model import MODEL_TAGS, SCENARIOS
-from cli.main import cli
+from kvdiff.analyzers.model import MODEL_TAGS, SCENARIOS
+from kvdiff.main import cli
 
 
 def _run(*args: str):

@@ -9,9 +9,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from analyzers.errors import KvdiffError
-from analyzers.model.encoding import (
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.model.encoding import (
     MODEL_TAGS,
     ModelConfig,
     decode,

@@ -10,10 +10,17 @@ import json
 from dataclasses import replace
 
 import pytest
-
-from analyzers.errors import KvdiffError
-from analyzers.model import MODEL_TAGS, SCENARIOS, matrix, run_scenario, v2_6_35, v5_1, v5_10_37
-from analyzers.model.encoding import (
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.model import (
+    MODEL_TAGS,
+    SCENARIOS,
+    matrix,
+    run_scenario,
+    v2_6_35,
+    v5_1,
+    v5_10_37,
+)
+from kvdiff.analyzers.model.encoding import (
     ModelConfig,
     decode,
     device_pte,
@@ -21,8 +28,8 @@ from analyzers.model.encoding import (
     migration_pte,
     swp_entry_to_pte,
 )
-from analyzers.model.outcome import Outcome
-from analyzers.model.state import Mm, Page, UnmapInput, Vma
+from kvdiff.analyzers.model.outcome import Outcome
+from kvdiff.analyzers.model.state import Mm, Page, UnmapInput, Vma
 
 SWAP = ("swap", 0, 0x1A2B)
 MIG_W = ("migration", 29, 0x12345)  # 5.x SWP_MIGRATION_WRITE = 29 (swap.h:79)

@@ -8,11 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
-
-from analyzers.analysis import Analysis, analyze_source, load_rule_set
-from analyzers.branches import normalize
-from analyzers.model import MODEL_TAGS, model_branches
-from analyzers.source import SourceFile
+from kvdiff.analyzers.analyze.analysis import Analysis, analyze_source, load_rule_set
+from kvdiff.analyzers.model import MODEL_TAGS, model_branches
+from kvdiff.analyzers.parse.branches import normalize
+from kvdiff.analyzers.source.repo import SourceFile
 
 
 def _analysis(corpus: Path, tag: str) -> Analysis:
@@ -160,7 +159,7 @@ def _value(defs: dict[str, str], name: str) -> int:
 
 @pytest.mark.parametrize("tag", MODEL_TAGS[1:])
 def test_encoding_constants_are_the_headers(corpus: Path, tag: str) -> None:
-    from analyzers.model import encoding as enc
+    from kvdiff.analyzers.model import encoding as enc
 
     types_h = _defines(corpus / tag / "arch/x86/include/asm/pgtable_types.h")
     bits = {

@@ -11,10 +11,9 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner
 from conftest import TAGS
-
-from analyzers.analysis import Analysis, analyze_source, load_rule_set
-from analyzers.source import SourceFile
-from cli.main import cli
+from kvdiff.analyzers.analyze.analysis import Analysis, analyze_source, load_rule_set
+from kvdiff.analyzers.source.repo import SourceFile
+from kvdiff.main import cli
 
 PAIRS = list(zip(TAGS, TAGS[1:], strict=False))
 
@@ -215,7 +214,7 @@ def test_model_cells_match_kvdiff_model_matrix(site: Path) -> None:
 
 
 def test_pair_model_panel_matches_run_scenario(site: Path) -> None:
-    from analyzers.model import run_scenario
+    from kvdiff.analyzers.model import run_scenario
 
     page = parse_html(site / "diff-v2.6.35--v5.1.html")
     for scenario in ("compaction-anon", "reclaim-anon-swapcache"):
@@ -314,7 +313,7 @@ def test_bad_input_is_one_line_and_exit_2(
 def test_hit_calls_are_the_calls_inside_the_branch(corpus: Path, analyses: dict) -> None:
     """ConceptHit.calls (what the panels' call facts use) holds exactly the functions called
     between the branch's first and last byte: not the next arm's condition on its last line."""
-    from analyzers.cparse import captures, parse_c
+    from kvdiff.analyzers.parse.cparse import captures, parse_c
 
     checked = 0
     for tag, a in analyses.items():

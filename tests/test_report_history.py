@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 from conftest import TAGS
+from kvdiff.analyzers.jobs.history import build_history
+from kvdiff.analyzers.source.repo import SourceConfig, Sources
 from test_history import TAG_FILES, make_repo
 from test_report import Page, check_links, parse_html, run_report
-
-from analyzers.history import build_history
-from analyzers.source import SourceConfig, Sources
 
 
 def history_rows(page: Page) -> list[dict[str, str]]:

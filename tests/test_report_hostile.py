@@ -7,9 +7,8 @@ from pathlib import Path
 import pygit2
 from click.testing import CliRunner
 from conftest import FIXTURES
+from kvdiff.main import cli
 from test_report import check_links, parse_html
-
-from cli.main import cli
 
 PATH = "mm/hostile.c"
 

@@ -8,18 +8,17 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, TAGS
-
-from analyzers.analysis import Analysis, FunctionMissing, analyze_source
-from analyzers.concepts import CONCEPT_IDS
-from analyzers.errors import KvdiffError
-from analyzers.ruleset import (
+from kvdiff.analyzers.analyze.analysis import Analysis, FunctionMissing, analyze_source
+from kvdiff.analyzers.analyze.ruleset import (
     available_rule_sets,
     load_rule_set,
     parse_rule_set,
     rules_dir,
 )
-from analyzers.source import SourceFile
-from analyzers.versions import parse_tag_range
+from kvdiff.analyzers.concepts import CONCEPT_IDS
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.source.repo import SourceFile
+from kvdiff.analyzers.versions import parse_tag_range
 
 RULES = load_rule_set()
 
@@ -415,7 +414,7 @@ def test_a_rule_set_applies_only_to_the_file_it_describes() -> None:
     """try_to_unmap_one's rules describe mm/rmap.c; a same-named function elsewhere gets none.
 
     (history used to apply them to any --file; report and branches now share this resolver.)"""
-    from analyzers.ruleset import resolve_rule_set, rules_for
+    from kvdiff.analyzers.analyze.ruleset import resolve_rule_set, rules_for
 
     assert rules_for("try_to_unmap_one", None).path == "mm/rmap.c"
     assert rules_for("try_to_unmap_one", "mm/rmap.c").function == "try_to_unmap_one"

@@ -6,11 +6,10 @@ import random
 from pathlib import Path
 
 import pytest
-
-from analyzers.config import DEFAULT_UPSTREAMS, build_source_config, merge_upstreams
-from analyzers.errors import KvdiffError
-from analyzers.source import Upstream
-from analyzers.versions import closest_tags, sort_tags, version_key
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.source.config import DEFAULT_UPSTREAMS, build_source_config, merge_upstreams
+from kvdiff.analyzers.source.repo import Upstream
+from kvdiff.analyzers.versions import closest_tags, sort_tags, version_key
 
 ORDERED = [
     "v2.6.7",

@@ -12,8 +12,8 @@ from pathlib import Path
 import pygit2
 import pytest
 from click.testing import CliRunner, Result
+from kvdiff.main import cli
 
-from cli.main import cli
 from tests.conftest import REPO_ROOT, TAGS, UPSTREAM_OF, GitDaemon
 
 pytestmark = pytest.mark.corpus

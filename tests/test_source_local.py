@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pygit2
 import pytest
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.source.config import build_source_config
+from kvdiff.analyzers.source.repo import SourceConfig, Sources, Upstream
 
-from analyzers.config import build_source_config
-from analyzers.errors import KvdiffError
-from analyzers.source import SourceConfig, Sources, Upstream
 from tests.conftest import GitDaemon, free_port
 
 SIG = pygit2.Signature("kvdiff test", "test@localhost", 1_000_000_000, 0)

@@ -50,7 +50,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 
-from analyzers.errors import KvdiffError
+from kvdiff.analyzers.errors import KvdiffError
 
 MODEL_TAGS: tuple[str, ...] = ("v2.6.7", "v2.6.35", "v5.1", "v5.10.37")
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from analyzers.errors import KvdiffError
+from kvdiff.analyzers.errors import KvdiffError
 
 from . import v2_6_7, v2_6_35, v5_1, v5_10_37
 from .encoding import MODEL_TAGS, ModelConfig, check_tag, decode, make_present

@@ -13,18 +13,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from kvdiff.analyzers.compare.linediff import side_by_side
+from kvdiff.analyzers.concepts import BY_ID, CONCEPT_IDS
+from kvdiff.analyzers.present.highlight import Line, highlight_lines, render_line
+from kvdiff.analyzers.source.repo import SourceFile
 from markupsafe import Markup
 
-from .concepts import BY_ID, CONCEPT_IDS
-from .diff import side_by_side
-from .highlight import Line, highlight_lines, render_line
-from .source import SourceFile
-
 if TYPE_CHECKING:  # the analyze/model/annotation stages; only their data is used here
-    from .analysis import Analysis, ConceptHit, ConceptStatus
-    from .annotations import Annotations
-    from .history import History
-    from .model import Outcome
+    from kvdiff.analyzers.analyze.analysis import Analysis, ConceptHit, ConceptStatus
+    from kvdiff.analyzers.jobs.history import History
+    from kvdiff.analyzers.model import Outcome
+    from kvdiff.analyzers.present.annotations import Annotations
 
 # Concept panels every pair page shows first, whatever changed: the study group's two branches.
 PRIMARY_PANELS = ("anon", "migration")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .analysis import Analysis
-from .branches import render_text
-from .ruleset import RuleSet
+from kvdiff.analyzers.analyze.analysis import Analysis
+from kvdiff.analyzers.analyze.ruleset import RuleSet
+from kvdiff.analyzers.parse.branches import render_text
 
 
 def parse_warning(analysis: Analysis) -> str | None:

@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .analysis import Analysis, FunctionMissing, analyze_source
-from .branches import normalize
-from .errors import KvdiffError
-from .ruleset import RuleSet
-from .source import SourceFile
-from .versions import sort_tags
+from kvdiff.analyzers.analyze.analysis import Analysis, FunctionMissing, analyze_source
+from kvdiff.analyzers.analyze.ruleset import RuleSet
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.parse.branches import normalize
+from kvdiff.analyzers.source.repo import SourceFile
+from kvdiff.analyzers.versions import sort_tags
 
 # Finding kinds. FAILING ones make `kvdiff check` exit 1.
 OK = "ok"
@@ -42,7 +42,7 @@ GOLDEN_VERSION = 1
 
 def default_expected_dir() -> Path:
     """``fixtures/expected`` of the source checkout kvdiff runs from."""
-    return Path(__file__).resolve().parent.parent / "fixtures" / "expected"
+    return Path(__file__).resolve().parents[2] / "fixtures" / "expected"
 
 
 def golden_path(expected_dir: Path, target: str, tag: str) -> Path:

@@ -31,12 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pygit2
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.source.cachelock import LOCK_NAME, cache_lock, clear_stale_locks
+from kvdiff.analyzers.source.progress import FetchCallbacks, progress_enabled
+from kvdiff.analyzers.versions import closest_tags, sort_tags
 from pygit2.enums import RepositoryOpenFlag
-
-from .cachelock import LOCK_NAME, cache_lock, clear_stale_locks
-from .errors import KvdiffError
-from .progress import FetchCallbacks, progress_enabled
-from .versions import closest_tags, sort_tags
 
 # Which upstream served each fetched tag, so that later runs can still say so.
 ORIGINS_NAME = "kvdiff-origins.json"

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import KvdiffError
-from .source import SourceConfig, Upstream
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.source.repo import SourceConfig, Upstream
 
 DEFAULT_UPSTREAMS: tuple[Upstream, ...] = (
     Upstream("mainline", "https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git"),

@@ -11,24 +11,23 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
-
-from .errors import KvdiffError
-from .site import Site
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.present.site import Site
 
 LANGS = ("en", "ko")
 STATIC = ("style.css", "site.js")
 
 
 def load_strings(lang: str) -> dict[str, str]:
-    """UI strings for ``lang`` from ``analyzers/i18n/<lang>.toml``."""
+    """UI strings for ``lang`` from ``analyzers/present/i18n/<lang>.toml``."""
     if lang not in LANGS:
         raise KvdiffError(f"unknown language {lang!r}; use one of: {', '.join(LANGS)}")
-    data = resources.files("analyzers").joinpath("i18n", f"{lang}.toml").read_bytes()
+    data = resources.files("kvdiff.analyzers.present").joinpath("i18n", f"{lang}.toml").read_bytes()
     return dict(tomllib.loads(data.decode("utf-8"))["strings"])
 
 
 def environment() -> jinja2.Environment:
-    root = resources.files("templates")
+    root = resources.files("kvdiff.templates")
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root)),
         autoescape=True,  # every template, whatever its extension
@@ -57,7 +56,7 @@ def render_pages(site: Site) -> dict[str, str]:
         out[page.filename] = env.get_template("tag.html.j2").render(page=page, **ctx)
     for page in site.pairs:
         out[page.filename] = env.get_template("pair.html.j2").render(page=page, **ctx)
-    root = resources.files("templates")
+    root = resources.files("kvdiff.templates")
     for name in STATIC:
         out[name] = root.joinpath(name).read_text(encoding="utf-8")
     return out

@@ -1,12 +1,12 @@
 """Parse rules as data: which branch of a function is which concept, recognised structurally.
 
-A rule file (``analyzers/rules/<target>.toml``) names the target function and its file, and for
-each concept one or more ``[[concept.<id>.match]]`` tables. A branch is a hit when it satisfies
-every predicate of at least one match table. Predicates look at the branch's condition and body
-through tree-sitter queries and at its place in the branch tree; no line numbers anywhere, so one
-rule set serves every version. Version-dependent facts are declared, not copied:
-``expected_absent`` (tags or ranges where the concept is known not to exist) and
-``[[concept.<id>.moved]]`` (a sibling function that holds the concept since some tag).
+A rule file (``analyzers/analyze/rules/<target>.toml``) names the target function and its
+file, and for each concept one or more ``[[concept.<id>.match]]`` tables. A branch is a hit
+when it satisfies every predicate of at least one match table. Predicates look at the
+branch's condition and body through tree-sitter queries and at its place in the branch tree;
+no line numbers anywhere, so one rule set serves every version. Version-dependent facts are
+declared, not copied: ``expected_absent`` (tags or ranges where the concept is known not to exist)
+and ``[[concept.<id>.moved]]`` (a sibling function that holds the concept since some tag).
 
 See the README section "Writing a rule set" for the format.
 """
@@ -19,13 +19,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from kvdiff.analyzers.concepts import BY_ID, CONCEPT_IDS, Concept
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.parse.branches import Branch, BranchTree
+from kvdiff.analyzers.parse.cparse import captures, compile_query, node_text
+from kvdiff.analyzers.versions import TagRange, parse_tag_range, parse_version, version_key
 from tree_sitter import Node
-
-from .branches import Branch, BranchTree
-from .concepts import BY_ID, CONCEPT_IDS, Concept
-from .cparse import captures, compile_query, node_text
-from .errors import KvdiffError
-from .versions import TagRange, parse_tag_range, parse_version, version_key
 
 # Arms a concept can be; loops, switches and preprocessor arms only when a rule asks for them.
 DEFAULT_KINDS: tuple[str, ...] = ("if", "else if", "else", "case", "default")
@@ -145,7 +144,7 @@ def _tag_range(spec: object, where: str) -> TagRange:
 
 
 def rules_dir() -> Path:
-    return Path(str(resources.files("analyzers.rules")))
+    return Path(str(resources.files("kvdiff.analyzers.analyze.rules")))
 
 
 def available_rule_sets() -> list[str]:
@@ -153,14 +152,15 @@ def available_rule_sets() -> list[str]:
 
 
 def load_rule_set(target: str = "try_to_unmap_one", path: Path | None = None) -> RuleSet:
-    """The rule set for ``target`` (``analyzers/rules/<target>.toml``), or the file at ``path``."""
+    """The rule set for ``target`` (``analyzers/analyze/rules/<target>.toml``), or the file at
+    ``path``."""
     if path is None:
         path = rules_dir() / f"{target}.toml"
         if not path.is_file():
             known = ", ".join(available_rule_sets()) or "none"
             raise KvdiffError(
                 f"no rule set for {target} (known: {known}); pass --rules FILE or write "
-                f"analyzers/rules/{target}.toml (see the README, 'Writing a rule set')"
+                f"analyzers/analyze/rules/{target}.toml (see the README, 'Writing a rule set')"
             )
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))

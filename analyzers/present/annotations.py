@@ -1,8 +1,9 @@
 """Authored annotations: the English and Korean words on each concept card, per version range.
 
-The words live in ``analyzers/annotations/<target>.toml``; this module only loads and checks them
-and answers "which text applies to this tag?". Computed facts (line numbers, conditions) come
-from the analysis stage; these files hold what a reader needs that the source cannot say itself.
+The words live in ``analyzers/present/annotations/<target>.toml``; this module only loads and
+checks them and answers "which text applies to this tag?". Computed facts (line numbers,
+conditions) come from the analysis stage; these files hold what a reader needs that the
+source cannot say itself.
 
 A text's ``tags`` is a version range (see :func:`parse_tag_range`). Its optional ``cites`` and
 ``lacks`` name identifiers the prose says the target function uses (or no longer uses) at those
@@ -19,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .concepts import BY_ID, CONCEPT_IDS
-from .errors import KvdiffError
-from .versions import TagRange, parse_tag_range, parse_version, version_key
+from kvdiff.analyzers.concepts import BY_ID, CONCEPT_IDS
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.versions import TagRange, parse_tag_range, parse_version, version_key
 
 LANGS: tuple[str, ...] = ("en", "ko")
 ANNOTATIONS_DIR = Path(__file__).resolve().parent / "annotations"
@@ -323,7 +324,8 @@ def parse_annotations(text: str, source: str, target: str) -> Annotations:
     except _Malformed as exc:
         problem = f"is malformed: {exc}"
     raise KvdiffError(
-        f"annotation file {source} {problem}; fix the file (schema: analyzers/annotations.py)"
+        f"annotation file {source} {problem}; fix the file "
+        "(schema: analyzers/present/annotations.py)"
     )
 
 

@@ -10,14 +10,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from kvdiff.analyzers.analyze.ruleset import ConceptRule, RuleSet, find_all_hits, load_rule_set
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.parse.branches import Branch, BranchTree, build_tree
+from kvdiff.analyzers.parse.cparse import ParsedFile, captures, node_text, parse_c
+from kvdiff.analyzers.parse.extract import ErrorSpan, find_functions, require_function
+from kvdiff.analyzers.source.repo import SourceFile
 from tree_sitter import Node
-
-from .branches import Branch, BranchTree, build_tree
-from .cparse import ParsedFile, captures, node_text, parse_c
-from .errors import KvdiffError
-from .extract import ErrorSpan, find_functions, require_function
-from .ruleset import ConceptRule, RuleSet, find_all_hits, load_rule_set
-from .source import SourceFile
 
 __all__ = [
     "Analysis",

@@ -10,10 +10,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from kvdiff.analyzers.parse.cparse import parse_c
 from markupsafe import Markup, escape
 from tree_sitter import Node
-
-from .cparse import parse_c
 
 # Nodes shown as one token even though tree-sitter gives them children.
 _ATOMIC = {

@@ -24,9 +24,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .errors import KvdiffError
-from .resultcache import ResultCache, make_key
-from .versions import TagRange, parse_tag_range, parse_version, sort_tags, version_key
+from kvdiff.analyzers.analyze.resultcache import ResultCache, make_key
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.versions import (
+    TagRange,
+    parse_tag_range,
+    parse_version,
+    sort_tags,
+    version_key,
+)
 
 PRESENT = "present"
 NO_FUNCTION = "no-function"
@@ -286,18 +292,18 @@ class Summarizer:
         """
         # Imported here so that a fully cached run never loads the parser or the rule engine.
         if self.rules is None:
-            from .cparse import parse_c
-            from .extract import find_functions
+            from kvdiff.analyzers.parse.cparse import parse_c
+            from kvdiff.analyzers.parse.extract import find_functions
 
             defs = find_functions(parse_c(data), self.function)
             if not defs:
                 return BlobSummary(found=False)
             return _summary(data, defs[0].start_line, defs[0].end_line, len(defs[0].errors), None)
 
-        from .analysis import analyze_parsed
-        from .cparse import parse_c
-        from .extract import find_functions
-        from .source import SourceFile
+        from kvdiff.analyzers.analyze.analysis import analyze_parsed
+        from kvdiff.analyzers.parse.cparse import parse_c
+        from kvdiff.analyzers.parse.extract import find_functions
+        from kvdiff.analyzers.source.repo import SourceFile
 
         parsed = parse_c(data)
         defs = find_functions(parsed, self.function)
@@ -329,7 +335,7 @@ class Summarizer:
     def _content_key(self, tag: str, parsed: Any, fn: Any) -> str:
         """What an analysis of ``fn`` depends on: its text, where its parse errors sit relative
         to it, and the sibling functions the rules may look in at this tag."""
-        from .extract import find_functions
+        from kvdiff.analyzers.parse.extract import find_functions
 
         h = hashlib.sha256(self.tag_class(tag).encode())
         h.update(b"\0" + parsed.data[fn.start_byte : fn.end_byte])
@@ -425,10 +431,17 @@ def _concept_summary(concept: str, hits: tuple[ConceptHitSummary, ...]) -> Conce
 
 
 def _engine_files() -> list[Path]:
-    here = Path(__file__).resolve().parent
-    names = ("analysis.py", "branches.py", "ruleset.py", "concepts.py", "extract.py", "cparse.py")
-    names += ("history.py",)
-    return sorted(here.glob("rules/*.toml")) + [here / n for n in names]
+    """Every file whose change could alter a blob summary: the parse and analyze stages, their
+    rule sets, the shared vocabulary and this summarizer. Derived, so moved or added modules
+    still invalidate the result cache."""
+    root = Path(__file__).resolve().parent.parent
+    files = [
+        *root.glob("parse/*.py"),
+        *root.glob("analyze/*.py"),
+        *root.glob("analyze/rules/*.toml"),
+    ]
+    files += [root / "concepts.py", root / "versions.py", Path(__file__).resolve()]
+    return sorted(files)
 
 
 def _kvdiff_version() -> str:
@@ -732,7 +745,7 @@ def build_history(
     cache directory (None: no cache). Tags are filtered by ``pattern`` (a glob) and
     ``tag_range`` (``A..B``, inclusive) and put in version order.
     """
-    from .ruleset import rules_for
+    from kvdiff.analyzers.analyze.ruleset import rules_for
 
     rules = rules_for(function, path, rules_file) if use_rules else None
     if path is None:

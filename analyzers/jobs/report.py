@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from .errors import KvdiffError
-from .render import LANGS, load_strings
-from .site import FunctionSpan, Site, TagInput, build_site
-from .source import SourceFile, Sources
-from .versions import closest_tags, split_list
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.present.render import LANGS, load_strings
+from kvdiff.analyzers.present.site import FunctionSpan, Site, TagInput, build_site
+from kvdiff.analyzers.source.repo import SourceFile, Sources
+from kvdiff.analyzers.versions import closest_tags, split_list
 
 DEFAULT_TAGS = ("v2.6.7", "v2.6.35", "v5.1", "v5.10.37")
 DEFAULT_FUNCTION = "try_to_unmap_one"
@@ -93,7 +93,7 @@ class ReportRequest:
 def _model_outcomes(function: str, path: str, tags: Iterable[str]) -> dict[str, tuple]:
     """Every scenario's outcome at each tag the reference model covers, when it covers the
     function at all (the model package declares which function that is)."""
-    from .model import MODEL_TAGS, MODEL_TARGET, SCENARIO_NAMES, run_scenario
+    from kvdiff.analyzers.model import MODEL_TAGS, MODEL_TARGET, SCENARIO_NAMES, run_scenario
 
     if (function, path) != tuple(MODEL_TARGET):
         return {}
@@ -106,7 +106,7 @@ def _model_outcomes(function: str, path: str, tags: Iterable[str]) -> dict[str, 
 
 def _model_note(function: str, path: str, modelled: bool, strings: Mapping[str, str]) -> str:
     """Why the site has no model panels ("" when some tag has them)."""
-    from .model import MODEL_TAGS, MODEL_TARGET
+    from kvdiff.analyzers.model import MODEL_TAGS, MODEL_TARGET
 
     model_function, model_path = MODEL_TARGET
     if (function, path) != tuple(MODEL_TARGET):
@@ -121,8 +121,8 @@ def _model_note(function: str, path: str, modelled: bool, strings: Mapping[str, 
 def function_span(source: SourceFile, function: str) -> FunctionSpan:
     """Where ``function`` is in ``source`` (its first definition), for a function no rule set
     analyses; a missing function is a one-line KvdiffError naming the closest names."""
-    from .cparse import parse_c
-    from .extract import require_function
+    from kvdiff.analyzers.parse.cparse import parse_c
+    from kvdiff.analyzers.parse.extract import require_function
 
     fn = require_function(parse_c(source.data), function, f"{source.path} at {source.tag}")[0]
     return FunctionSpan(fn.start_line, fn.end_line, fn.signature, len(fn.errors))
@@ -130,9 +130,9 @@ def function_span(source: SourceFile, function: str) -> FunctionSpan:
 
 def build_report(request: ReportRequest, sources: Sources) -> Site:
     """Read, analyse and model every tag of ``request`` and lay the results out as a site."""
-    from .analysis import analyze_source
-    from .annotations import load_annotations
-    from .ruleset import rules_for
+    from kvdiff.analyzers.analyze.analysis import analyze_source
+    from kvdiff.analyzers.analyze.ruleset import rules_for
+    from kvdiff.analyzers.present.annotations import load_annotations
 
     function = request.function
     rules = rules_for(function, request.path)
@@ -154,8 +154,8 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
     timeline = None
     extra_inputs = []
     if request.history:
-        from .history import PRESENT, build_history
-        from .resultcache import default_result_dir
+        from kvdiff.analyzers.analyze.resultcache import default_result_dir
+        from kvdiff.analyzers.jobs.history import PRESENT, build_history
 
         timeline = build_history(
             sources, function, path, result_dir=default_result_dir(sources.config.cache)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.parse.cparse import ParsedFile, captures, error_nodes, node_text
 from tree_sitter import Node
-
-from .cparse import ParsedFile, captures, error_nodes, node_text
-from .errors import KvdiffError
 
 _FUNCTIONS = "(function_definition) @fn"
 

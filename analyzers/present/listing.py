@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .cparse import parse_c
-from .extract import ErrorSpan, FunctionDef, require_function
-from .source import SourceFile
+from kvdiff.analyzers.parse.cparse import parse_c
+from kvdiff.analyzers.parse.extract import ErrorSpan, FunctionDef, require_function
+from kvdiff.analyzers.source.repo import SourceFile
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .analysis import Analysis
-from .model import MODEL_TAGS, SCENARIOS, Outcome
+from kvdiff.analyzers.analyze.analysis import Analysis
+from kvdiff.analyzers.model import MODEL_TAGS, SCENARIOS, Outcome
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,9 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
+from kvdiff.analyzers.parse.cparse import ParsedFile, node_text
+from kvdiff.analyzers.parse.extract import ErrorSpan, FunctionDef
 from tree_sitter import Node
-
-from .cparse import ParsedFile, node_text
-from .extract import ErrorSpan, FunctionDef
 
 # Calls that store into a page table entry. ``ptep_*`` helpers (ptep_clear_flush,
 # ptep_get_and_clear, ...) are recognised by prefix.
