@@ -77,7 +77,7 @@ def test_highlight_classifies_real_tokens_and_escapes() -> None:
 def test_render_line_marks_changed_ranges_inside_syntax_spans() -> None:
     lines = highlight_lines(b"x = SWAP_FAIL + 1;\n")
     out = str(render_line(lines[0].text, lines[0].spans, ((4, 13),)))
-    assert '<span class="chg">SWAP_FAIL</span>' in out
+    assert '<span class="dm">SWAP_FAIL</span>' in out
     assert '<span class="t-n">1</span>' in out
 
 

@@ -145,7 +145,7 @@ def highlight_lines(
 def render_line(
     text: str, spans: tuple[Span, ...] = (), changed: tuple[tuple[int, int], ...] = ()
 ) -> Markup:
-    """HTML for one line: syntax classes ``t-<cls>``, and ``chg`` on changed character ranges.
+    """HTML for one line: syntax classes ``t-<cls>``, and ``dm`` (diff mark) on changed character ranges.
 
     Every piece of ``text`` goes through :func:`escape`; only our own tags are added around it.
     """
@@ -165,7 +165,7 @@ def render_line(
                 classes = [f"t-{sp.cls}"]
                 break
         if any(cs <= s and e <= ce for cs, ce in changed):
-            classes.append("chg")
+            classes.append("dm")  # a diff mark: background only (".chg" is the history badge)
         cls = " ".join(classes)
         if pieces and pieces[-1][0] == cls:
             pieces[-1] = (cls, pieces[-1][1] + text[s:e])

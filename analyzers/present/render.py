@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jinja2
 from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.present.model_text import model_text
 from kvdiff.analyzers.present.site import Site
 
 LANGS = ("en", "ko")
@@ -41,6 +42,8 @@ def environment() -> jinja2.Environment:
 def render_pages(site: Site) -> dict[str, str]:
     """File name -> content of every file of the site (HTML pages and static assets)."""
     env = environment()
+    words = model_text(site.lang)  # the model's sentences and PTE words in the site's language
+    env.filters.update(mt=words.message, md=words.decoded, mk=words.kind)
     ctx = {"site": site, "t": site.strings, "nav": site.nav, "lang": site.lang}
     out: dict[str, str] = {}
     out["index.html"] = env.get_template("index.html.j2").render(page=site.index, **ctx)
