@@ -16,6 +16,7 @@ from kvdiff.analyzers.errors import KvdiffError
 _COMMANDS = {
     "fetch": "kvdiff.fetch:fetch",
     "show": "kvdiff.show:show",
+    "diff": "kvdiff.diff:diff",
     "branches": "kvdiff.branches:branches",
     "check": "kvdiff.check:check",
     "model": "kvdiff.model:model",

@@ -145,7 +145,7 @@ def highlight_lines(
 def render_line(
     text: str, spans: tuple[Span, ...] = (), changed: tuple[tuple[int, int], ...] = ()
 ) -> Markup:
-    """HTML for one line: syntax classes ``t-<cls>``, and ``dm`` (diff mark) on changed character ranges.
+    """HTML for one line: syntax classes ``t-<cls>``, ``dm`` (diff mark) on changed ranges.
 
     Every piece of ``text`` goes through :func:`escape`; only our own tags are added around it.
     """

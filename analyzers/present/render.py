@@ -14,7 +14,7 @@ from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.present.model_text import model_text
 from kvdiff.analyzers.present.site.views import Site
 
-STATIC = ("style.css", "site.js")
+STATIC = ("style.css", "site.js", "favicon.svg")
 
 
 def environment() -> jinja2.Environment:

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.compare.facts import concept_status, primary_hit
+from kvdiff.analyzers.present.model_text import model_text
 from kvdiff.analyzers.present.site.inputs import TagInput
 from kvdiff.analyzers.present.site.strings import (
     fmt,
@@ -46,7 +47,7 @@ def _migration_fact(inp: TagInput, strings: Mapping[str, str]) -> QuestionFact |
     return QuestionFact(tag, text, f"{tag_filename(tag)}#L{hit.start_line}")
 
 
-def _model_fact(tag: str, o: Outcome, strings: Mapping[str, str]) -> QuestionFact:
+def _model_fact(tag: str, o: Outcome, strings: Mapping[str, str], lang: str) -> QuestionFact:
     """What the model says the question's scenario leaves in the PTE at this tag."""
     if o.applicable:
         text = fmt(
@@ -55,11 +56,11 @@ def _model_fact(tag: str, o: Outcome, strings: Mapping[str, str]) -> QuestionFac
             tag=tag,
             before=hex64(o.pte_before),
             after=hex64(o.pte_after),
-            decoded=o.decoded_after.text,
+            decoded=model_text(lang).decoded(o.decoded_after.text),
             ret=o.ret,
         )
     else:
-        text = fmt(strings, "q_model_na", tag=tag, reason=o.reason)
+        text = fmt(strings, "q_model_na", tag=tag, reason=model_text(lang).message(o.reason))
     return QuestionFact(tag, text, f"{tag_filename(tag)}#{trace_anchor(QUESTION_SCENARIO)}")
 
 
@@ -84,7 +85,7 @@ def question_page(
             migration_facts.append(fact)
         o = outcome_of.get((inp.source.tag, QUESTION_SCENARIO))
         if o is not None:
-            model_facts.append(_model_fact(inp.source.tag, o, strings))
+            model_facts.append(_model_fact(inp.source.tag, o, strings, lang))
     return QuestionPage(
         filename="question.html",
         title=q.title,

@@ -1,0 +1,246 @@
+"""The site as a reader sees it, in headless Chromium driven over the DevTools pipe (tests/cdp.py):
+at 1400 px and 390 px, light and dark, no sideways page scroll, aligned diff columns, zero serious
+or critical axe-core violations, code copied without its gutter, and Korean pages free of the
+model's English. Screenshots go to test-output/screenshots/after/."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cdp import Browser, Page
+from click.testing import CliRunner
+from conftest import REPO_ROOT
+from kvdiff.main import cli
+
+pytestmark = pytest.mark.browser
+
+SHOTS = REPO_ROOT / "test-output" / "screenshots" / "after"
+AXE = Path(
+    os.environ.get(
+        "KVDIFF_AXE", REPO_ROOT / ".ci" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+    )
+)
+PAGES = ("index.html", "tag-v2.6.35.html", "diff-v2.6.35--v5.1.html", "history.html")
+WIDTHS = (1400, 390)
+# Words of the model's output that are code, not prose, when they stand alone.
+_CODE_TOKEN = re.compile(r"[_()./:>=!+*&\[\]0-9#-]|^[A-Z]+$")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI") == "true"
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    )
+    if found:
+        return found
+    if _in_ci():
+        pytest.fail("chromium is not installed (CI installs the Debian package chromium)")
+    pytest.skip("chromium is not installed: apt-get install -y chromium")
+
+
+@pytest.fixture(scope="module")
+def sites(corpus_repo_args: list[str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    cache = tmp_path_factory.mktemp("cache") / "c.git"
+    out = {}
+    for lang in ("en", "ko"):
+        site = tmp_path_factory.mktemp(f"layout-{lang}") / "site"
+        args = ["report", *corpus_repo_args, "--cache", str(cache), "--out", str(site)]
+        result = CliRunner().invoke(cli, [*args, "--lang", lang, "--history"])
+        assert result.exit_code == 0, result.output
+        out[lang] = site
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    with Browser(_chromium(), tmp_path_factory.mktemp("profile")) as b:
+        yield b
+
+
+def _axe_source() -> str:
+    if AXE.is_file():
+        return AXE.read_text(encoding="utf-8")
+    if _in_ci():
+        pytest.fail(f"axe-core is missing at {AXE} (.ci/run installs it with npm)")
+    pytest.skip(
+        f"axe-core is not installed: npm install --prefix {REPO_ROOT / '.ci/node'} axe-core@4"
+    )
+
+
+def _axe(page: Page, source: str) -> list[tuple[str, str, int, str]]:
+    page.evaluate(source)
+    found = page.evaluate(
+        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map("
+        "v => [v.id, v.impact, v.nodes.length, v.nodes[0].target.join(' ')]))"
+    )
+    return [tuple(v) for v in found]
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", PAGES)
+def test_page_fits_and_passes_axe(
+    sites: dict[str, Path], browser: Browser, name: str, width: int, dark: bool
+) -> None:
+    source = _axe_source()
+    page = browser.page(sites["en"].joinpath(name).as_uri(), width, dark)
+    scheme = "dark" if dark else "light"
+    page.screenshot(SHOTS / f"{name.removesuffix('.html')}-{width}-{scheme}.png")
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"{name} at {width}px scrolls sideways: {scroll}px wide"
+    bad = [v for v in _axe(page, source) if v[1] in ("serious", "critical")]
+    assert not bad, f"{name} {width}px {scheme}: {bad}"
+
+
+_ROWS = """
+(() => {
+  const rows = [...document.querySelectorAll('table.diff > tbody:not(.fold) > tr')];
+  return rows.map(r => [...r.querySelectorAll(':scope > td')].map(c => {
+    const b = c.getBoundingClientRect();
+    return [c.className, Math.round(b.left), Math.round(b.top), Math.round(b.width),
+            Math.round(b.height), getComputedStyle(c).display];
+  }));
+})()
+"""
+
+
+def test_diff_columns_align_side_by_side_and_unified(
+    sites: dict[str, Path], browser: Browser
+) -> None:
+    url = sites["en"].joinpath("diff-v2.6.35--v5.1.html").as_uri()
+    wide = browser.page(url, 1400).evaluate(_ROWS)
+    assert len(wide) > 50
+    columns: dict[int, set[tuple[int, int]]] = {0: set(), 1: set(), 2: set(), 3: set()}
+    for cells in wide:
+        assert len(cells) == 4
+        tops = {c[2] for c in cells}
+        heights = {c[4] for c in cells}
+        assert len(tops) == 1 and len(heights) == 1, cells  # one row, one height, both sides
+        for i, c in enumerate(cells):
+            columns[i].add((c[1], c[3]))
+    assert all(len(v) == 1 for v in columns.values()), columns  # every column at one x, one width
+
+    narrow_page = browser.page(url, 390)
+    narrow = narrow_page.evaluate(_ROWS)
+    code_x = {c[1] for cells in narrow for c in cells if "src" in c[0] and c[5] != "none"}
+    assert len(code_x) == 1, code_x  # one column of code, every line starting at the same x
+    changed = [cells for cells in narrow if cells[1][5] != "none" and cells[3][5] != "none"]
+    changed = [cells for cells in changed if "filler" not in cells[1][0] + cells[3][0]]
+    assert changed and all(cells[3][2] > cells[1][2] for cells in changed)  # new below old
+    # The layout switch: side by side on the phone, one column on the wide screen.
+    narrow_page.evaluate("document.getElementById('view-split').click()")
+    assert (
+        narrow_page.evaluate(
+            "getComputedStyle(document.querySelector('table.diff > tbody.block-change')).display"
+        )
+        == "table-row-group"
+    )
+    wide_page = browser.page(url, 1400)
+    wide_page.evaluate("document.getElementById('view-unified').click()")
+    assert (
+        wide_page.evaluate(
+            "getComputedStyle(document.querySelector('table.diff > tbody.block-change')).display"
+        )
+        == "grid"
+    )
+
+
+def test_copying_code_leaves_the_gutter_behind(sites: dict[str, Path], browser: Browser) -> None:
+    page = browser.page(sites["en"].joinpath("tag-v2.6.35.html").as_uri(), 1400)
+    copied = page.evaluate(
+        """(() => {
+          const rows = [...document.querySelectorAll('table.code tr.has-concept')].slice(0, 4);
+          const range = document.createRange();
+          range.setStartBefore(rows[0]);
+          range.setEndAfter(rows[rows.length - 1]);
+          getSelection().removeAllRanges();
+          getSelection().addRange(range);
+          return [getSelection().toString(), rows.map(r => r.querySelector('td.src').innerText),
+                  rows.map(r => [...r.querySelectorAll('.cg')].map(c => c.dataset.c))];
+        })()"""
+    )
+    text, code, chips = copied
+    assert any(chips), "the selected rows carry no concept chip: the test would prove nothing"
+    for line in code:
+        assert line.strip() in text
+    for name in {n for names in chips for n in names}:
+        if name not in " ".join(code):
+            assert name not in text, (name, text)
+    assert "●" not in text
+    assert not re.search(r"^\s*\d{3,4}\s*$", text, re.M), text  # no line-number-only lines
+
+
+def _model_texts(site: Path) -> list[str]:
+    texts = []
+    for page in sorted(site.glob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        for m in re.finditer(r'class="[^"]*\bmt\b[^"]*">(.*?)</(?:span|small|dd|li)>', html, re.S):
+            texts.append(re.sub(r"<[^>]+>", "", m.group(1)))
+    return texts
+
+
+def _code_words(site: Path) -> set[str]:
+    """Every identifier and keyword of the source shown on the site (code, not prose)."""
+    words: set[str] = set()
+    for page in site.glob("tag-*.html"):
+        for m in re.finditer(r'<td class="src"><code>(.*?)</code>', page.read_text("utf-8")):
+            line = re.sub(r'<span class="t-[cs]">.*?</span>', "", m.group(1))  # no comments
+            words.update(re.findall(r"[A-Za-z_]\w*", re.sub(r"<[^>]+>", "", line)))
+    return words
+
+
+def _prose_words(text: str, code: set[str]) -> list[str]:
+    words = []
+    for token in text.split():
+        token = token.strip(",;:.()“”\"'")
+        if len(token) < 4 or not token.isascii() or not token.isalpha() or token in code:
+            continue
+        if not _CODE_TOKEN.search(token):
+            words.append(token)
+    return words
+
+
+def test_korean_pages_carry_none_of_the_models_english(sites: dict[str, Path]) -> None:
+    english = _model_texts(sites["en"])
+    korean = _model_texts(sites["ko"])
+    assert len(english) == len(korean) > 50
+    code = _code_words(sites["en"])
+    assert {"goto", "page", "swap_duplicate"} <= code
+    english_words = {w for text in english for w in _prose_words(text, code)}
+    assert {"fault", "mapped", "present", "cleared"} <= english_words  # the check can fail
+    leftovers = {w for text in korean for w in _prose_words(text, code)} & english_words
+    assert not leftovers, sorted(leftovers)
+    # The outcome words of the index's model matrix are Korean too.
+    index = sites["ko"].joinpath("index.html").read_text(encoding="utf-8")
+    kinds = re.findall(r'<span class="kind mt">([^<]*)</span>', index)
+    assert kinds and not set(kinds) & {"swap", "migration", "present", "none"}, kinds
+
+
+def test_every_page_has_a_description_an_icon_and_labelled_scroll_regions(
+    sites: dict[str, Path],
+) -> None:
+    for lang, site in sites.items():
+        assert site.joinpath("favicon.svg").is_file()
+        for page in site.glob("*.html"):
+            html = page.read_text(encoding="utf-8")
+            assert '<meta name="description" content="' in html, page
+            assert '<link rel="icon" href="favicon.svg"' in html, page
+            for tag in re.findall(r'<div class="scroll"[^>]*>', html):
+                assert 'tabindex="0"' in tag and 'role="region"' in tag and "aria-label=" in tag
+            assert not re.search(r"<span[^>]*aria-label=", html), page
+            # Line-number links are out of the tab order: a page has few tab stops.
+            stops = len(re.findall(r"<a (?![^>]*tabindex=\"-1\")", html))
+            assert stops < 150, (lang, page.name, stops)
+    ko_index = sites["ko"].joinpath("index.html").read_text(encoding="utf-8")
+    assert "(없음(" not in ko_index and "이유(주석)" not in ko_index
+    question = sites["ko"].joinpath("question.html").read_text(encoding="utf-8")
+    title = re.search(r"<h1>([^<]*)</h1>", question).group(1)
+    assert f'aria-current="page">{title}</a>' in question  # one title for the question
