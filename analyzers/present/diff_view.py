@@ -7,12 +7,15 @@ that changed inside a changed line, cyan for headers. The caller decides whether
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from kvdiff.analyzers.compare.linediff import Cell, Row, SideBySide
 from kvdiff.analyzers.jobs.diff import FunctionDiff, Section, Side
 
 SCHEMA_VERSION = 1
+# Trailing blanks, even when colour escapes follow them.
+_TRAILING = re.compile(r"( +)((?:\x1b\[[0-9;]*m)*)$")
 CONTEXT = 3  # unchanged lines kept around each change
 TAB = 8
 
@@ -133,6 +136,14 @@ def _split_cell(cell: Cell | None, w: int, half: int, colour: str, color: bool) 
     return f"{cell.line:>{w}} {marked}{' ' * (half - min(len(plain), half))}"
 
 
+def _rstrip(line: str) -> str:
+    while True:
+        shorter = _TRAILING.sub(r"\2", line)
+        if shorter == line:
+            return line
+        line = shorter
+
+
 def _side_by_side(rows: tuple[Row, ...], w: int, half: int, color: bool) -> list[str]:
     out = []
     for r in rows:
@@ -141,7 +152,7 @@ def _side_by_side(rows: tuple[Row, ...], w: int, half: int, color: bool) -> list
         rc = "" if r.kind == "equal" else _GREEN
         left = _split_cell(r.left, w, half, lc, color)
         right = _split_cell(r.right, w, half, rc, color)
-        out.append(f"{left} {sign} {right}".rstrip())
+        out.append(_rstrip(f"{left} {sign} {right}"))
     return out
 
 
