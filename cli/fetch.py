@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 from kvdiff.analyzers.source.progress import human_bytes
-from kvdiff.analyzers.source.repo import Sources, TagInfo
+from kvdiff.analyzers.source.repo import DEFAULT_PATH, Sources, TagInfo
 
 from .options import source_options
 
@@ -22,16 +24,33 @@ def _describe(info: TagInfo, repos: set[str]) -> str:
 
 @click.command()
 @click.argument("tags", nargs=-1, required=True)
+@click.option(
+    "--file",
+    "paths",
+    multiple=True,
+    metavar="PATH",
+    help=f"Files to have at hand offline (repeatable; default {DEFAULT_PATH}).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: tags and fetches.")
 @source_options
-def fetch(tags: tuple[str, ...], sources: Sources) -> None:
-    """Make each TAG available: shallow (depth 1), one tag at a time, from the first upstream
-    that has it."""
+def fetch(tags: tuple[str, ...], paths: tuple[str, ...], as_json: bool, sources: Sources) -> None:
+    """Make each TAG available, depth 1, from the first upstream that has it: all tags in one
+    fetch per upstream (commits and the trees down to each PATH), then each PATH's file in one
+    more. Servers without filters send full depth-1 snapshots."""
     repos = {str(p) for p in sources.config.repos}
-    if sources.config.offline:
-        # One error naming every missing tag beats failing on the first.
-        infos = sources.ensure_all(tags)
-        for info in infos:
-            click.echo(_describe(info, repos))
+    infos = sources.ensure_all(tags, paths or (DEFAULT_PATH,))
+    if as_json:
+        doc = {
+            "tags": [
+                {"tag": i.tag, "origin": i.origin, "fetched": i.fetched, "mode": i.mode or None}
+                for i in infos
+            ],
+            "fetches": [
+                {"upstream": r.upstream, "phase": r.phase, "mode": r.mode, "tags": list(r.tags)}
+                for r in sources.net.log
+            ],
+        }
+        click.echo(json.dumps(doc, sort_keys=True, indent=1))
         return
-    for tag in dict.fromkeys(tags):
-        click.echo(_describe(sources.ensure(tag), repos))
+    for info in infos:
+        click.echo(_describe(info, repos))
