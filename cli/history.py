@@ -34,7 +34,7 @@ from .options import source_options
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     metavar="DIR",
-    help="Result cache directory (default: results/ next to the source cache).",
+    help="Result cache directory (default: kvdiff-results/ inside the source cache).",
 )
 @click.option("--no-result-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option(
@@ -60,7 +60,11 @@ def history(
 ) -> None:
     """Group the tags by FUNCTION's content (default try_to_unmap_one) and show what changed."""
     if fetch:
-        _fetch(sources, missing_release_tags(sources, pattern, tag_range))
+        # One batch for every missing tag (commits and the trees down to the file); the
+        # history below then fetches the distinct blobs in one more.
+        sources.ensure_all(
+            missing_release_tags(sources, pattern, tag_range), [path] if path else []
+        )
     result_dir = None
     if not no_result_cache:
         result_dir = result_cache or default_result_dir(sources.config.cache)
@@ -77,15 +81,3 @@ def history(
         click.echo(history_json(timeline), nl=False)
         return
     click.echo("\n".join(format_history(timeline)))
-
-
-def _fetch(sources: Sources, tags: list[str]) -> None:
-    if sources.config.quiet or not tags:
-        for tag in tags:
-            sources.ensure(tag)
-        return
-    with click.progressbar(
-        tags, label=f"fetching {len(tags)} tags", file=click.get_text_stream("stderr")
-    ) as bar:
-        for tag in bar:
-            sources.ensure(tag)

@@ -719,12 +719,15 @@ def missing_release_tags(
 
 
 def resolve_tags(sources: Any, tags: Sequence[str], path: str) -> list[TagBlob]:
-    """Each tag's blob id of ``path`` through ``Sources`` (tree lookups only, no blob reads)."""
-    out = []
-    for tag in tags:
-        info = sources.ensure(tag)
-        out.append(TagBlob(tag=tag, origin=info.origin, blob_id=sources.blob_id(tag, path)))
-    return out
+    """Each tag's blob id of ``path`` through ``Sources`` (tree lookups only, no blob reads).
+
+    All tags are made available in one batch first: one fetch of the missing tags' commits and
+    trees, one of the distinct blobs the cache lacks (no network when all are at hand)."""
+    infos = sources.ensure_all(tags, [path])
+    return [
+        TagBlob(tag=tag, origin=info.origin, blob_id=sources.blob_id(tag, path))
+        for tag, info in zip(tags, infos, strict=True)
+    ]
 
 
 def build_history(
