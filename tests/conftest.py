@@ -103,9 +103,10 @@ class GitDaemon:
     by id; ``filters=False`` stands for a server that offers neither.
     """
 
-    def __init__(self, base: Path, *, filters: bool = True) -> None:
+    def __init__(self, base: Path, *, filters: bool = True, config: tuple[str, ...] = ()) -> None:
         self.base = base
         self.filters = filters
+        self.config = config  # more upload-pack settings, "key=value"
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -119,6 +120,7 @@ class GitDaemon:
                 f"uploadpack.allowFilter={flag}",
                 "-c",
                 f"uploadpack.allowAnySHA1InWant={flag}",
+                *(arg for item in self.config for arg in ("-c", item)),
                 "daemon",
                 f"--base-path={self.base}",
                 "--export-all",
