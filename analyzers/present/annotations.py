@@ -22,9 +22,9 @@ from typing import Any
 
 from kvdiff.analyzers.concepts import BY_ID, CONCEPT_IDS
 from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.present.site.strings import LANGS
 from kvdiff.analyzers.versions import TagRange, parse_tag_range, parse_version, version_key
 
-LANGS: tuple[str, ...] = ("en", "ko")
 ANNOTATIONS_DIR = Path(__file__).resolve().parent / "annotations"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
