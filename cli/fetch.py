@@ -11,15 +11,35 @@ from kvdiff.analyzers.source.repo import DEFAULT_PATH, Sources, TagInfo
 from .options import source_options
 
 
-def _describe(info: TagInfo, repos: set[str]) -> str:
-    if info.origin in repos:
-        return f"{info.tag}: available in --repo {info.origin}"
-    if info.fetched:
-        return (
-            f"{info.tag}: fetched from {info.origin} "
-            f"({info.received_objects} objects, {human_bytes(info.received_bytes)} received)"
-        )
-    return f"{info.tag}: already cached (from {info.origin})"
+def _describe(infos: list[TagInfo], sources: Sources) -> list[str]:
+    """One line per tag; a batch's figures (all its fetches: trees and blobs) go on the line
+    of its first tag, the others name that tag."""
+    repos = {str(p) for p in sources.config.repos}
+    totals: dict[str, list[int]] = {}
+    for record in sources.net.log:
+        total = totals.setdefault(record.upstream, [0, 0])
+        total[0] += record.objects
+        total[1] += record.bytes
+    first: dict[str, str] = {}
+    lines = []
+    for info in infos:
+        if info.origin in repos:
+            lines.append(f"{info.tag}: available in --repo {info.origin}")
+        elif not info.fetched:
+            lines.append(f"{info.tag}: already cached (from {info.origin})")
+        elif info.origin in first:
+            lines.append(
+                f"{info.tag}: fetched from {info.origin} (in the fetch of {first[info.origin]})"
+            )
+        else:
+            first[info.origin] = info.tag
+            batch = sum(1 for i in infos if i.fetched and i.origin == info.origin)
+            objects, received = totals.get(info.origin, [0, 0])
+            lines.append(
+                f"{info.tag}: fetched from {info.origin} ({info.mode}, {batch} tag(s): "
+                f"{objects} objects, {human_bytes(received)} received)"
+            )
+    return lines
 
 
 @click.command()
@@ -37,7 +57,6 @@ def fetch(tags: tuple[str, ...], paths: tuple[str, ...], as_json: bool, sources:
     """Make each TAG available, depth 1, from the first upstream that has it: all tags in one
     fetch per upstream (commits and the trees down to each PATH), then each PATH's file in one
     more. Servers without filters send full depth-1 snapshots."""
-    repos = {str(p) for p in sources.config.repos}
     infos = sources.ensure_all(tags, paths or (DEFAULT_PATH,))
     if as_json:
         doc = {
@@ -52,5 +71,5 @@ def fetch(tags: tuple[str, ...], paths: tuple[str, ...], as_json: bool, sources:
         }
         click.echo(json.dumps(doc, sort_keys=True, indent=1))
         return
-    for info in infos:
-        click.echo(_describe(info, repos))
+    for line in _describe(infos, sources):
+        click.echo(line)

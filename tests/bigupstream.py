@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import queue
 import random
 import socket
 import subprocess
@@ -187,28 +188,50 @@ class CountingProxy:
             threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
 
     def _pipe(self, src: socket.socket, dst: socket.socket, up: bool) -> None:
+        """Forward src -> dst; with ``delay``, each chunk leaves delay/2 after it arrived
+        (latency, not a throughput cap: chunks in flight overlap)."""
+        pending: queue.Queue[tuple[float, bytes] | None] = queue.Queue()
+        writer = None
+        if self.delay:
+            writer = threading.Thread(target=self._send_later, args=(pending, dst), daemon=True)
+            writer.start()
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
-                if self.delay:
-                    time.sleep(self.delay / 2)  # each direction carries half the round trip
                 with self._lock:
                     if up:
                         self.bytes_up += len(data)
                     else:
                         self.bytes_down += len(data)
-                dst.sendall(data)
+                if writer is None:
+                    dst.sendall(data)
+                else:
+                    pending.put((time.monotonic() + self.delay / 2, data))
         except OSError:
             pass
         finally:
+            if writer is not None:
+                pending.put(None)
+                writer.join()
             for s in (src, dst):
                 with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
 
+    @staticmethod
+    def _send_later(pending: queue.Queue[tuple[float, bytes] | None], dst: socket.socket) -> None:
+        while (item := pending.get()) is not None:
+            due, data = item
+            time.sleep(max(0.0, due - time.monotonic()))
+            with contextlib.suppress(OSError):
+                dst.sendall(data)
+
     def close(self) -> None:
         self._closed = True
+        # shutdown wakes the blocked accept(); close() alone would leave the port listening
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
 
 
@@ -235,6 +258,8 @@ class StallServer:
             self._held.append(conn)
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
         for conn in self._held:
             conn.close()

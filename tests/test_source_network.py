@@ -185,6 +185,18 @@ def test_history_fetch_over_50_tags_uses_a_constant_number_of_connections(
     assert conns == 5 and counts["ten"][0] == conns
     assert counts["ten"][2]["tag_count"] == 10
     assert received <= 2 * MiB
+    # A deeper file than the first fetch walked: the missing trees of all 50 tags in one batch,
+    # then the distinct blobs in one more.
+    proxy = CountingProxy(filtering.port)
+    try:
+        header = "arch/x86/include/asm/pgtable_64.h"
+        deep = kvdiff("history", "native_set_pte", "--file", header, "--json",
+                      "--cache", str(tmp_path / "all"), *upstreams(proxy.url("linux")))  # fmt: skip
+        assert deep.returncode == 0, deep.stderr
+        assert json.loads(deep.stdout)["tag_count"] == 50
+        assert proxy.connections == 2, proxy.connections
+    finally:
+        proxy.close()
 
 
 def test_offline_after_fetch_and_promised_blobs_on_demand(

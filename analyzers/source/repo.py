@@ -77,11 +77,12 @@ class TagInfo:
 
 
 class _Missing(Exception):
-    """An object the cache only promises (a partial fetch left it out)."""
+    """A tree the cache only promises, met while walking with fetching deferred."""
 
-    def __init__(self, oid: pygit2.Oid) -> None:
+    def __init__(self, oid: pygit2.Oid, levels: int) -> None:
         super().__init__(str(oid))
         self.oid = oid
+        self.levels = levels  # tree levels below it that the path needs
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,7 @@ class Sources:
         self._trees: dict[str, tuple[pygit2.Repository, pygit2.Oid, TagInfo]] = {}
         self._locked = False  # flock is per open file: never take it twice in one process
         self._cache_repo: pygit2.Repository | None = None  # opened once per run
+        self._defer = False  # while batching: a missing tree raises _Missing, no fetch
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
@@ -316,41 +318,68 @@ class Sources:
         return infos
 
     def _prefetch_files(self, tags: list[str], paths: list[str]) -> None:
-        """Fetch, in one batch per upstream, the blobs of ``paths`` the cache only promises."""
+        """Fetch what reading ``paths`` at ``tags`` needs and the cache only promises: missing
+        trees (one batch per level and upstream, rarely needed), then blobs (one batch)."""
         cache = self._open_cache()
         if cache is None or self.config.offline:
             return
-        wanted: dict[str, dict[str, tuple[str, str]]] = {}  # origin -> blob id -> (tag, path)
-        for tag in tags:
-            found = self._lookup_local(tag)
-            if found is None or found[0] is not cache:
-                continue
-            for path in paths:
-                entry, _, _ = self._entry(tag, path)
+        todo = [
+            (tag, path)
+            for tag in tags
+            if (found := self._lookup_local(tag)) is not None and found[0] is cache
+            for path in paths
+        ]
+        for _ in range(max((p.count("/") + 2 for p in paths), default=1)):
+            trees: dict[str, dict[str, int]] = {}  # origin -> tree id -> levels below
+            blobs: dict[str, set[str]] = {}  # origin -> blob ids
+            for tag, path in todo:
+                origin = self._trees[tag][2].origin
+                self._defer = True
+                try:
+                    entry, _, _ = self._entry(tag, path)
+                except _Missing as missing:
+                    got = trees.setdefault(origin, {})
+                    got[str(missing.oid)] = max(got.get(str(missing.oid), 0), missing.levels)
+                    continue
+                finally:
+                    self._defer = False
                 if entry is not None and entry.type_str == "blob" and entry.id not in cache:
-                    wanted.setdefault(found[2].origin, {}).setdefault(str(entry.id), (tag, path))
-        for origin, ids in wanted.items():
-            self._fetch_objects(origin, sorted(ids), what=f"{len(ids)} file(s)")
+                    blobs.setdefault(origin, set()).add(str(entry.id))
+            for origin, ids in trees.items():
+                what = f"{len(ids)} directory(ies)"
+                self._fetch_objects(origin, sorted(ids), tree_levels=max(ids.values()), what=what)
+            if not trees:
+                for origin, ids in blobs.items():
+                    self._fetch_objects(origin, sorted(ids), what=f"{len(ids)} file(s)")
+                return
 
     def _fetch_objects(
         self, origin: str, ids: list[str], *, tree_levels: int = 0, what: str
     ) -> None:
         """Fetch objects by id from the upstream that served the tag (else each in order)."""
-        # The objects are promised by the remote that served the tag, at the URL it had then.
+        # The objects are promised by the remote that served the tag, at the URL it had then;
+        # if that URL fails, the URL this run configures under the same name.
         url = gitnet.remote_url(self.config.cache, remote_name(origin))
-        upstream = Upstream(origin, url) if url else self._upstream(origin)
-        if upstream is None:
-            upstream = next(iter(self.config.upstreams), None)
-        if upstream is None:
+        current = self._upstream(origin) or next(iter(self.config.upstreams), None)
+        candidates = [Upstream(origin, url)] if url else []
+        if current is not None and current.url != url:
+            candidates.append(current)
+        if not candidates:
             raise KvdiffError(
                 f"{what} missing from the cache and no upstream is configured to fetch them; "
                 "pass --upstream NAME=URL (or set [upstreams] in kvdiff.toml) or --repo PATH"
             )
         with self._lock():
             clear_stale_locks(self.config.cache)
-            self.net.fetch_objects(
-                self.config.cache, upstream, ids, tree_levels=tree_levels, what=what
-            )
+            for n, upstream in enumerate(candidates):
+                try:
+                    self.net.fetch_objects(
+                        self.config.cache, upstream, ids, tree_levels=tree_levels, what=what
+                    )
+                    return
+                except KvdiffError:
+                    if n + 1 == len(candidates):
+                        raise
 
     # -- public API -----------------------------------------------------------------------
 
@@ -392,6 +421,8 @@ class Sources:
         obj = repo.get(oid)
         if obj is not None:
             return obj
+        if self._defer and levels:
+            raise _Missing(oid, levels)
         info = self._trees[tag][2]
         if repo is not self._cache_repo:
             raise KvdiffError(
