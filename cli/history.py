@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import click
-from kvdiff.analyzers.analyze.resultcache import default_result_dir
-from kvdiff.analyzers.jobs.history import (
-    build_history,
-    format_history,
-    history_json,
-    missing_release_tags,
-)
+from kvdiff.analyzers.jobs.history import HistoryRequest, run_history
+from kvdiff.analyzers.present.history import format_history, history_json
 from kvdiff.analyzers.source.repo import Sources
 
 from .options import source_options
@@ -34,7 +31,7 @@ from .options import source_options
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     metavar="DIR",
-    help="Result cache directory (default: kvdiff-results/ inside the source cache).",
+    help="Result cache directory (default: results/ next to the source cache).",
 )
 @click.option("--no-result-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option(
@@ -59,25 +56,24 @@ def history(
     sources: Sources,
 ) -> None:
     """Group the tags by FUNCTION's content (default try_to_unmap_one) and show what changed."""
-    if fetch:
-        # One batch for every missing tag (commits and the trees down to the file); the
-        # history below then fetches the distinct blobs in one more.
-        sources.ensure_all(
-            missing_release_tags(sources, pattern, tag_range), [path] if path else []
-        )
-    result_dir = None
-    if not no_result_cache:
-        result_dir = result_cache or default_result_dir(sources.config.cache)
-    timeline = build_history(
-        sources,
-        function,
-        path,
+    request = HistoryRequest(
+        function=function,
+        path=path,
         pattern=pattern,
         tag_range=tag_range,
-        result_dir=result_dir,
+        fetch=fetch,
+        result_cache=result_cache,
+        use_result_cache=not no_result_cache,
         rules_file=rules_file,
     )
+    timeline = run_history(request, sources, _progressbar)
     if as_json:
         click.echo(history_json(timeline), nl=False)
         return
     click.echo("\n".join(format_history(timeline)))
+
+
+def _progressbar(tags: list[str]) -> AbstractContextManager[Iterable[str]]:
+    return click.progressbar(
+        tags, label=f"fetching {len(tags)} tags", file=click.get_text_stream("stderr")
+    )

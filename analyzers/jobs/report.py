@@ -158,7 +158,8 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
     extra_inputs = []
     if request.history:
         from kvdiff.analyzers.analyze.resultcache import default_result_dir
-        from kvdiff.analyzers.jobs.history import PRESENT, build_history
+        from kvdiff.analyzers.compare.timeline import PRESENT
+        from kvdiff.analyzers.jobs.history import build_history
 
         timeline = build_history(
             sources, function, path, result_dir=default_result_dir(sources.config.cache)

@@ -9,10 +9,11 @@ from kvdiff.analyzers.present.site.strings import HISTORY_FILENAME, fmt, tag_fil
 from kvdiff.analyzers.present.site.views import HistoryChangeView, HistoryPage, HistoryRow
 
 if TYPE_CHECKING:
-    from kvdiff.analyzers.jobs.history import ConceptChange, FunctionVersion, History
+    from kvdiff.analyzers.compare.changes import Change
+    from kvdiff.analyzers.compare.timeline import FunctionVersion, History
 
 
-def _change_view(c: ConceptChange, function: str, strings: Mapping[str, str]) -> HistoryChangeView:
+def _change_view(c: Change, function: str, strings: Mapping[str, str]) -> HistoryChangeView:
     elsewhere = ""
     if c.functions not in ((), (function,)):
         names = ", ".join(f"{name}()" for name in c.functions)
@@ -20,8 +21,8 @@ def _change_view(c: ConceptChange, function: str, strings: Mapping[str, str]) ->
     return HistoryChangeView(
         concept=c.concept,
         title=strings.get(f"concept_{c.concept}", c.concept),
-        change=c.change,
-        label=strings.get(f"history_change_{c.change.replace('-', '_')}", c.change),
+        change=c.kind,
+        label=strings.get(f"history_change_{c.kind.replace('-', '_')}", c.kind),
         before=c.before,
         after=c.after,
         elsewhere=elsewhere,

@@ -10,7 +10,7 @@ from kvdiff.analyzers.source.repo import SourceFile
 
 if TYPE_CHECKING:  # the analyze/model/annotation stages; only their data is used here
     from kvdiff.analyzers.analyze.analysis import Analysis
-    from kvdiff.analyzers.jobs.history import History
+    from kvdiff.analyzers.compare.timeline import History
     from kvdiff.analyzers.model import Outcome
     from kvdiff.analyzers.present.annotations import Annotations
 
