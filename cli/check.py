@@ -61,6 +61,7 @@ def check(
             f"no golden files for {rules.target} in {expected}; "
             "pass --tags (with --update to create them) or --expected DIR"
         )
+    sources.ensure_all(tags, [rules.path])  # one batch: the tags' trees, then the files
     if update:
         for path in golden.update(sources.read, rules, tags, expected):
             click.echo(f"wrote {path} (review it against the source)")

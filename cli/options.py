@@ -47,6 +47,13 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )
     @click.option("--offline", is_flag=True, help="Never use the network.")
     @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+    @click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        metavar="SECONDS",
+        help="Give up on an upstream silent this long (default 30, or timeout in kvdiff.toml).",
+    )
     @functools.wraps(command)
     def wrapper(
         *args: Any,
@@ -55,6 +62,7 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
         repos: tuple[str, ...],
         offline: bool,
         quiet: bool,
+        timeout: float | None,
         **kwargs: Any,
     ) -> Any:
         config = build_source_config(
@@ -63,6 +71,7 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
             repos=repos,
             offline=offline,
             quiet=quiet,
+            timeout=timeout,
         )
         return command(*args, sources=Sources(config), **kwargs)
 
