@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from kvdiff.analyzers.compare.funcdiff import FunctionDiff, Section, Side
 from kvdiff.analyzers.compare.linediff import Cell, Row, SideBySide
-from kvdiff.analyzers.jobs.diff import FunctionDiff, Section, Side
 
 SCHEMA_VERSION = 1
 # Trailing blanks, even when colour escapes follow them.
