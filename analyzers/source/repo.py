@@ -27,17 +27,19 @@ import posixpath
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pygit2
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.source import gitnet
-from kvdiff.analyzers.source.cachelock import LOCK_NAME, cache_lock, clear_stale_locks
-from kvdiff.analyzers.source.gitnet import DEFAULT_TIMEOUT
-from kvdiff.analyzers.source.network import Network, remote_name
+from kvdiff.analyzers.source.cachelock import LOCK_NAME, cache_lock
+from kvdiff.analyzers.source.fetching import FetchingMixin
+from kvdiff.analyzers.source.network import Network
+from kvdiff.analyzers.source.types import Missing, SourceConfig, SourceFile, TagInfo, Upstream
 from kvdiff.analyzers.versions import sort_tags
 from pygit2.enums import RepositoryOpenFlag
+
+# The contract's names stay importable from here.
+__all__ = ["DEFAULT_PATH", "SourceConfig", "SourceFile", "Sources", "TagInfo", "Upstream"]
 
 # Which upstream served each fetched tag, so that later runs can still say so.
 ORIGINS_NAME = "kvdiff-origins.json"
@@ -47,51 +49,6 @@ _OWN_FILES = frozenset({LOCK_NAME, RESULTS_NAME})
 # The file most commands read; a fetch without paths keeps the trees down to it.
 DEFAULT_PATH = "mm/rmap.c"
 _TAG_PREFIX = "refs/tags/"
-
-
-@dataclass(frozen=True)
-class Upstream:
-    name: str
-    url: str
-
-
-@dataclass(frozen=True)
-class SourceConfig:
-    cache: Path
-    upstreams: tuple[Upstream, ...]
-    repos: tuple[Path, ...] = ()
-    offline: bool = False
-    quiet: bool = False
-    timeout: float = DEFAULT_TIMEOUT  # seconds an upstream may stay silent
-
-
-@dataclass(frozen=True)
-class TagInfo:
-    tag: str
-    origin: str  # upstream name, or the repo path for --repo
-    target_id: str  # the peeled commit (or tree, for tags of trees) id
-    fetched: bool = False  # True when this run fetched it
-    received_bytes: int = 0
-    received_objects: int = 0
-    mode: str = ""  # how this run fetched it: partial, blob:none or full ("" if not fetched)
-
-
-class _Missing(Exception):
-    """A tree the cache only promises, met while walking with fetching deferred."""
-
-    def __init__(self, oid: pygit2.Oid, levels: int) -> None:
-        super().__init__(str(oid))
-        self.oid = oid
-        self.levels = levels  # tree levels below it that the path needs
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    tag: str
-    path: str
-    blob_id: str
-    origin: str
-    data: bytes
 
 
 def peel_to_tree(obj: pygit2.Object) -> pygit2.Tree:
@@ -122,7 +79,7 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-class Sources:
+class Sources(FetchingMixin):
     """Reads files at tags from ``--repo`` clones or the cache, fetching missing tags shallowly."""
 
     def __init__(self, config: SourceConfig) -> None:
@@ -133,7 +90,7 @@ class Sources:
         self._trees: dict[str, tuple[pygit2.Repository, pygit2.Oid, TagInfo]] = {}
         self._locked = False  # flock is per open file: never take it twice in one process
         self._cache_repo: pygit2.Repository | None = None  # opened once per run
-        self._defer = False  # while batching: a missing tree raises _Missing, no fetch
+        self._defer = False  # while batching: a missing tree raises Missing, no fetch
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
@@ -278,109 +235,6 @@ class Sources:
 
     # -- upstreams ------------------------------------------------------------------------
 
-    def _upstream(self, name: str) -> Upstream | None:
-        return next((u for u in self.config.upstreams if u.name == name), None)
-
-    def _fetch_batch(self, upstream: Upstream, tags: list[str], paths: list[str]) -> list[TagInfo]:
-        """Fetch ``tags`` from ``upstream`` in one ``git fetch`` (commits and trees)."""
-        with self._lock():
-            repo = self._create_cache()
-            # Another kvdiff may have fetched some while we waited for the lock.
-            todo = [tag for tag in tags if self._peel_tag(repo, tag) is None]
-            stats = None
-            if todo:
-                clear_stale_locks(self.config.cache)
-                stats = self.net.fetch_tags(self.config.cache, upstream, todo, paths)
-                self._record_origins({tag: upstream.name for tag in todo})
-        infos = []
-        for tag in tags:
-            self._trees.pop(tag, None)
-            found = self._lookup_local(tag)
-            if found is None:
-                raise KvdiffError(
-                    f"upstream {upstream.name} listed {tag} but the fetch did not deliver it; "
-                    "rerun, or use --repo"
-                )
-            info = found[2]
-            if stats is not None and tag in todo:
-                # One batch for all: the first tag carries the batch's figures.
-                first = tag == todo[0]
-                info = TagInfo(
-                    tag=tag,
-                    origin=upstream.name,
-                    target_id=info.target_id,
-                    fetched=True,
-                    received_bytes=stats.bytes if first else 0,
-                    received_objects=stats.objects if first else 0,
-                    mode=stats.mode,
-                )
-            infos.append(info)
-        return infos
-
-    def _prefetch_files(self, tags: list[str], paths: list[str]) -> None:
-        """Fetch what reading ``paths`` at ``tags`` needs and the cache only promises: missing
-        trees (one batch per level and upstream, rarely needed), then blobs (one batch)."""
-        cache = self._open_cache()
-        if cache is None or self.config.offline:
-            return
-        todo = [
-            (tag, path)
-            for tag in tags
-            if (found := self._lookup_local(tag)) is not None and found[0] is cache
-            for path in paths
-        ]
-        for _ in range(max((p.count("/") + 2 for p in paths), default=1)):
-            trees: dict[str, dict[str, int]] = {}  # origin -> tree id -> levels below
-            blobs: dict[str, set[str]] = {}  # origin -> blob ids
-            for tag, path in todo:
-                origin = self._trees[tag][2].origin
-                self._defer = True
-                try:
-                    entry, _, _ = self._entry(tag, path)
-                except _Missing as missing:
-                    got = trees.setdefault(origin, {})
-                    got[str(missing.oid)] = max(got.get(str(missing.oid), 0), missing.levels)
-                    continue
-                finally:
-                    self._defer = False
-                if entry is not None and entry.type_str == "blob" and entry.id not in cache:
-                    blobs.setdefault(origin, set()).add(str(entry.id))
-            for origin, ids in trees.items():
-                what = f"{len(ids)} directory(ies)"
-                self._fetch_objects(origin, sorted(ids), tree_levels=max(ids.values()), what=what)
-            if not trees:
-                for origin, ids in blobs.items():
-                    self._fetch_objects(origin, sorted(ids), what=f"{len(ids)} file(s)")
-                return
-
-    def _fetch_objects(
-        self, origin: str, ids: list[str], *, tree_levels: int = 0, what: str
-    ) -> None:
-        """Fetch objects by id from the upstream that served the tag (else each in order)."""
-        # The objects are promised by the remote that served the tag, at the URL it had then;
-        # if that URL fails, the URL this run configures under the same name.
-        url = gitnet.remote_url(self.config.cache, remote_name(origin))
-        current = self._upstream(origin) or next(iter(self.config.upstreams), None)
-        candidates = [Upstream(origin, url)] if url else []
-        if current is not None and current.url != url:
-            candidates.append(current)
-        if not candidates:
-            raise KvdiffError(
-                f"{what} missing from the cache and no upstream is configured to fetch them; "
-                "pass --upstream NAME=URL (or set [upstreams] in kvdiff.toml) or --repo PATH"
-            )
-        with self._lock():
-            clear_stale_locks(self.config.cache)
-            for n, upstream in enumerate(candidates):
-                try:
-                    self.net.fetch_objects(
-                        self.config.cache, upstream, ids, tree_levels=tree_levels, what=what
-                    )
-                    return
-                except KvdiffError:
-                    if n + 1 == len(candidates):
-                        raise
-
     # -- public API -----------------------------------------------------------------------
 
     def ensure(self, tag: str) -> TagInfo:
@@ -422,7 +276,7 @@ class Sources:
         if obj is not None:
             return obj
         if self._defer and levels:
-            raise _Missing(oid, levels)
+            raise Missing(oid, levels)
         info = self._trees[tag][2]
         if repo is not self._cache_repo:
             raise KvdiffError(
