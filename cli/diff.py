@@ -12,51 +12,63 @@ from kvdiff.analyzers.source.repo import Sources
 from .options import source_options
 from .output import COLOR_CHOICES, emit, terminal_width, use_color
 
+_OPTIONS = (
+    click.option(
+        "--file",
+        "path",
+        default=None,
+        metavar="PATH",
+        help="File defining FUNCTION (default: its rule set's, else mm/rmap.c).",
+    ),
+    click.option(
+        "--unified",
+        "layout",
+        flag_value="unified",
+        default=True,
+        help="One column: old lines then new lines (default).",
+    ),
+    click.option(
+        "--side-by-side", "-y", "layout", flag_value="split", help="Two columns, old | new."
+    ),
+    click.option(
+        "--context",
+        "-U",
+        default=3,
+        show_default=True,
+        type=click.IntRange(0, 10000),
+        help="Unchanged lines kept around each change.",
+    ),
+    click.option(
+        "--width",
+        "-W",
+        type=click.IntRange(40, 1000),
+        default=None,
+        help="Side-by-side width (default: the terminal's, else 160).",
+    ),
+    click.option(
+        "--color",
+        "color",
+        type=click.Choice(COLOR_CHOICES),
+        default="auto",
+        show_default=True,
+        help="Colour; auto honours NO_COLOR and needs a terminal.",
+    ),
+    click.option("--no-pager", is_flag=True, help="Never page long output."),
+    click.option("--json", "as_json", is_flag=True, help="Machine-readable output (see README)."),
+)
+
+
+def _diff_options(command):
+    for option in reversed(_OPTIONS):
+        command = option(command)
+    return command
+
 
 @click.command()
 @click.argument("a")
 @click.argument("b")
 @click.argument("function", default="try_to_unmap_one")
-@click.option(
-    "--file",
-    "path",
-    default=None,
-    metavar="PATH",
-    help="File defining FUNCTION (default: its rule set's, else mm/rmap.c).",
-)
-@click.option(
-    "--unified",
-    "layout",
-    flag_value="unified",
-    default=True,
-    help="One column: old lines then new lines (default).",
-)
-@click.option("--side-by-side", "-y", "layout", flag_value="split", help="Two columns, old | new.")
-@click.option(
-    "--context",
-    "-U",
-    default=3,
-    show_default=True,
-    type=click.IntRange(0, 10000),
-    help="Unchanged lines kept around each change.",
-)
-@click.option(
-    "--width",
-    "-W",
-    type=click.IntRange(40, 1000),
-    default=None,
-    help="Side-by-side width (default: the terminal's, else 160).",
-)
-@click.option(
-    "--color",
-    "color",
-    type=click.Choice(COLOR_CHOICES),
-    default="auto",
-    show_default=True,
-    help="Colour; auto honours NO_COLOR and needs a terminal.",
-)
-@click.option("--no-pager", is_flag=True, help="Never page long output.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (see README).")
+@_diff_options
 @source_options
 def diff(
     a: str,
