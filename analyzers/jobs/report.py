@@ -84,8 +84,12 @@ class ReportRequest:
 
     @property
     def all_pairs(self) -> tuple[tuple[str, str], ...]:
-        """Each consecutive pair of tags, then the extra pairs not already among them."""
+        """Each consecutive pair of tags, then every other pair (older first), then the extra
+        pairs not already among them: a diff page for any two reported tags is cheap."""
         out = list(zip(self.tags, self.tags[1:], strict=False))
+        for i, a in enumerate(self.tags):
+            for b in self.tags[i + 2 :]:
+                out.append((a, b))
         for pair in self.pairs:
             if pair not in out:
                 out.append(pair)

@@ -95,6 +95,7 @@ class Card:
 class Question:
     title: str
     paragraphs: tuple[str, ...]
+    answer: str = ""  # the answer in one sentence, for the index
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class Annotations:
     question_title: Localized | None = None
     question_body: Localized | None = None
     question_evidence: tuple[Evidence, ...] = ()
+    question_answer: Localized | None = None
 
     def texts_for(self, concept: str, tag: str) -> tuple[Text, ...]:
         """All texts of ``concept`` whose range contains ``tag`` (file order)."""
@@ -149,6 +151,7 @@ class Annotations:
         return Question(
             title=self.question_title.get(lang),
             paragraphs=_paragraphs(self.question_body.get(lang)),
+            answer=self.question_answer.get(lang) if self.question_answer else "",
         )
 
     def all_evidence(self) -> tuple[tuple[str, Evidence], ...]:
@@ -359,11 +362,12 @@ def _parse(text: str, source: str, target: str) -> Annotations:
         texts += [_text(cid, i, v, path, target) for i, v in enumerate(table.get("text", []))]
         changes += [_change(cid, i, v, path, target) for i, v in enumerate(table.get("change", []))]
 
-    title = body = None
+    title = body = answer = None
     q_evidence: list[Evidence] = []
     if "question" in doc:
         q = _table(doc["question"], "[question]")
-        _keys(q, "[question]", {"title", "body"}, {"evidence"})
+        _keys(q, "[question]", {"title", "body"}, {"evidence", "answer"})
+        answer = _localized(q["answer"], "question.answer") if "answer" in q else None
         title = _localized(q["title"], "question.title")
         body = _localized(q["body"], "question.body")
         q_evidence = _evidence_list(q.get("evidence", []), "question.evidence", None, path, target)
@@ -375,6 +379,7 @@ def _parse(text: str, source: str, target: str) -> Annotations:
         question_title=title,
         question_body=body,
         question_evidence=tuple(q_evidence),
+        question_answer=answer,
     )
 
 

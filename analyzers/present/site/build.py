@@ -20,17 +20,41 @@ from kvdiff.analyzers.present.site.tag import Notes, tag_page
 from kvdiff.analyzers.present.site.views import IndexPage, Link, Nav, Site
 
 
+def _picker(si: SiteInputs, tags: tuple[str, ...]) -> tuple[tuple[str, tuple], ...]:
+    pages = set(si.pairs)
+    return tuple(
+        (
+            a,
+            tuple(
+                Link(pair_filename(a, b), f"{a} → {b}") if (a, b) in pages else None for b in tags
+            ),
+        )
+        for a in tags
+    )
+
+
 def _nav(si: SiteInputs, question: bool, history: bool) -> Nav:
     strings = si.strings
+    tags = tuple(dict.fromkeys(i.source.tag for i in si.inputs))
+    order = {t: i for i, t in enumerate(tags)}
+    # The header lists neighbours only; the picker reaches every pair.
+    header = [(a, b) for a, b in si.pairs if order.get(b, -1) - order.get(a, -9) == 1]
+    header += [p for p in si.pairs if p not in header and p not in _every_pair(tags)]
     return Nav(
         index=Link("index.html", strings["nav_index"]),
         question=Link("question.html", strings["nav_question"]) if question else None,
         tags=tuple(
             Link(tag_filename(t), t) for t in dict.fromkeys(i.source.tag for i in si.inputs)
         ),
-        pairs=tuple(Link(pair_filename(a, b), f"{a} → {b}") for a, b in si.pairs),
+        pairs=tuple(Link(pair_filename(a, b), f"{a} → {b}") for a, b in header),
         history=Link(HISTORY_FILENAME, strings["nav_history"]) if history else None,
+        picker=_picker(si, tags) if len(si.pairs) > 1 else (),
+        picker_tags=tags,
     )
+
+
+def _every_pair(tags: tuple[str, ...]) -> set[tuple[str, str]]:
+    return {(a, b) for i, a in enumerate(tags) for b in tags[i + 1 :]}
 
 
 def build_site(si: SiteInputs) -> Site:

@@ -90,6 +90,7 @@ def question_page(
         filename="question.html",
         title=q.title,
         paragraphs=tuple(q.paragraphs),
+        answer=q.answer,
         migration_facts=tuple(migration_facts),
         model_facts=tuple(model_facts),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.present.highlight import render_line
+from kvdiff.analyzers.present.pte_view import pte_fields
 from kvdiff.analyzers.present.site.code import SourceView
 from kvdiff.analyzers.present.site.inputs import TagInput
 from kvdiff.analyzers.present.site.strings import hex64, tag_filename, trace_anchor
@@ -63,6 +64,8 @@ def trace_view(
         steps=steps,
         excerpt=excerpt(f, steps, inp.source.path) if with_excerpt else (),
         href=f"{tag_filename(tag)}#{trace_anchor(outcome.scenario)}",
+        bits_before=pte_fields(tag, outcome.pte_before, outcome.decoded_before.kind),
+        bits_after=pte_fields(tag, outcome.pte_after, outcome.decoded_after.kind),
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kvdiff.analyzers.present.annotations import Card
+from kvdiff.analyzers.present.pte_view import PteField
 from markupsafe import Markup
 
 
@@ -106,6 +107,8 @@ class TraceView:
     steps: tuple[StepView, ...]
     excerpt: tuple[CodeLine, ...] = ()
     href: str = ""  # the section on the tag page
+    bits_before: tuple[PteField, ...] = ()  # the PTE values' labelled bit fields
+    bits_after: tuple[PteField, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -161,8 +164,11 @@ class Nav:
     index: Link
     question: Link | None
     tags: tuple[Link, ...]
-    pairs: tuple[Link, ...]
+    pairs: tuple[Link, ...]  # the header's: consecutive tags and --pairs
     history: Link | None = None
+    # The pair picker: one row per older tag, one cell per newer tag (None: no page).
+    picker: tuple[tuple[str, tuple[Link | None, ...]], ...] = ()
+    picker_tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -209,6 +215,7 @@ class QuestionPage:
     filename: str
     title: str
     paragraphs: tuple[str, ...]
+    answer: str
     migration_facts: tuple[QuestionFact, ...]
     model_facts: tuple[QuestionFact, ...]
 
