@@ -50,6 +50,11 @@ from .options import source_options
     is_flag=True,
     help="Add history.html: every distinct version of the function over all available tags.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a non-empty --out kvdiff did not make, replacing same-named files.",
+)
 @source_options
 def report(
     tag_options: tuple[str, ...],
@@ -59,11 +64,12 @@ def report(
     lang: str,
     pair_options: tuple[str, ...],
     with_history: bool,
+    force: bool,
     sources: Sources,
 ) -> None:
     """Write the annotated static site (open OUT/index.html)."""
     request = ReportRequest.from_options(
         tag_options, function, path, pair_options, lang, with_history
     )
-    written = write_site(build_report(request, sources), out)
+    written = write_site(build_report(request, sources), out, force=force)
     click.echo(f"wrote {len(written)} files to {out}/ (open {out / 'index.html'})")

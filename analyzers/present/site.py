@@ -8,7 +8,6 @@ everything else stays a plain ``str`` and is escaped by the template engine.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -349,8 +348,18 @@ class Site:
 
 
 def slug(text: str) -> str:
-    """A file-name and id safe form of a tag or scenario name."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", text)
+    """A file-name and id safe form of a tag or scenario name, one-to-one so that no two tags
+    share a page: any other byte becomes ``_XX`` (hex; ``_`` itself too, so ``a/b`` and ``a_b``
+    differ), and so does a ``-`` at either end or next to another ``-``, which keeps the ``--``
+    of ``diff-A--B.html`` unambiguous."""
+    out = []
+    for i, ch in enumerate(text):
+        dash_ok = ch == "-" and 0 < i < len(text) - 1 and "-" not in (text[i - 1], text[i + 1])
+        if dash_ok or (ch.isascii() and (ch.isalnum() or ch == ".")):
+            out.append(ch)
+        else:
+            out.extend(f"_{b:02x}" for b in ch.encode("utf-8"))
+    return "".join(out)
 
 
 HISTORY_FILENAME = "history.html"
