@@ -7,13 +7,21 @@ import sys
 from pathlib import Path
 
 import click
+from kvdiff.analyzers.analyze.analysis import Analysis
 from kvdiff.analyzers.analyze.ruleset import load_rule_set
 from kvdiff.analyzers.compare import golden as checking
 from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.present.branches_view import definitions_warning
 from kvdiff.analyzers.source.repo import Sources
 from kvdiff.analyzers.versions import split_list
 
 from .options import source_options
+
+
+def _warn_definitions(analysis: Analysis) -> None:
+    warning = definitions_warning(analysis)
+    if warning:
+        click.echo(f"kvdiff: warning: {warning}", err=True)
 
 
 @click.command()
@@ -55,7 +63,7 @@ def check(
     """
     rules = load_rule_set(target, rules_file)
     expected = expected_dir or checking.default_expected_dir()
-    tags = split_list(tag_options) or checking.golden_tags(expected, rules.target)
+    tags = split_list(tag_options, "--tags") or checking.golden_tags(expected, rules.target)
     if not tags:
         raise KvdiffError(
             f"no golden files for {rules.target} in {expected}; "
@@ -65,7 +73,7 @@ def check(
         for path in checking.update(sources.read, rules, tags, expected):
             click.echo(f"wrote {path} (review it against the source)")
         return
-    result = checking.run_check(sources.read, rules, tags, expected)
+    result = checking.run_check(sources.read, rules, tags, expected, _warn_definitions)
     if junit is not None:
         try:
             junit.write_text(result.junit(), encoding="utf-8")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from kvdiff.analyzers.analyze.resultcache import default_result_dir
+from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.jobs.history import (
     build_history,
     format_history,
@@ -59,6 +60,9 @@ def history(
     sources: Sources,
 ) -> None:
     """Group the tags by FUNCTION's content (default try_to_unmap_one) and show what changed."""
+    for option, value in (("--tags", pattern), ("--range", tag_range)):
+        if value is not None and not value.strip(" ,"):
+            raise KvdiffError(f"{option} {value!r} names nothing; give a value or leave it out")
     if fetch:
         _fetch(sources, missing_release_tags(sources, pattern, tag_range))
     result_dir = None

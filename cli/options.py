@@ -47,6 +47,12 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )
     @click.option("--offline", is_flag=True, help="Never use the network.")
     @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+    @click.option(
+        "--max-file-size",
+        default=None,
+        metavar="SIZE",
+        help="Refuse source files larger than this (default 16M; K/M/G suffixes).",
+    )
     @functools.wraps(command)
     def wrapper(
         *args: Any,
@@ -55,6 +61,7 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
         repos: tuple[str, ...],
         offline: bool,
         quiet: bool,
+        max_file_size: str | None,
         **kwargs: Any,
     ) -> Any:
         config = build_source_config(
@@ -63,6 +70,7 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
             repos=repos,
             offline=offline,
             quiet=quiet,
+            max_file_size=max_file_size,
         )
         return command(*args, sources=Sources(config), **kwargs)
 

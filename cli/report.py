@@ -71,5 +71,8 @@ def report(
     request = ReportRequest.from_options(
         tag_options, function, path, pair_options, lang, with_history
     )
-    written = write_site(build_report(request, sources), out, force=force)
+    site = build_report(request, sources)
+    for warning in site.warnings:
+        click.echo(f"kvdiff: warning: {warning}", err=True)
+    written = write_site(site, out, force=force)
     click.echo(f"wrote {len(written)} files to {out}/ (open {out / 'index.html'})")

@@ -14,6 +14,7 @@ import jinja2
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.present.site import Site
 from kvdiff.analyzers.present.sitewriter import publish
+from kvdiff.analyzers.present.textsafety import plain_html_text
 
 LANGS = ("en", "ko")
 STATIC = ("style.css", "site.js")
@@ -70,7 +71,8 @@ def render_pages(site: Site) -> dict[str, str]:
     root = resources.files("kvdiff.templates")
     for name in STATIC:
         out[name] = root.joinpath(name).read_text(encoding="utf-8")
-    return dict(out)
+    # Bidi controls outside code listings (titles, conditions, cards) become plain markers too.
+    return {name: plain_html_text(text) for name, text in out.items()}
 
 
 def write_site(site: Site, out_dir: Path, force: bool = False) -> tuple[Path, ...]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from kvdiff.analyzers.compare.linediff import side_by_side
 from kvdiff.analyzers.concepts import BY_ID, CONCEPT_IDS
 from kvdiff.analyzers.present.highlight import Line, highlight_lines, render_line
+from kvdiff.analyzers.present.textsafety import bidi_lines, bidi_warning
 from kvdiff.analyzers.source.repo import SourceFile
 from markupsafe import Markup
 
@@ -42,6 +43,7 @@ class FunctionSpan:
     end_line: int
     signature: str
     errors: int  # parse errors inside it
+    definitions: int = 1  # how many times the file defines the function (this is the first)
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,9 @@ class TagInput:
     def function_span(self) -> FunctionSpan:
         if self.analysis is not None:
             a = self.analysis
-            return FunctionSpan(a.start_line, a.end_line, a.signature, len(a.errors))
+            return FunctionSpan(
+                a.start_line, a.end_line, a.signature, len(a.errors), len(a.definitions) or 1
+            )
         if self.span is None:
             raise ValueError(f"{self.source.tag}: a TagInput needs an analysis or a span")
         return self.span
@@ -236,6 +240,7 @@ class TagPage:
     concept_note: str
     model_note: str
     history_note: str = ""  # set on pages made only because the history links to them
+    safety_note: str = ""  # bidirectional control characters in the shown code (Trojan Source)
 
 
 @dataclass(frozen=True)
@@ -341,6 +346,7 @@ class Site:
     tags: tuple[TagPage, ...]
     pairs: tuple[PairPage, ...]
     history: HistoryPage | None = None
+    warnings: tuple[str, ...] = ()  # for stderr: functions defined twice, bidi controls
 
 
 # ---------------------------------------------------------------------------------------------
@@ -768,8 +774,36 @@ def _tag_page(
         concept_note=notes.rules,
         model_note=notes.model or tag_note,
         history_note=_fmt(strings, "history_extra_page", tag=tag) if notes.extra else "",
+        safety_note=_safety_note(inp.source.data, sorted(shown), strings),
     )
     return page, shown
+
+
+def _warnings(function: str, path: str, inputs: Sequence[TagInput]) -> tuple[str, ...]:
+    """What ``kvdiff report`` tells stderr about the pages: which definition it shows of a
+    function defined several times, and where bidi controls hide in the shown code."""
+    out = []
+    for inp in inputs:
+        tag, span = inp.source.tag, inp.function_span()
+        if span.definitions > 1:
+            out.append(
+                f"{function} is defined {span.definitions} times in {path} at {tag} (e.g. "
+                f"#ifdef/#else arms); the site shows the first in file order, lines "
+                f"{span.start_line}-{span.end_line} (kvdiff show prints them all)"
+            )
+        lines = bidi_lines(inp.source.data, span.start_line, span.end_line)
+        warning = bidi_warning(f"{function} in {path} at {tag}", lines)
+        if warning:
+            out.append(warning)
+    return tuple(out)
+
+
+def _safety_note(data: bytes, shown: list[int], strings: Mapping[str, str]) -> str:
+    lines = bidi_lines(data, shown[0], shown[-1]) if shown else []
+    lines = [n for n in lines if n in set(shown)]
+    if not lines:
+        return ""
+    return _fmt(strings, "bidi_warning", lines=", ".join(map(str, lines)))
 
 
 def _history_page(
@@ -1011,6 +1045,7 @@ def build_site(
         question=question,
     )
     return Site(
+        warnings=_warnings(function, path, [*inputs, *extra_inputs]),
         lang=lang,
         strings=strings,
         nav=nav,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.source.repo import SourceConfig, Upstream
+from kvdiff.analyzers.source.repo import DEFAULT_MAX_FILE_BYTES, SourceConfig, Upstream
 
 DEFAULT_UPSTREAMS: tuple[Upstream, ...] = (
     Upstream("mainline", "https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git"),
@@ -105,6 +105,21 @@ def merge_upstreams(
     return tuple(Upstream(name, url) for name, url in order.items())
 
 
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def parse_size(value: str) -> int:
+    """``--max-file-size``: bytes, or with a K/M/G suffix (powers of 1024)."""
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    unit = text[-1:] if text[-1:] in "KMG" else ""
+    number = text[: len(text) - len(unit)]
+    if not number.isdigit() or len(number) > 15 or int(number) == 0:
+        raise KvdiffError(
+            f"--max-file-size {value!r} is not a size; write e.g. 64M, 2G or 100000000"
+        )
+    return int(number) * _SIZE_UNITS[unit]
+
+
 def build_source_config(
     *,
     upstream_options: Iterable[str] = (),
@@ -112,6 +127,7 @@ def build_source_config(
     repos: Iterable[str | Path] = (),
     offline: bool = False,
     quiet: bool = False,
+    max_file_size: str | None = None,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> SourceConfig:
@@ -134,4 +150,7 @@ def build_source_config(
         repos=tuple(Path(r).expanduser() for r in repos),
         offline=offline,
         quiet=quiet,
+        max_file_bytes=(
+            DEFAULT_MAX_FILE_BYTES if max_file_size is None else parse_size(max_file_size)
+        ),
     )
