@@ -21,11 +21,28 @@ def _describe(info: TagInfo, repos: set[str]) -> str:
 
 
 @click.command()
-@click.argument("tags", nargs=-1, required=True)
+@click.argument("tags", nargs=-1)
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Check the cache, fix damaged files in place and re-fetch TAGs and damaged tags.",
+)
 @source_options
-def fetch(tags: tuple[str, ...], sources: Sources) -> None:
+def fetch(tags: tuple[str, ...], repair: bool, sources: Sources) -> None:
     """Make each TAG available: shallow (depth 1), one tag at a time, from the first upstream
     that has it."""
+    if repair:
+        fixed, infos = sources.repair(tags)
+        for item in fixed:
+            click.echo(f"repaired: {item}")
+        for info in infos:
+            click.echo(f"{info.tag}: re-fetched from {info.origin} ({info.received_objects} "
+                       f"objects, {human_bytes(info.received_bytes)} received)")  # fmt: skip
+        if not fixed and not infos:
+            click.echo(f"cache {sources.config.cache}: no damage found")
+        return
+    if not tags:
+        raise click.UsageError("give at least one TAG (or --repair)")
     repos = {str(p) for p in sources.config.repos}
     if sources.config.offline:
         # One error naming every missing tag beats failing on the first.

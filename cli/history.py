@@ -79,8 +79,14 @@ def history(
     )
     if as_json:
         click.echo(history_json(timeline), nl=False)
-        return
-    click.echo("\n".join(format_history(timeline)))
+    else:
+        click.echo("\n".join(format_history(timeline)))
+    if timeline.unreadable:
+        tags = " ".join(e.tag for e in timeline.unreadable)
+        raise KvdiffError(
+            f"could not read {len(timeline.unreadable)} tag(s), left out above: {tags} "
+            f"({timeline.unreadable[0].message.split(';')[0]}); run kvdiff fetch --repair {tags}"
+        )
 
 
 def _fetch(sources: Sources, tags: list[str]) -> None:

@@ -19,13 +19,13 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from kvdiff.analyzers.analyze.resultcache import ResultCache, make_key
-from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.errors import DamagedTag, KvdiffError
 from kvdiff.analyzers.versions import (
     TagRange,
     parse_tag_range,
@@ -225,6 +225,8 @@ class History:
     rule_set: str | None  # the rule set's target when concept rules were applied
     versions: tuple[FunctionVersion, ...]
     stats: HistoryStats = field(compare=False, repr=False, default=HistoryStats(0, 0, 0, 0))
+    # Tags the sources list but could not read (a damaged cache): never dropped silently.
+    unreadable: tuple[DamagedTag, ...] = field(compare=False, default=())
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -718,12 +720,22 @@ def missing_release_tags(
     return [t for t in select_tags(listed, pattern, tag_range) if t not in have]
 
 
-def resolve_tags(sources: Any, tags: Sequence[str], path: str) -> list[TagBlob]:
-    """Each tag's blob id of ``path`` through ``Sources`` (tree lookups only, no blob reads)."""
+def resolve_tags(
+    sources: Any, tags: Sequence[str], path: str, unreadable: list[DamagedTag] | None = None
+) -> list[TagBlob]:
+    """Each tag's blob id of ``path`` through ``Sources`` (tree lookups only, no blob reads).
+    With ``unreadable``, a damaged tag is collected there instead of raising."""
     out = []
     for tag in tags:
-        info = sources.ensure(tag)
-        out.append(TagBlob(tag=tag, origin=info.origin, blob_id=sources.blob_id(tag, path)))
+        try:
+            info = sources.ensure(tag)
+            blob_id = sources.blob_id(tag, path)
+        except DamagedTag as exc:
+            if unreadable is None:
+                raise
+            unreadable.append(exc)
+            continue
+        out.append(TagBlob(tag=tag, origin=info.origin, blob_id=blob_id))
     return out
 
 
@@ -760,18 +772,49 @@ def build_history(
             "no tags to build a history from (none available, or none match --tags/--range); "
             "pass --repo PATH, run kvdiff fetch TAG..., or use --fetch"
         )
-    tag_blobs = resolve_tags(sources, chosen, path)
+    unreadable: list[DamagedTag] = []
+    tag_blobs = resolve_tags(sources, chosen, path, unreadable)
+    if not tag_blobs:
+        raise unreadable[0]
     by_blob = {tb.blob_id: tb.tag for tb in tag_blobs if tb.blob_id}
 
     def read(blob_id: str) -> bytes | None:
         return sources.read(by_blob[blob_id], path).data
 
-    return build_history_from_blobs(
+    history = build_history_from_blobs(
         tag_blobs,
         path,
         read,
         make_summarizer(function, rules, rules_file),
         ResultCache(result_dir),
+    )
+    if not any(v.state == PRESENT for v in history.versions):
+        raise _function_nowhere(sources, function, path, tag_blobs)
+    return replace(history, unreadable=tuple(unreadable))
+
+
+def _function_nowhere(
+    sources: Any, function: str, path: str, tag_blobs: Sequence[TagBlob]
+) -> KvdiffError:
+    """No tag defines ``function``: name the closest functions of the newest file there is."""
+    from kvdiff.analyzers.parse.cparse import parse_c
+    from kvdiff.analyzers.parse.extract import closest_names
+
+    with_file = [tb for tb in tag_blobs if tb.blob_id]
+    if not with_file:
+        return KvdiffError(
+            f"{path} exists at none of the {len(tag_blobs)} tag(s); check --file (e.g. mm/rmap.c)"
+        )
+    newest = with_file[-1]
+    close = closest_names(parse_c(sources.read(newest.tag, path).data), function)
+    hint = (
+        f"closest in {path} at {newest.tag}: {', '.join(close)}"
+        if close
+        else ("no similarly named function there")
+    )
+    return KvdiffError(
+        f"function {function} is defined in {path} at none of the {len(tag_blobs)} tag(s); "
+        f"{hint} (check the name, or pass --file for the file that defines it)"
     )
 
 

@@ -24,14 +24,16 @@ import difflib
 import json
 import os
 import posixpath
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pygit2
-from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.errors import DamagedTag, KvdiffError, os_error_hint, os_error_text
+from kvdiff.analyzers.source import integrity
 from kvdiff.analyzers.source.cachelock import LOCK_NAME, cache_lock, clear_stale_locks
 from kvdiff.analyzers.source.progress import FetchCallbacks, progress_enabled
 from kvdiff.analyzers.versions import closest_tags, sort_tags
@@ -97,7 +99,27 @@ def _size_hint(size: int) -> str:
 
 
 def _delete_hint(cache: Path) -> str:
-    return f"delete {cache} (it only holds fetched tags) or pass --cache DIR"
+    return integrity.cache_hint(cache)
+
+
+def _damaged(cache: Path, tag: str, exc: BaseException | None) -> DamagedTag:
+    detail = f" ({_one_line(exc)})" if exc is not None else ""
+    return DamagedTag(
+        f"cache {cache} is damaged at tag {tag}{detail}; run kvdiff fetch --repair {tag} "
+        "to re-fetch it (the rest of the cache is kept)",
+        tag,
+    )
+
+
+# A libgit2 error text that is about the local disk, not the network (the hint must match).
+_DISK_WORDS = ("No space left", "File too large", "Disk quota", "Read-only file system",
+               "Permission denied")  # fmt: skip
+
+
+def _fetch_hint(message: str, cache: Path) -> str:
+    if any(word in message for word in _DISK_WORDS):
+        return f"the cache {cache} cannot be written: free disk space or pass --cache DIR"
+    return "check the URL or use --repo/--offline"
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -130,8 +152,16 @@ class Sources:
         if self._locked:
             yield
             return
-        self.config.cache.mkdir(parents=True, exist_ok=True)
-        with cache_lock(self.config.cache):
+        cache = self.config.cache
+        with ExitStack() as stack:
+            try:
+                cache.mkdir(parents=True, exist_ok=True)
+                stack.enter_context(cache_lock(cache))
+            except OSError as exc:
+                raise KvdiffError(
+                    f"cannot use cache {cache}: {os_error_text(exc)}; "
+                    f"{os_error_hint(exc, '--cache DIR')}"
+                ) from None
             self._locked = True
             try:
                 yield
@@ -179,6 +209,14 @@ class Sources:
                 # Another kvdiff may be creating it right now; it holds the lock until done.
                 with self._lock():
                     return self._open_cache()
+            problem = (
+                integrity.metadata_problem(cache) if integrity.is_kvdiff_cache(cache) else None
+            )
+            if problem:
+                raise KvdiffError(
+                    f"cache {cache} is damaged: {problem} ({_one_line(exc)}); run kvdiff fetch "
+                    "--repair to fix it in place"
+                ) from None
             raise KvdiffError(
                 f"cache {cache} is not a git repository ({_one_line(exc)}); {_delete_hint(cache)}"
             ) from None
@@ -193,25 +231,42 @@ class Sources:
             return repo
         try:
             return pygit2.init_repository(str(self.config.cache), bare=True)
-        except pygit2.GitError as exc:
+        except (pygit2.GitError, OSError) as exc:
             raise KvdiffError(
                 f"cannot create cache {self.config.cache} ({_one_line(exc)}); "
-                "pass --cache DIR somewhere writable"
+                "pass --cache DIR somewhere writable (with free space)"
             ) from None
 
     def _origins(self) -> dict[str, str]:
-        try:
-            data = json.loads((self.config.cache / ORIGINS_NAME).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}  # only used to report provenance; a lost file just says "cache"
-        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        # The previous version is kept beside it: a damaged file falls back to it.
+        for name in (ORIGINS_NAME, ORIGINS_NAME + ".prev"):
+            try:
+                data = json.loads((self.config.cache / name).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(data, dict):
+                return {str(k): str(v) for k, v in data.items()}
+        return {}  # only used to report provenance; a lost file just says "cache"
 
     def _record_origin(self, tag: str, upstream: str) -> None:
+        """Record (before fetching: a full disk then stops the fetch instead of losing the
+        provenance of a fetched tag) atomically, keeping the previous file as ``.prev``."""
         origins = self._origins()
+        if origins.get(tag) == upstream:
+            return
         origins[tag] = upstream
-        _write_atomic(
-            self.config.cache / ORIGINS_NAME, json.dumps(origins, sort_keys=True, indent=1) + "\n"
-        )
+        path = self.config.cache / ORIGINS_NAME
+        try:
+            if path.exists():
+                prev = path.with_name(ORIGINS_NAME + ".prev")
+                prev.unlink(missing_ok=True)
+                os.link(path, prev)
+            _write_atomic(path, json.dumps(origins, sort_keys=True, indent=1) + "\n")
+        except OSError as exc:
+            raise KvdiffError(
+                f"cannot record where {tag} comes from in {path}: {os_error_text(exc)} (the "
+                f"previous file is kept); {os_error_hint(exc, '--cache DIR')}"
+            ) from None
 
     @staticmethod
     def _peel_tag(repo: pygit2.Repository, tag: str) -> tuple[pygit2.Tree, str] | None:
@@ -246,11 +301,10 @@ class Sources:
         try:
             found = self._peel_tag(cache, tag)
         except (pygit2.GitError, KeyError, ValueError) as exc:
-            raise KvdiffError(
-                f"cache {self.config.cache} is damaged at tag {tag} ({_one_line(exc)}); "
-                f"{_delete_hint(self.config.cache)}"
-            ) from None
+            raise _damaged(self.config.cache, tag, exc) from None
         if found is None:
+            if tag in integrity.listed_tags(self.config.cache):
+                raise _damaged(self.config.cache, tag, None)  # a ref libgit2 cannot read
             return None
         tree, target = found
         origin = self._origins().get(tag, "cache")
@@ -312,6 +366,7 @@ class Sources:
             callbacks = FetchCallbacks(
                 f"fetching {tag} from {upstream.name}", progress_enabled(self.config.quiet)
             )
+            self._record_origin(tag, upstream.name)
             try:
                 remote = repo.remotes.create_anonymous(upstream.url)
                 # Only this tag, only its snapshot: a full kernel clone is gigabytes.
@@ -321,11 +376,10 @@ class Sources:
             except pygit2.GitError as exc:
                 raise KvdiffError(
                     f"cannot fetch {tag} from upstream {upstream.name} ({upstream.url}): "
-                    f"{_one_line(exc)}; check the URL or use --repo/--offline"
+                    f"{_one_line(exc)}; {_fetch_hint(str(exc), cache)}"
                 ) from None
             finally:
                 callbacks.finish()
-            self._record_origin(tag, upstream.name)
             found = self._peel_tag(repo, tag)
         if found is None:
             raise KvdiffError(
@@ -370,6 +424,38 @@ class Sources:
                 infos.append(self._fetch(tag, self._find_upstream(tag)))
         return infos
 
+    def repair(self, tags: Iterable[str] = ()) -> tuple[list[str], list[TagInfo]]:
+        """``kvdiff fetch --repair``: fix the cache in place (see :mod:`analyzers.source.integrity`)
+        and re-fetch ``tags`` and every tag found damaged. Returns what was fixed and the
+        re-fetched tags."""
+        cache = self.config.cache
+        if self.config.offline:
+            raise KvdiffError("--repair re-fetches damaged tags from the upstreams; drop --offline")
+        if not cache.is_dir() or not integrity.is_kvdiff_cache(cache):
+            raise KvdiffError(f"nothing to repair at {cache}: {integrity.cache_hint(cache)}")
+        with self._lock():
+            plan = integrity.repair_metadata(cache)
+            self._trees.clear()
+            repo = self._open_cache()
+            wanted = dict.fromkeys(tags)
+            for tag in sort_tags(integrity.listed_tags(cache) | plan.tags):
+                if repo is None or not integrity.tag_complete(repo, tag):
+                    wanted[tag] = None
+            infos = [self._refetch(tag) for tag in wanted]
+        return plan.fixed, infos
+
+    def _refetch(self, tag: str) -> TagInfo:
+        """Fetch ``tag`` into an empty side repository (so the upstream sends every object of
+        it), then move it into the cache over the damaged copy. Call under the cache lock."""
+        side = self.config.cache / "kvdiff-repair"
+        shutil.rmtree(side, ignore_errors=True)
+        integrity.drop_tag_ref(self.config.cache, tag)
+        self._trees.pop(tag, None)
+        info = Sources(replace(self.config, cache=side, repos=())).ensure(tag)
+        integrity.adopt(self.config.cache, side, tag)
+        self._record_origin(tag, info.origin)
+        return info
+
     def _tree(self, tag: str) -> tuple[pygit2.Tree, TagInfo]:
         found = self._lookup_local(tag)
         if found is None:
@@ -385,6 +471,16 @@ class Sources:
             return tree[clean], tree, info
         except KeyError:
             return None, tree, info
+        except pygit2.GitError as exc:
+            raise self._damaged_object(tag, info, exc) from None
+
+    def _damaged_object(self, tag: str, info: TagInfo, exc: BaseException) -> KvdiffError:
+        if info.origin in {str(p) for p in self.config.repos}:
+            return KvdiffError(
+                f"--repo {info.origin} is damaged at tag {tag} ({_one_line(exc)}); "
+                "repair the clone (git fsck) or drop --repo"
+            )
+        return _damaged(self.config.cache, tag, exc)
 
     def _missing_path(self, tree: pygit2.Tree, tag: str, path: str, origin: str) -> KvdiffError:
         parent, _, name = posixpath.normpath(path.strip("/")).rpartition("/")
@@ -411,16 +507,18 @@ class Sources:
             raise KvdiffError(
                 f"{path} at {tag} is a directory, not a file; pass a file path such as mm/rmap.c"
             ) from None
-        limit = self.config.max_file_bytes
-        if obj.size > limit:
+        try:
+            data = obj.data
+        except pygit2.GitError as exc:
+            raise self._damaged_object(tag, info, exc) from None
+        limit, size = self.config.max_file_bytes, len(data)
+        if size > limit:
             raise KvdiffError(
-                f"{path} at {tag} is {obj.size:,} bytes, over the {limit:,}-byte limit "
-                f"(parsing takes ~40x that in memory); pass --max-file-size {_size_hint(obj.size)} "
+                f"{path} at {tag} is {size:,} bytes, over the {limit:,}-byte limit "
+                f"(parsing takes ~40x that in memory); pass --max-file-size {_size_hint(size)} "
                 "to read it anyway"
             )
-        return SourceFile(
-            tag=tag, path=path, blob_id=str(obj.id), origin=info.origin, data=obj.data
-        )
+        return SourceFile(tag=tag, path=path, blob_id=str(obj.id), origin=info.origin, data=data)
 
     def blob_id(self, tag: str, path: str) -> str | None:
         """The blob id of ``path`` at ``tag`` from the tree entry (the blob is not read)."""
@@ -434,12 +532,19 @@ class Sources:
         tags: set[str] = set()
         repos = [repo for _, repo in self._local_repos()]
         cache = self._open_cache()
-        if cache is not None:
-            repos.append(cache)
         for repo in repos:
             for ref in repo.references:
                 if ref.startswith(_TAG_PREFIX):
                     tags.add(ref[len(_TAG_PREFIX) :])
+        if cache is not None:
+            # A damaged packed-refs makes libgit2 fail: the file listing below names every tag.
+            with suppress(pygit2.GitError):
+                tags.update(
+                    r[len(_TAG_PREFIX) :] for r in cache.references if r.startswith(_TAG_PREFIX)
+                )
+            # Refs libgit2 cannot read are listed too, so that reading them reports the damage
+            # instead of the tag silently missing from a history.
+            tags |= integrity.listed_tags(self.config.cache)
         return sort_tags(tags)
 
     def upstream_tags(self) -> dict[str, str]:
