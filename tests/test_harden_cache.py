@@ -267,3 +267,9 @@ def test_origins_survive_a_full_disk(
     assert kv(daemon, cache, "fetch", "v1.1").exit_code == 0
     (cache / repo_module.ORIGINS_NAME).write_text("{ damaged")  # e.g. a crash of another tool
     assert "from mainline" in show(cache, "v1.0").stdout  # read from the kept previous version
+
+
+def test_five_thousand_digit_tag_asked_of_the_upstreams(tmp_path: Path, daemon: GitDaemon) -> None:
+    """The upstreams' listing is searched for the closest tags: no int() ValueError."""
+    line = one_error_line(kv(daemon, tmp_path / "cache.git", "fetch", "v1." + "1" * 5000))
+    assert "not found in mainline, stable, history" in line
