@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import click
-from kvdiff.analyzers.analyze.resultcache import default_result_dir
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.jobs.history import (
-    build_history,
-    format_history,
-    history_json,
-    missing_release_tags,
-)
+from kvdiff.analyzers.jobs.history import HistoryRequest, run_history
+from kvdiff.analyzers.present.history import format_history, history_json
 from kvdiff.analyzers.source.repo import Sources
 
 from .options import source_options
@@ -63,39 +60,31 @@ def history(
     for option, value in (("--tags", pattern), ("--range", tag_range)):
         if value is not None and not value.strip(" ,"):
             raise KvdiffError(f"{option} {value!r} names nothing; give a value or leave it out")
-    if fetch:
-        _fetch(sources, missing_release_tags(sources, pattern, tag_range))
-    result_dir = None
-    if not no_result_cache:
-        result_dir = result_cache or default_result_dir(sources.config.cache)
-    timeline = build_history(
-        sources,
-        function,
-        path,
+    request = HistoryRequest(
+        function=function,
+        path=path,
         pattern=pattern,
         tag_range=tag_range,
-        result_dir=result_dir,
+        fetch=fetch,
+        result_cache=result_cache,
+        use_result_cache=not no_result_cache,
         rules_file=rules_file,
     )
+    timeline = run_history(request, sources, _progressbar)
     if as_json:
         click.echo(history_json(timeline), nl=False)
     else:
         click.echo("\n".join(format_history(timeline)))
     if timeline.unreadable:
-        tags = " ".join(e.tag for e in timeline.unreadable)
+        tags = " ".join(tag for tag, _ in timeline.unreadable)
+        why = timeline.unreadable[0][1].split(";")[0]
         raise KvdiffError(
             f"could not read {len(timeline.unreadable)} tag(s), left out above: {tags} "
-            f"({timeline.unreadable[0].message.split(';')[0]}); run kvdiff fetch --repair {tags}"
+            f"({why}); run kvdiff fetch --repair {tags}"
         )
 
 
-def _fetch(sources: Sources, tags: list[str]) -> None:
-    if sources.config.quiet or not tags:
-        for tag in tags:
-            sources.ensure(tag)
-        return
-    with click.progressbar(
+def _progressbar(tags: list[str]) -> AbstractContextManager[Iterable[str]]:
+    return click.progressbar(
         tags, label=f"fetching {len(tags)} tags", file=click.get_text_stream("stderr")
-    ) as bar:
-        for tag in bar:
-            sources.ensure(tag)
+    )

@@ -1,0 +1,66 @@
+"""The site's words and names: UI strings per language, file names and anchors, small formats."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+from kvdiff.analyzers.errors import KvdiffError
+
+LANGS: tuple[str, ...] = ("en", "ko")
+HISTORY_FILENAME = "history.html"
+
+
+def load_strings(lang: str) -> dict[str, str]:
+    """UI strings for ``lang`` from ``analyzers/present/i18n/<lang>.toml``."""
+    if lang not in LANGS:
+        raise KvdiffError(f"unknown language {lang!r}; use one of: {', '.join(LANGS)}")
+    data = resources.files("kvdiff.analyzers.present").joinpath("i18n", f"{lang}.toml").read_bytes()
+    return dict(tomllib.loads(data.decode("utf-8"))["strings"])
+
+
+def fmt(strings: Mapping[str, str], key: str, **kw: Any) -> str:
+    return strings[key].format(**kw)
+
+
+def hex64(value: int) -> str:
+    return f"0x{value:016x}"
+
+
+def state_label(strings: Mapping[str, str], state: str) -> str:
+    return strings.get(f"state_{state.replace('-', '_')}", state)
+
+
+def slug(text: str) -> str:
+    """An id-safe form of a concept or scenario name (anchors inside a page)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text)
+
+
+def page_slug(text: str) -> str:
+    """A file-name form of a tag, one-to-one so that no two tags share a page: any other byte
+    becomes ``_XX`` (hex; ``_`` itself too, so ``a/b`` and ``a_b`` differ), and so does a ``-`` at
+    either end or next to another ``-``, which keeps the ``--`` of ``diff-A--B.html``
+    unambiguous."""
+    out = []
+    for i, ch in enumerate(text):
+        dash_ok = ch == "-" and 0 < i < len(text) - 1 and "-" not in (text[i - 1], text[i + 1])
+        if dash_ok or (ch.isascii() and (ch.isalnum() or ch == ".")):
+            out.append(ch)
+        else:
+            out.extend(f"_{b:02x}" for b in ch.encode("utf-8"))
+    return "".join(out)
+
+
+def tag_filename(tag: str) -> str:
+    return f"tag-{page_slug(tag)}.html"
+
+
+def pair_filename(a: str, b: str) -> str:
+    return f"diff-{page_slug(a)}--{page_slug(b)}.html"
+
+
+def trace_anchor(scenario: str) -> str:
+    return f"trace-{slug(scenario)}"
