@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from kvdiff.analyzers.source.progress import human_bytes
+from kvdiff.analyzers.source.repair import repair as repair_cache
 from kvdiff.analyzers.source.repo import Sources, TagInfo
 
 from .options import source_options
@@ -32,7 +33,7 @@ def fetch(tags: tuple[str, ...], repair: bool, sources: Sources) -> None:
     """Make each TAG available: shallow (depth 1), one tag at a time, from the first upstream
     that has it."""
     if repair:
-        fixed, infos = sources.repair(tags)
+        fixed, infos = repair_cache(sources, tags)
         for item in fixed:
             click.echo(f"repaired: {item}")
         for info in infos:

@@ -57,9 +57,7 @@ def history(
     sources: Sources,
 ) -> None:
     """Group the tags by FUNCTION's content (default try_to_unmap_one) and show what changed."""
-    for option, value in (("--tags", pattern), ("--range", tag_range)):
-        if value is not None and not value.strip(" ,"):
-            raise KvdiffError(f"{option} {value!r} names nothing; give a value or leave it out")
+    _not_empty(("--tags", pattern), ("--range", tag_range))
     request = HistoryRequest(
         function=function,
         path=path,
@@ -76,12 +74,23 @@ def history(
     else:
         click.echo("\n".join(format_history(timeline)))
     if timeline.unreadable:
-        tags = " ".join(tag for tag, _ in timeline.unreadable)
-        why = timeline.unreadable[0][1].split(";")[0]
-        raise KvdiffError(
-            f"could not read {len(timeline.unreadable)} tag(s), left out above: {tags} "
-            f"({why}); run kvdiff fetch --repair {tags}"
-        )
+        raise _unreadable_error(timeline.unreadable)
+
+
+def _not_empty(*options: tuple[str, str | None]) -> None:
+    for option, value in options:
+        if value is not None and not value.strip(" ,"):
+            raise KvdiffError(f"{option} {value!r} names nothing; give a value or leave it out")
+
+
+def _unreadable_error(unreadable: tuple[tuple[str, str], ...]) -> KvdiffError:
+    """Tags the history had to leave out are an error after the output, never silent."""
+    tags = " ".join(tag for tag, _ in unreadable)
+    why = unreadable[0][1].split(";")[0]
+    return KvdiffError(
+        f"could not read {len(unreadable)} tag(s), left out above: {tags} ({why}); "
+        f"run kvdiff fetch --repair {tags}"
+    )
 
 
 def _progressbar(tags: list[str]) -> AbstractContextManager[Iterable[str]]:

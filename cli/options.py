@@ -10,6 +10,13 @@ import click
 from kvdiff.analyzers.source.config import build_source_config
 from kvdiff.analyzers.source.repo import Sources
 
+_MAX_FILE_SIZE = click.option(
+    "--max-file-size",
+    default=None,
+    metavar="SIZE",
+    help="Refuse source files larger than this (default 16M; K/M/G suffixes).",
+)
+
 
 def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--upstream/--cache/--repo/--offline/--quiet`` and pass ``sources: Sources``.
@@ -47,12 +54,7 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )
     @click.option("--offline", is_flag=True, help="Never use the network.")
     @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-    @click.option(
-        "--max-file-size",
-        default=None,
-        metavar="SIZE",
-        help="Refuse source files larger than this (default 16M; K/M/G suffixes).",
-    )
+    @_MAX_FILE_SIZE
     @functools.wraps(command)
     def wrapper(
         *args: Any,

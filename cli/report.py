@@ -12,6 +12,12 @@ from kvdiff.analyzers.source.repo import Sources
 
 from .options import source_options
 
+_FORCE = click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a non-empty --out kvdiff did not make, replacing same-named files.",
+)
+
 
 @click.command()
 @click.option(
@@ -51,11 +57,7 @@ from .options import source_options
     is_flag=True,
     help="Add history.html: every distinct version of the function over all available tags.",
 )
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Write into a non-empty --out kvdiff did not make, replacing same-named files.",
-)
+@_FORCE
 @source_options
 def report(
     tag_options: tuple[str, ...],

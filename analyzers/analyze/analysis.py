@@ -233,6 +233,16 @@ def analyze_source(
     return analyze_parsed(source, parse_c(source.data), rules, function, definition)
 
 
+def _definition_index(defs: list, definition: int | None, what: str) -> int:
+    index = (definition or 1) - 1
+    if not 0 <= index < len(defs):
+        raise KvdiffError(
+            f"--definition {definition}: {what} has {len(defs)} definition(s); "
+            f"pass a number from 1 to {len(defs)}"
+        )
+    return index
+
+
 def analyze_parsed(
     source: SourceFile,
     parsed: ParsedFile,
@@ -252,12 +262,7 @@ def analyze_parsed(
             require_function(parsed, name, f"{source.path} at {source.tag}")
         except KvdiffError as exc:
             raise FunctionMissing(exc.message) from None
-    index = (definition or 1) - 1
-    if not 0 <= index < len(defs):
-        raise KvdiffError(
-            f"--definition {definition}: {name} has {len(defs)} definition(s) in "
-            f"{source.path} at {source.tag}; pass a number from 1 to {len(defs)}"
-        )
+    index = _definition_index(defs, definition, f"{name} in {source.path} at {source.tag}")
     fn = defs[index]
     spans = tuple((d.start_line, d.end_line) for d in defs)
     tree = build_tree(parsed, fn, rules.return_var)

@@ -25,11 +25,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pygit2
+from kvdiff.analyzers.errors import DamagedTag
 
 CACHE_MARKERS = ("kvdiff.flock", "kvdiff-origins.json")
 _HEX40 = re.compile(rb"^[0-9a-f]{40}$")
 _TAGS = "refs/tags/"
 _MINIMAL_CONFIG = "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n"
+
+
+def damaged(cache: Path, tag: str, exc: BaseException | None) -> DamagedTag:
+    """The one-line error for a tag the cache cannot read, pointing at ``--repair``."""
+    detail = f" ({' '.join(str(exc).split()) or type(exc).__name__})" if exc is not None else ""
+    return DamagedTag(
+        f"cache {cache} is damaged at tag {tag}{detail}; run kvdiff fetch --repair {tag} "
+        "to re-fetch it (the rest of the cache is kept)",
+        tag,
+    )
+
+
+# A libgit2 error text that is about the local disk, not the network (the hint must match).
+_DISK_WORDS = ("No space left", "File too large", "Disk quota", "Read-only file system",
+               "Permission denied")  # fmt: skip
+
+
+def fetch_hint(message: str, cache: Path) -> str:
+    """What to do about a failed fetch: a disk problem is not fixed by checking the URL."""
+    if any(word in message for word in _DISK_WORDS):
+        return f"the cache {cache} cannot be written: free disk space or pass --cache DIR"
+    return "check the URL or use --repo/--offline"
 
 
 def is_kvdiff_cache(cache: Path) -> bool:

@@ -24,17 +24,16 @@ import difflib
 import json
 import os
 import posixpath
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pygit2
-from kvdiff.analyzers.errors import DamagedTag, KvdiffError, os_error_hint, os_error_text
+from kvdiff.analyzers.errors import KvdiffError, os_error_hint, os_error_text
 from kvdiff.analyzers.source import integrity
 from kvdiff.analyzers.source.cachelock import LOCK_NAME, cache_lock, clear_stale_locks
+from kvdiff.analyzers.source.cachelock import write_atomic as _write_atomic
 from kvdiff.analyzers.source.progress import FetchCallbacks, progress_enabled
 from kvdiff.analyzers.versions import closest_tags, sort_tags
 from pygit2.enums import RepositoryOpenFlag
@@ -100,41 +99,6 @@ def _size_hint(size: int) -> str:
 
 def _delete_hint(cache: Path) -> str:
     return integrity.cache_hint(cache)
-
-
-def _damaged(cache: Path, tag: str, exc: BaseException | None) -> DamagedTag:
-    detail = f" ({_one_line(exc)})" if exc is not None else ""
-    return DamagedTag(
-        f"cache {cache} is damaged at tag {tag}{detail}; run kvdiff fetch --repair {tag} "
-        "to re-fetch it (the rest of the cache is kept)",
-        tag,
-    )
-
-
-# A libgit2 error text that is about the local disk, not the network (the hint must match).
-_DISK_WORDS = ("No space left", "File too large", "Disk quota", "Read-only file system",
-               "Permission denied")  # fmt: skip
-
-
-def _fetch_hint(message: str, cache: Path) -> str:
-    if any(word in message for word in _DISK_WORDS):
-        return f"the cache {cache} cannot be written: free disk space or pass --cache DIR"
-    return "check the URL or use --repo/--offline"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes it private; the cache is not secret
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Sources:
@@ -301,10 +265,10 @@ class Sources:
         try:
             found = self._peel_tag(cache, tag)
         except (pygit2.GitError, KeyError, ValueError) as exc:
-            raise _damaged(self.config.cache, tag, exc) from None
+            raise integrity.damaged(self.config.cache, tag, exc) from None
         if found is None:
             if tag in integrity.listed_tags(self.config.cache):
-                raise _damaged(self.config.cache, tag, None)  # a ref libgit2 cannot read
+                raise integrity.damaged(self.config.cache, tag, None)  # a ref libgit2 cannot read
             return None
         tree, target = found
         origin = self._origins().get(tag, "cache")
@@ -376,7 +340,7 @@ class Sources:
             except pygit2.GitError as exc:
                 raise KvdiffError(
                     f"cannot fetch {tag} from upstream {upstream.name} ({upstream.url}): "
-                    f"{_one_line(exc)}; {_fetch_hint(str(exc), cache)}"
+                    f"{_one_line(exc)}; {integrity.fetch_hint(str(exc), cache)}"
                 ) from None
             finally:
                 callbacks.finish()
@@ -424,38 +388,6 @@ class Sources:
                 infos.append(self._fetch(tag, self._find_upstream(tag)))
         return infos
 
-    def repair(self, tags: Iterable[str] = ()) -> tuple[list[str], list[TagInfo]]:
-        """``kvdiff fetch --repair``: fix the cache in place (see :mod:`analyzers.source.integrity`)
-        and re-fetch ``tags`` and every tag found damaged. Returns what was fixed and the
-        re-fetched tags."""
-        cache = self.config.cache
-        if self.config.offline:
-            raise KvdiffError("--repair re-fetches damaged tags from the upstreams; drop --offline")
-        if not cache.is_dir() or not integrity.is_kvdiff_cache(cache):
-            raise KvdiffError(f"nothing to repair at {cache}: {integrity.cache_hint(cache)}")
-        with self._lock():
-            plan = integrity.repair_metadata(cache)
-            self._trees.clear()
-            repo = self._open_cache()
-            wanted = dict.fromkeys(tags)
-            for tag in sort_tags(integrity.listed_tags(cache) | plan.tags):
-                if repo is None or not integrity.tag_complete(repo, tag):
-                    wanted[tag] = None
-            infos = [self._refetch(tag) for tag in wanted]
-        return plan.fixed, infos
-
-    def _refetch(self, tag: str) -> TagInfo:
-        """Fetch ``tag`` into an empty side repository (so the upstream sends every object of
-        it), then move it into the cache over the damaged copy. Call under the cache lock."""
-        side = self.config.cache / "kvdiff-repair"
-        shutil.rmtree(side, ignore_errors=True)
-        integrity.drop_tag_ref(self.config.cache, tag)
-        self._trees.pop(tag, None)
-        info = Sources(replace(self.config, cache=side, repos=())).ensure(tag)
-        integrity.adopt(self.config.cache, side, tag)
-        self._record_origin(tag, info.origin)
-        return info
-
     def _tree(self, tag: str) -> tuple[pygit2.Tree, TagInfo]:
         found = self._lookup_local(tag)
         if found is None:
@@ -480,7 +412,7 @@ class Sources:
                 f"--repo {info.origin} is damaged at tag {tag} ({_one_line(exc)}); "
                 "repair the clone (git fsck) or drop --repo"
             )
-        return _damaged(self.config.cache, tag, exc)
+        return integrity.damaged(self.config.cache, tag, exc)
 
     def _missing_path(self, tree: pygit2.Tree, tag: str, path: str, origin: str) -> KvdiffError:
         parent, _, name = posixpath.normpath(path.strip("/")).rpartition("/")
