@@ -9,7 +9,7 @@ groups the tags by the function's content.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,13 +41,14 @@ def fetch_release_tags(
     pattern: str | None = None,
     tag_range: str | None = None,
     progress: Progress | None = None,
+    path: str | None = None,
 ) -> list[str]:
-    """Fetch the missing release tags (``--fetch``); ``progress`` shows it unless ``--quiet``."""
+    """Fetch the missing release tags (``--fetch``) in one batch per upstream: their commits
+    and the trees down to ``path``. ``progress`` is not used: the batch has no per-tag steps,
+    ``Sources`` draws its phases (tags, trees, blobs) itself unless ``--quiet``."""
+    del progress
     tags = missing_release_tags(sources, pattern, tag_range)
-    show = progress is not None and tags and not sources.config.quiet
-    with progress(tags) if show else nullcontext(tags) as each:
-        for tag in each:
-            sources.ensure(tag)
+    sources.ensure_all(tags, [path] if path else [])
     return tags
 
 
@@ -55,11 +56,18 @@ def resolve_tags(
     sources: Sources, tags: Sequence[str], path: str, unreadable: list[DamagedTag] | None = None
 ) -> list[TagBlob]:
     """Each tag's blob id of ``path`` through ``Sources`` (tree lookups only, no blob reads).
-    With ``unreadable``, a damaged tag is collected there instead of raising."""
+
+    All tags are made available in one batch first: one fetch of the missing tags' commits and
+    trees, one of the distinct blobs the cache lacks (no network when all are at hand). With
+    ``unreadable``, damaged tags are collected there and left out instead of raising."""
+    if unreadable is not None:
+        damage = {tag: sources.damage(tag) for tag in tags}
+        unreadable.extend(e for e in damage.values() if e is not None)
+        tags = [tag for tag in tags if damage[tag] is None]
+    infos = sources.ensure_all(tags, [path])
     out = []
-    for tag in tags:
+    for tag, info in zip(tags, infos, strict=True):
         try:
-            info = sources.ensure(tag)
             blob_id = sources.blob_id(tag, path)
         except DamagedTag as exc:
             if unreadable is None:
@@ -156,7 +164,7 @@ class HistoryRequest:
     pattern: str | None = None
     tag_range: str | None = None
     fetch: bool = False
-    result_cache: Path | None = None  # None: results/ next to the source cache
+    result_cache: Path | None = None  # None: kvdiff-results/ inside the source cache
     use_result_cache: bool = True
     rules_file: Path | None = None
 
@@ -166,7 +174,7 @@ def run_history(
 ) -> History:
     """Fetch (with ``--fetch``), then build the timeline the request asks for."""
     if request.fetch:
-        fetch_release_tags(sources, request.pattern, request.tag_range, progress)
+        fetch_release_tags(sources, request.pattern, request.tag_range, progress, path=request.path)
     result_dir = None
     if request.use_result_cache:
         result_dir = request.result_cache or default_result_dir(sources.config.cache)

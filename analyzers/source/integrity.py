@@ -10,9 +10,10 @@ files under the cache lock, and never deletes the cache as a whole:
   dropped ``packed-refs`` lines are then re-fetched);
 - a pack whose trailing SHA-1 does not match its content (a flipped bit, a truncation), or whose
   ``.idx``/``.pack`` partner is gone, is removed;
-- every tag that is asked for, whose ref is unreadable, or whose tree misses objects afterwards is
-  re-fetched into an empty side repository (so the upstream sends all of its objects, not only
-  those the damaged cache claims not to have) and moved in.
+- every tag that is asked for, or whose ref no longer peels to its commit, is re-fetched into an
+  empty side repository (so the upstream sends all it would to a new clone, not only what the
+  damaged cache claims not to have) and moved in. Other objects of a removed pack are fetched on
+  demand when next read, like any object the partial cache only promises.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 import pygit2
 from kvdiff.analyzers.errors import DamagedTag
 
-CACHE_MARKERS = ("kvdiff.flock", "kvdiff-origins.json")
+CACHE_MARKERS = ("kvdiff.flock", "kvdiff-origins.json", "kvdiff-results")
 _HEX40 = re.compile(rb"^[0-9a-f]{40}$")
 _TAGS = "refs/tags/"
 _MINIMAL_CONFIG = "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n"
@@ -141,6 +142,31 @@ def damaged_packs(cache: Path) -> list[Path]:
     return bad
 
 
+def torn_packs(cache: Path) -> list[Path]:
+    """Packs that are gone, cut short or not the ones their index describes: only the trailing
+    checksums are compared (cheap), which catches a truncation or deletion; a flipped bit is
+    caught by libgit2 when the object is read."""
+    pack_dir = cache / "objects" / "pack"
+    if not pack_dir.is_dir():
+        return []
+    torn = []
+    for idx in sorted(pack_dir.glob("*.idx")):
+        pack = idx.with_suffix(".pack")
+        try:
+            with pack.open("rb") as fh:
+                fh.seek(-20, os.SEEK_END)
+                trailer = fh.read(20)
+            with idx.open("rb") as fh:
+                fh.seek(-40, os.SEEK_END)
+                recorded = fh.read(20)
+        except OSError:
+            torn.append(pack)
+            continue
+        if trailer != recorded:
+            torn.append(pack)
+    return torn
+
+
 def _pack_ok(pack: Path, idx: Path) -> bool:
     digest = hashlib.sha1(usedforsecurity=False)
     size = pack.stat().st_size
@@ -164,26 +190,15 @@ def remove_pack(pack: Path) -> None:
         pack.with_suffix(suffix).unlink(missing_ok=True)
 
 
-def tag_complete(repo: pygit2.Repository, tag: str) -> bool:
-    """True when the tag's ref peels and every object of its tree is present (not read)."""
+def tag_readable(repo: pygit2.Repository, tag: str) -> bool:
+    """True when the tag's ref peels to its commit (or tree). Other objects are not checked:
+    the cache is a partial clone, so a missing one is only promised and is fetched on demand
+    (that is also how the objects of a removed damaged pack come back)."""
     try:
         ref = repo.references.get(_TAGS + tag)
-        if ref is None:
-            return False
-        tree = ref.peel().peel(pygit2.Tree)
-        odb = repo.odb
-        stack = [tree]
-        while stack:
-            for entry in stack.pop():
-                if entry.type_str == "commit":  # a submodule: not ours to have
-                    continue
-                if not odb.exists(entry.id):
-                    return False
-                if entry.type_str == "tree":
-                    stack.append(repo[entry.id])
+        return ref is not None and ref.peel() is not None
     except (pygit2.GitError, KeyError, ValueError):
         return False
-    return True
 
 
 @dataclass

@@ -28,10 +28,11 @@ def repair(sources: Sources, tags: Iterable[str] = ()) -> tuple[list[str], list[
     with sources._lock():
         plan = integrity.repair_metadata(cache)
         sources._trees.clear()
+        sources._cache_repo = None  # reopen: packs and refs changed
         repo = sources._open_cache()
         wanted = dict.fromkeys(tags)
         for tag in sort_tags(integrity.listed_tags(cache) | plan.tags):
-            if repo is None or not integrity.tag_complete(repo, tag):
+            if repo is None or not integrity.tag_readable(repo, tag):
                 wanted[tag] = None
         infos = [_refetch(sources, tag) for tag in wanted]
     return plan.fixed, infos
@@ -46,5 +47,6 @@ def _refetch(sources: Sources, tag: str) -> TagInfo:
     sources._trees.pop(tag, None)
     info = Sources(replace(sources.config, cache=side, repos=())).ensure(tag)
     integrity.adopt(sources.config.cache, side, tag)
-    sources._record_origin(tag, info.origin)
+    sources._record_origins({tag: info.origin})
+    sources._cache_repo = None
     return info
