@@ -9,6 +9,7 @@ it uses.
 
 from __future__ import annotations
 
+import pygit2
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.source import gitnet
 from kvdiff.analyzers.source.cachelock import clear_stale_locks
@@ -113,6 +114,11 @@ class FetchingMixin:
                 "pass --upstream NAME=URL (or set [upstreams] in kvdiff.toml) or --repo PATH"
             )
         with self._lock():
+            # Another kvdiff may have fetched them while we waited for the lock.
+            cache = self._open_cache()
+            ids = [i for i in ids if cache is None or pygit2.Oid(hex=i) not in cache]
+            if not ids:
+                return
             clear_stale_locks(self.config.cache)
             for n, upstream in enumerate(candidates):
                 try:

@@ -177,6 +177,7 @@ class Network:
         )
         try:
             for i, mode in enumerate(modes):
+                progress.label = f"trees ({mode}): {len(tags)} tag(s) from {upstream.name}"
                 try:
                     stats = gitnet.fetch_tags(
                         git_dir,
