@@ -8,6 +8,7 @@ from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.model import SCENARIO_NAMES, ModelConfig, matrix, run_scenario
 from kvdiff.analyzers.model.encoding import KCONFIG_FIELDS, check_tag
 from kvdiff.analyzers.model.scenarios import get_scenario
+from kvdiff.analyzers.present.branches_view import definitions_warning
 from kvdiff.analyzers.present.model_view import (
     matrix_text,
     outcome_text,
@@ -77,7 +78,11 @@ def model(
     if not no_source and outcome.applicable:
         rules = load_rule_set()
         src = sources.read(tag, rules.path)
-        source = taken_source_lines(outcome, analyze_source(src, rules), src.data)
+        analysis = analyze_source(src, rules)
+        warning = definitions_warning(analysis)
+        if warning:
+            click.echo(f"kvdiff: warning: {warning}", err=True)
+        source = taken_source_lines(outcome, analysis, src.data)
     if as_json:
         payload = outcome.to_json()
         if source is not None:

@@ -32,8 +32,10 @@ class FetchingMixin:
             stats = None
             if todo:
                 clear_stale_locks(self.config.cache)
-                stats = self.net.fetch_tags(self.config.cache, upstream, todo, paths)
+                # Provenance first: a full disk then stops here, before any tag is fetched
+                # whose origin could no longer be recorded.
                 self._record_origins({tag: upstream.name for tag in todo})
+                stats = self.net.fetch_tags(self.config.cache, upstream, todo, paths)
         infos = []
         for tag in tags:
             self._trees.pop(tag, None)
