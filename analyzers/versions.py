@@ -4,9 +4,12 @@ version ranges over that order (``>=v5.1``, ``v2.6.35..v5.10.37``)."""
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from kvdiff.analyzers.errors import KvdiffError
 
 _VERSION = re.compile(r"^v(\d+(?:\.\d+)*)(?:-rc(\d+))?$")
 
@@ -150,3 +153,43 @@ def parse_tag_range(spec: str | Sequence[str]) -> TagRange:
     if not text or any(c.isspace() for c in text):
         raise ValueError(f"tag range {spec!r} is not '*', '>=T', '<T', 'A..B', a tag or a list")
     return TagRange(spec=text, op="=", bounds=(text,))
+
+
+def parse_range(spec: str) -> tuple[str | None, str | None]:
+    """``A..B`` (either side may be empty) into its bounds; anything else is a KvdiffError."""
+    if spec.count("..") != 1:
+        raise KvdiffError(
+            f"--range {spec!r} is not of the form A..B; write e.g. --range v2.6.35..v5.10.37"
+        )
+    low, high = (part.strip() or None for part in spec.split(".."))
+    for bound in (low, high):
+        if bound is not None and parse_version(bound) is None:
+            raise KvdiffError(
+                f"--range bound {bound!r} is not a version tag; use tags like v5.1 or v5.10.37"
+            )
+    if low and high and version_key(low) > version_key(high):
+        raise KvdiffError(f"--range {spec} is empty: {low} comes after {high}; swap the bounds")
+    return low, high
+
+
+def open_tag_range(low: str | None, high: str | None) -> TagRange | None:
+    """``--range`` bounds (either may be open) as the shared inclusive version range."""
+    if low and high:
+        return parse_tag_range(f"{low}..{high}")
+    if low or high:
+        return parse_tag_range(f">={low}" if low else f"<={high}")
+    return None
+
+
+def select_tags(
+    tags: Iterable[str], pattern: str | None = None, tag_range: str | None = None
+) -> list[str]:
+    """Tags matching the glob and inside the inclusive version range, in version order."""
+    window = open_tag_range(*parse_range(tag_range)) if tag_range else None
+    return [
+        tag
+        for tag in sort_tags(tags)
+        if (pattern is None or fnmatch.fnmatchcase(tag, pattern))
+        # TagRange leaves non-version tags outside every range
+        and (window is None or window.matches(tag))
+    ]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 from kvdiff.analyzers.analyze.ruleset import load_rule_set
-from kvdiff.analyzers.compare import golden as checking
+from kvdiff.analyzers.compare import golden
 from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.present.check import check_json, check_junit, check_text
 from kvdiff.analyzers.source.repo import Sources
 from kvdiff.analyzers.versions import split_list
 
@@ -31,7 +31,7 @@ from .options import source_options
     "expected_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Golden directory (default: fixtures/expected).",
+    help="Golden directory (default: ./fixtures/expected, a kvdiff checkout's; not installed).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option(
@@ -54,25 +54,25 @@ def check(
     Default tags: those with a golden file for the target. Line drift alone does not fail.
     """
     rules = load_rule_set(target, rules_file)
-    expected = expected_dir or checking.default_expected_dir()
-    tags = split_list(tag_options) or checking.golden_tags(expected, rules.target)
+    expected = expected_dir or golden.default_expected_dir()
+    tags = split_list(tag_options) or golden.golden_tags(expected, rules.target)
     if not tags:
         raise KvdiffError(
             f"no golden files for {rules.target} in {expected}; "
             "pass --tags (with --update to create them) or --expected DIR"
         )
     if update:
-        for path in checking.update(sources.read, rules, tags, expected):
+        for path in golden.update(sources.read, rules, tags, expected):
             click.echo(f"wrote {path} (review it against the source)")
         return
-    result = checking.run_check(sources.read, rules, tags, expected)
+    result = golden.run_check(sources.read, rules, tags, expected)
     if junit is not None:
         try:
-            junit.write_text(result.junit(), encoding="utf-8")
+            junit.write_text(check_junit(result), encoding="utf-8")
         except OSError as exc:
             raise KvdiffError(f"cannot write {junit}: {exc.strerror}; check the path") from None
     if as_json:
-        click.echo(json.dumps(result.to_json(), sort_keys=True, indent=2))
+        click.echo(check_json(result))
     else:
-        click.echo(result.text(), nl=False)
+        click.echo(check_text(result), nl=False)
     sys.exit(1 if result.failed else 0)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import click
-from kvdiff.analyzers.analyze.resultcache import default_result_dir
-from kvdiff.analyzers.jobs.history import (
-    build_history,
-    format_history,
-    history_json,
-    missing_release_tags,
-)
+from kvdiff.analyzers.jobs.history import HistoryRequest, run_history
+from kvdiff.analyzers.present.history import format_history, history_json
 from kvdiff.analyzers.source.repo import Sources
 
 from .options import source_options
@@ -59,33 +56,24 @@ def history(
     sources: Sources,
 ) -> None:
     """Group the tags by FUNCTION's content (default try_to_unmap_one) and show what changed."""
-    if fetch:
-        _fetch(sources, missing_release_tags(sources, pattern, tag_range))
-    result_dir = None
-    if not no_result_cache:
-        result_dir = result_cache or default_result_dir(sources.config.cache)
-    timeline = build_history(
-        sources,
-        function,
-        path,
+    request = HistoryRequest(
+        function=function,
+        path=path,
         pattern=pattern,
         tag_range=tag_range,
-        result_dir=result_dir,
+        fetch=fetch,
+        result_cache=result_cache,
+        use_result_cache=not no_result_cache,
         rules_file=rules_file,
     )
+    timeline = run_history(request, sources, _progressbar)
     if as_json:
         click.echo(history_json(timeline), nl=False)
         return
     click.echo("\n".join(format_history(timeline)))
 
 
-def _fetch(sources: Sources, tags: list[str]) -> None:
-    if sources.config.quiet or not tags:
-        for tag in tags:
-            sources.ensure(tag)
-        return
-    with click.progressbar(
+def _progressbar(tags: list[str]) -> AbstractContextManager[Iterable[str]]:
+    return click.progressbar(
         tags, label=f"fetching {len(tags)} tags", file=click.get_text_stream("stderr")
-    ) as bar:
-        for tag in bar:
-            sources.ensure(tag)
+    )

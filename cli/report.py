@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 from kvdiff.analyzers.jobs.report import DEFAULT_FUNCTION, ReportRequest, build_report
-from kvdiff.analyzers.present.render import LANGS, write_site
+from kvdiff.analyzers.present.render import write_site
+from kvdiff.analyzers.present.site.strings import LANGS
 from kvdiff.analyzers.source.repo import Sources
 
 from .options import source_options

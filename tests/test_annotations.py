@@ -20,7 +20,6 @@ from kvdiff.analyzers.parse.cparse import parse_c
 from kvdiff.analyzers.parse.extract import find_functions
 from kvdiff.analyzers.present.annotations import (
     ANNOTATIONS_DIR,
-    LANGS,
     Annotations,
     Card,
     Evidence,
@@ -29,6 +28,7 @@ from kvdiff.analyzers.present.annotations import (
     parse_annotations,
     parse_tag_range,
 )
+from kvdiff.analyzers.present.site.strings import LANGS
 
 from tests.conftest import TAGS
 

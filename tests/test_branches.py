@@ -10,9 +10,10 @@ from click.testing import CliRunner
 from conftest import FIXTURES, TAGS
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kvdiff.analyzers.parse.branches import Branch, BranchTree, build_tree, render_text
+from kvdiff.analyzers.parse.branches import Branch, BranchTree, build_tree
 from kvdiff.analyzers.parse.cparse import parse_c
 from kvdiff.analyzers.parse.extract import find_functions
+from kvdiff.analyzers.present.branches_view import tree_text
 from kvdiff.main import cli
 
 
@@ -90,7 +91,7 @@ def test_error_nodes_are_recorded_and_skipped():
     labels = by_label(tree)
     assert labels["if PageAnon(page)"].start_line == 17
     assert labels["else"].end_line == 23
-    assert "parse ERROR at lines 15-15 (skipped)" in render_text(tree)
+    assert "parse ERROR at lines 15-15 (skipped)" in tree_text(tree)
 
 
 @settings(max_examples=60, deadline=None)

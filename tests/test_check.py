@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from conftest import FIXTURES, TAGS
 from kvdiff.analyzers.analyze.analysis import analyze_source
 from kvdiff.analyzers.analyze.ruleset import load_rule_set
+from kvdiff.analyzers.compare.check import compare
 from kvdiff.analyzers.compare.golden import (
-    compare,
     default_expected_dir,
     golden_from_analysis,
     golden_tags,
@@ -23,7 +23,13 @@ from kvdiff.analyzers.source.repo import SourceFile
 from kvdiff.main import cli
 
 RULES = load_rule_set()
-EXPECTED = default_expected_dir()
+EXPECTED = FIXTURES / "expected"
+
+
+@pytest.fixture(autouse=True)
+def _in_the_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kvdiff check`'s default golden dir is ./fixtures/expected: run where CI runs it."""
+    monkeypatch.chdir(FIXTURES.parent)
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -51,6 +57,12 @@ def make_repo(root: Path, files: dict[str, dict[str, bytes]]) -> Path:
 
 
 # -- the golden files, against the source --------------------------------------------------
+
+
+def test_the_default_golden_dir_is_the_checkouts_fixtures():
+    # Golden files are not packaged: the default is relative, resolved where kvdiff runs.
+    assert default_expected_dir() == Path("fixtures/expected")
+    assert (FIXTURES.parent / default_expected_dir()).resolve() == EXPECTED.resolve()
 
 
 def test_golden_tags_are_the_corpus_tags():

@@ -10,22 +10,16 @@ import json
 import shutil
 from pathlib import Path
 
-import kvdiff.analyzers.jobs.history as history_module
+import kvdiff.analyzers.analyze.summaries as summaries_module
 import pygit2
 import pytest
 from click.testing import CliRunner
 from kvdiff.analyzers.analyze.ruleset import rules_dir
+from kvdiff.analyzers.compare.timeline import NO_FILE, NO_FUNCTION, PRESENT, History
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.jobs.history import (
-    NO_FILE,
-    NO_FUNCTION,
-    PRESENT,
-    History,
-    build_history,
-    parse_range,
-    select_tags,
-)
+from kvdiff.analyzers.jobs.history import build_history
 from kvdiff.analyzers.source.repo import SourceConfig, Sources
+from kvdiff.analyzers.versions import parse_range, select_tags
 from kvdiff.main import cli
 
 FN_A = """\
@@ -169,7 +163,7 @@ def history_of(repo: Path, tmp: Path, **kwargs) -> History:
 
 
 def changes(version) -> dict[str, str]:
-    return {c.concept: c.change for c in version.concept_changes}
+    return {c.concept: c.kind for c in version.concept_changes}
 
 
 # -- grouping on the synthetic repository ---------------------------------------------------
@@ -239,7 +233,7 @@ def test_concept_changes(synth_repo: Path, tmp_path: Path) -> None:
     assert dict(c.concepts)["migration"] == "present"
     assert set(changes(nofile).values()) == {"vanished"}
     mlock = c2.concept_changes
-    assert [(x.concept, x.change) for x in mlock] == [("mlock", "condition-changed")]
+    assert [(x.concept, x.kind) for x in mlock] == [("mlock", "condition-changed")]
     assert mlock[0].after == ("vma->vm_flags & (VM_LOCKED | VM_SPECIAL)",)
 
 
@@ -414,10 +408,10 @@ def test_real_corpus_blob_ids(corpus_repo_args: list[str], manifest, tmp_path: P
 def test_parallel_and_serial_analysis_agree(
     synth_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(history_module, "PARALLEL_MIN", 10**9)
+    monkeypatch.setattr(summaries_module, "PARALLEL_MIN", 10**9)
     serial = history_of(synth_repo, tmp_path, result_dir=None)
-    monkeypatch.setattr(history_module, "PARALLEL_MIN", 2)
-    monkeypatch.setattr(history_module, "_workers", lambda: 2)
+    monkeypatch.setattr(summaries_module, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(summaries_module, "_workers", lambda: 2)
     parallel = history_of(synth_repo, tmp_path, result_dir=None)
     assert serial == parallel
     assert parallel.stats.analysed == 7
@@ -459,13 +453,13 @@ def test_a_blob_changed_only_outside_the_function_reuses_its_analysis(monkeypatc
 
     monkeypatch.setattr(analysis_module, "analyze_parsed", counting)
     rules = load_rule_set()
-    summarizer = history_module.Summarizer("try_to_unmap_one", rules, "d")
+    summarizer = summaries_module.Summarizer("try_to_unmap_one", rules, "d")
     first = summarizer.summarize("v2.6.7", "mm/rmap.c", "a", "t", base)
     second = summarizer.summarize("v2.6.7", "mm/rmap.c", "b", "t", shifted)
     third = summarizer.summarize("v2.6.7", "mm/rmap.c", "c", "t", edited)
     assert calls == ["a", "c"]  # "b" only moved the function down three lines
     assert second.start_line == first.start_line + 3 and second.end_line == first.end_line + 3
     assert second.text == first.text and second.concepts == first.concepts
-    fresh = history_module.Summarizer("try_to_unmap_one", rules, "d")
+    fresh = summaries_module.Summarizer("try_to_unmap_one", rules, "d")
     assert fresh.summarize("v2.6.7", "mm/rmap.c", "b", "t", shifted) == second
     assert third.text != first.text

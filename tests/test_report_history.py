@@ -88,7 +88,7 @@ def test_history_rows_match_build_history(history_site: Path, corpus_repo_args: 
     for v in timeline.versions:
         assert first_tag_link(page, v.index) == f"tag-{v.first_tag}.html#L{v.start_line}"
         assert f"+{v.lines_added}" in text and f"−{v.lines_removed}" in text
-        assert changes(page, v.index) == {c.concept: c.change for c in v.concept_changes}
+        assert changes(page, v.index) == {c.concept: c.kind for c in v.concept_changes}
 
 
 def test_two_history_runs_are_byte_identical(

@@ -2,7 +2,7 @@
 
 This is the orchestration the CLI must not hold: which tags and pairs, which rule set (if any)
 covers the function, whether the reference model does, reading each tag's file, analysing it, and
-running the model. :func:`analyzers.site.build_site` then lays the results out as pages.
+running the model. :func:`.present.site.build.build_site` then lays the results out as pages.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.present.render import LANGS, load_strings
-from kvdiff.analyzers.present.site import FunctionSpan, Site, TagInput, build_site
+from kvdiff.analyzers.present.site.build import build_site
+from kvdiff.analyzers.present.site.inputs import FunctionSpan, SiteInputs, TagInput
+from kvdiff.analyzers.present.site.strings import LANGS, load_strings
+from kvdiff.analyzers.present.site.views import Site
 from kvdiff.analyzers.source.repo import SourceFile, Sources
 from kvdiff.analyzers.versions import closest_tags, split_list
 
@@ -155,7 +157,8 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
     extra_inputs = []
     if request.history:
         from kvdiff.analyzers.analyze.resultcache import default_result_dir
-        from kvdiff.analyzers.jobs.history import PRESENT, build_history
+        from kvdiff.analyzers.compare.timeline import PRESENT
+        from kvdiff.analyzers.jobs.history import build_history
 
         timeline = build_history(
             sources, function, path, result_dir=default_result_dir(sources.config.cache)
@@ -171,15 +174,17 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
 
     annotations = load_annotations(function)
     return build_site(
-        function=function,
-        path=path,
-        inputs=inputs,
-        pairs=request.all_pairs,
-        strings=strings,
-        lang=request.lang,
-        annotations=annotations if annotations.source else None,
-        rules_note=rules_note,
-        model_note=model_note,
-        history=timeline,
-        extra_inputs=extra_inputs,
+        SiteInputs(
+            function=function,
+            path=path,
+            inputs=inputs,
+            pairs=request.all_pairs,
+            strings=strings,
+            lang=request.lang,
+            annotations=annotations if annotations.source else None,
+            rules_note=rules_note,
+            model_note=model_note,
+            history=timeline,
+            extra_inputs=extra_inputs,
+        )
     )

@@ -14,7 +14,7 @@ ERROR nodes (code tree-sitter could not parse, e.g. unusual kernel macros) are r
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from kvdiff.analyzers.parse.cparse import ParsedFile, node_text
@@ -520,36 +520,3 @@ def build_tree(parsed: ParsedFile, fn: FunctionDef, return_var: str = "ret") -> 
     builder = _Builder(parsed.data, return_var)
     root = builder.branch("function", None, "", (fn.node, fn.node), _stmts(fn.body), fn.body, ())
     return BranchTree(function=fn.name, root=root, errors=fn.errors)
-
-
-def _effects_summary(e: Effects) -> str:
-    parts = [f"{a.target} = {a.value}" for a in e.ret_assignments]
-    parts += [f"pte: {c.name}" for c in e.pte_writes]
-    parts += [f"entry: {c.name}" for c in e.entries]
-    parts += [f"{x.kind} {x.target}".rstrip() for x in e.exits]
-    return "; ".join(parts)
-
-
-def render_text(
-    tree: BranchTree, labels: Mapping[tuple[int, int, str], tuple[str, ...]] | None = None
-) -> str:
-    """The tree as indented text with real line spans; ``labels`` maps a branch's
-    (start_line, end_line, condition_normalized) to the concept ids it carries."""
-    labels = labels or {}
-    out = []
-    for e in tree.errors:
-        out.append(f"parse {e.kind} at lines {e.start_line}-{e.end_line} (skipped)")
-    for b in tree.walk():
-        span = f"{b.start_line}-{b.end_line}"
-        if b.kind == "function":
-            head = f"{span:>11}  {tree.function}()"
-        else:
-            head = f"{span:>11}  {'  ' * (len(b.path) - 1)}{b.label}"
-        concepts = labels.get((b.start_line, b.end_line, b.condition_normalized), ())
-        if concepts and b.kind != "function":
-            head += f"  [{', '.join(concepts)}]"
-        summary = _effects_summary(b.effects)
-        if summary:
-            head += f"  -> {summary}"
-        out.append(head)
-    return "\n".join(out) + "\n"

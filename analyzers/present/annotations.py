@@ -17,15 +17,17 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from kvdiff.analyzers.concepts import BY_ID, CONCEPT_IDS
 from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.present.site.strings import LANGS
 from kvdiff.analyzers.versions import TagRange, parse_tag_range, parse_version, version_key
 
-LANGS: tuple[str, ...] = ("en", "ko")
-ANNOTATIONS_DIR = Path(__file__).resolve().parent / "annotations"
+# Packaged data: the annotation files are installed with kvdiff.analyzers.present.
+ANNOTATIONS_DIR = Path(str(resources.files("kvdiff.analyzers.present").joinpath("annotations")))
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from kvdiff.analyzers.analyze.analysis import Analysis
 from kvdiff.analyzers.analyze.ruleset import RuleSet
-from kvdiff.analyzers.parse.branches import render_text
+from kvdiff.analyzers.parse.branches import BranchTree, Effects
 
 
 def parse_warning(analysis: Analysis) -> str | None:
@@ -31,7 +33,7 @@ def branches_text(analysis: Analysis, rules: RuleSet) -> str:
     lines = [
         f"{analysis.function}() in {analysis.path} at {analysis.tag} ({analysis.origin}, "
         f"blob {analysis.blob_id[:12]}), lines {analysis.start_line}-{analysis.end_line}\n",
-        render_text(analysis.tree, analysis.branch_concepts()),
+        tree_text(analysis.tree, analysis.branch_concepts()),
     ]
     if rules.concepts:
         for status in analysis.concepts:
@@ -41,3 +43,36 @@ def branches_text(analysis: Analysis, rules: RuleSet) -> str:
             note = f": {status.note}" if status.note else ""
             lines.append(f"  {status.concept}: {status.state}{where}{note}\n")
     return "".join(lines)
+
+
+def _effects_summary(e: Effects) -> str:
+    parts = [f"{a.target} = {a.value}" for a in e.ret_assignments]
+    parts += [f"pte: {c.name}" for c in e.pte_writes]
+    parts += [f"entry: {c.name}" for c in e.entries]
+    parts += [f"{x.kind} {x.target}".rstrip() for x in e.exits]
+    return "; ".join(parts)
+
+
+def tree_text(
+    tree: BranchTree, labels: Mapping[tuple[int, int, str], tuple[str, ...]] | None = None
+) -> str:
+    """The tree as indented text with real line spans; ``labels`` maps a branch's
+    (start_line, end_line, condition_normalized) to the concept ids it carries."""
+    labels = labels or {}
+    out = []
+    for e in tree.errors:
+        out.append(f"parse {e.kind} at lines {e.start_line}-{e.end_line} (skipped)")
+    for b in tree.walk():
+        span = f"{b.start_line}-{b.end_line}"
+        if b.kind == "function":
+            head = f"{span:>11}  {tree.function}()"
+        else:
+            head = f"{span:>11}  {'  ' * (len(b.path) - 1)}{b.label}"
+        concepts = labels.get((b.start_line, b.end_line, b.condition_normalized), ())
+        if concepts and b.kind != "function":
+            head += f"  [{', '.join(concepts)}]"
+        summary = _effects_summary(b.effects)
+        if summary:
+            head += f"  -> {summary}"
+        out.append(head)
+    return "\n".join(out) + "\n"

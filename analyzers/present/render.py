@@ -1,4 +1,4 @@
-"""Render a :class:`analyzers.site.Site` to files with jinja2 (autoescape on), deterministically.
+"""Render a :class:`.site.views.Site` to files with jinja2 (autoescape on), deterministically.
 
 Same site in, byte-identical files out: no timestamps, files written in a fixed order with "\\n"
 newlines, and the static assets copied verbatim from the ``templates`` package.
@@ -6,24 +6,14 @@ newlines, and the static assets copied verbatim from the ``templates`` package.
 
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 from pathlib import Path
 
 import jinja2
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.present.site import Site
+from kvdiff.analyzers.present.site.views import Site
 
-LANGS = ("en", "ko")
 STATIC = ("style.css", "site.js")
-
-
-def load_strings(lang: str) -> dict[str, str]:
-    """UI strings for ``lang`` from ``analyzers/present/i18n/<lang>.toml``."""
-    if lang not in LANGS:
-        raise KvdiffError(f"unknown language {lang!r}; use one of: {', '.join(LANGS)}")
-    data = resources.files("kvdiff.analyzers.present").joinpath("i18n", f"{lang}.toml").read_bytes()
-    return dict(tomllib.loads(data.decode("utf-8"))["strings"])
 
 
 def environment() -> jinja2.Environment:

@@ -1,0 +1,93 @@
+"""``kvdiff check`` output: a :class:`CheckResult` as text, JSON and JUnit XML."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+from kvdiff.analyzers.compare.changes import LINE_DRIFT
+from kvdiff.analyzers.compare.check import OK, CheckResult, Finding
+
+
+def finding_json(f: Finding) -> dict:
+    return {
+        "tag": f.tag,
+        "concept": f.concept,
+        "kind": f.kind,
+        "failed": f.failed,
+        "message": f.message,
+    }
+
+
+def check_doc(result: CheckResult) -> dict:
+    return {
+        "target": result.target,
+        "failed": result.failed,
+        "tags": [
+            {
+                "tag": t.tag,
+                "function_lines": list(t.function_lines) if t.function_lines else None,
+                "errors": [list(e) for e in t.errors],
+                "findings": [finding_json(f) for f in t.findings],
+            }
+            for t in result.tags
+        ],
+    }
+
+
+def check_json(result: CheckResult) -> str:
+    """The JSON document ``kvdiff check --json`` prints (sorted keys, two-space indent)."""
+    return json.dumps(check_doc(result), sort_keys=True, indent=2)
+
+
+def check_text(result: CheckResult) -> str:
+    lines = []
+    for t in result.tags:
+        if t.function_lines:
+            where = f"lines {t.function_lines[0]}-{t.function_lines[1]}"
+        else:
+            reasons = {f.message for f in t.findings if f.kind == "function-missing"}
+            where = "missing: " + "; ".join(sorted(reasons))
+        lines.append(f"{t.tag}: {result.target} {where}")
+        for start, end in t.errors:
+            lines.append(f"  parse error at lines {start}-{end} (skipped)")
+        for f in t.findings:
+            mark = "FAIL" if f.failed else ("drift" if f.kind == LINE_DRIFT else "ok")
+            if f.kind == OK:
+                detail = ""
+            elif f.kind == "function-missing":
+                detail = f" {f.kind}"  # the reason is on the tag's line
+            else:
+                detail = f" {f.kind}: {f.message}"
+            lines.append(f"  {mark:<5} {f.concept:<18}{detail}".rstrip())
+    drift = sum(1 for f in result.findings if f.kind == LINE_DRIFT)
+    lines.append(
+        f"kvdiff check {result.target}: {len(result.tags)} tag(s), {len(result.findings)} checks, "
+        f"{len(result.failures)} failure(s), {drift} line drift(s)"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def check_junit(result: CheckResult) -> str:
+    """JUnit XML: one testcase per (tag, concept), classname = tag, name = concept."""
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": f"kvdiff check {result.target}",
+            "tests": str(len(result.findings)),
+            "failures": str(len(result.failures)),
+            "errors": "0",
+            "skipped": "0",
+        },
+    )
+    for f in result.findings:
+        case = ET.SubElement(suite, "testcase", {"classname": f.tag, "name": f.concept})
+        if f.failed:
+            failure = ET.SubElement(case, "failure", {"type": f.kind, "message": f.message})
+            failure.text = f"{f.tag} {f.concept}: {f.kind}: {f.message}"
+        elif f.kind == LINE_DRIFT:
+            ET.SubElement(case, "system-out").text = f.message
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, "unicode") + "\n"

@@ -1,0 +1,85 @@
+"""Assemble every page of the site from one :class:`.inputs.SiteInputs`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from kvdiff.analyzers.present.site.code import SourceView
+from kvdiff.analyzers.present.site.history import history_page
+from kvdiff.analyzers.present.site.index import (
+    concept_rows,
+    concepts_known,
+    model_rows,
+    scenarios_run,
+)
+from kvdiff.analyzers.present.site.inputs import SiteInputs
+from kvdiff.analyzers.present.site.pair import PairContext, pair_page
+from kvdiff.analyzers.present.site.question import question_page
+from kvdiff.analyzers.present.site.strings import HISTORY_FILENAME, fmt, pair_filename, tag_filename
+from kvdiff.analyzers.present.site.tag import Notes, tag_page
+from kvdiff.analyzers.present.site.views import IndexPage, Link, Nav, Site
+
+
+def build_site(si: SiteInputs) -> Site:
+    """All pages of the site (pure: no I/O)."""
+    strings, function = si.strings, si.function
+    views = {inp.source.tag: SourceView(inp.source, inp.function_span()) for inp in si.inputs}
+    notes = Notes(
+        si.rules_note, si.model_note, any(i.outcomes for i in (*si.inputs, *si.extra_inputs))
+    )
+    outcome_of = {(i.source.tag, o.scenario): o for i in si.inputs for o in i.outcomes}
+    question = question_page(si.inputs, si.annotations, si.lang, strings, outcome_of)
+    history = history_page(si.history, function, si.path, strings) if si.history else None
+    nav = Nav(
+        index=Link("index.html", strings["nav_index"]),
+        question=Link("question.html", strings["nav_question"]) if question else None,
+        tags=tuple(Link(tag_filename(t), t) for t in views),
+        pairs=tuple(Link(pair_filename(a, b), f"{a} → {b}") for a, b in si.pairs),
+        history=Link(HISTORY_FILENAME, strings["nav_history"]) if history else None,
+    )
+    tag_pages, shown = [], {}
+    for inp in si.inputs:
+        page, shown[inp.source.tag] = tag_page(inp, views[inp.source.tag], function, strings, notes)
+        tag_pages.append(page)
+    # Versions the history links to that are not among the report's tags: pages, no nav entry.
+    for inp in si.extra_inputs:
+        if inp.source.tag not in views:
+            view = SourceView(inp.source, inp.function_span())
+            tag_pages.append(tag_page(inp, view, function, strings, replace(notes, extra=True))[0])
+
+    concepts, scenarios = concepts_known(si.inputs), scenarios_run(si.inputs)
+    by_tag = {inp.source.tag: inp for inp in si.inputs}
+    ctx = PairContext(function, si.annotations, si.lang, strings)
+    pairs = tuple(
+        pair_page(
+            ctx,
+            (by_tag[a], views[a], shown[a]),
+            (by_tag[b], views[b], shown[b]),
+            concepts,
+            scenarios,
+            (si.rules_note, si.model_note),
+        )
+        for a, b in si.pairs
+    )
+    index = IndexPage(
+        filename="index.html",
+        title=fmt(strings, "index_title", function=function, path=si.path),
+        function=function,
+        path=si.path,
+        timeline=tuple(page.entry for page in tag_pages[: len(si.inputs)]),
+        concept_rows=concept_rows(si.inputs, concepts, function, strings, si.lang),
+        concept_note=si.rules_note,
+        model_rows=model_rows(si.inputs, scenarios, outcome_of, strings),
+        model_note=si.model_note,
+        question=question,
+    )
+    return Site(
+        lang=si.lang,
+        strings=strings,
+        nav=nav,
+        index=index,
+        question=question,
+        tags=tuple(tag_pages),
+        pairs=pairs,
+        history=history,
+    )

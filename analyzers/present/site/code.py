@@ -1,0 +1,89 @@
+"""One tag's file, highlighted once: code lines for pages, and the side-by-side diff blocks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from kvdiff.analyzers.compare.linediff import Cell, side_by_side
+from kvdiff.analyzers.present.highlight import Line, highlight_lines, render_line
+from kvdiff.analyzers.present.site.inputs import FunctionSpan
+from kvdiff.analyzers.present.site.strings import fmt
+from kvdiff.analyzers.present.site.views import CodeLine, DiffBlockView, DiffRowView
+from kvdiff.analyzers.source.repo import SourceFile
+from markupsafe import Markup
+
+# Unchanged runs longer than this fold into <details> on pair pages.
+FOLD_EQUAL_ROWS = 8
+
+
+class SourceView:
+    """One tag's file, highlighted once, and where the function is in it."""
+
+    def __init__(self, source: SourceFile, span: FunctionSpan) -> None:
+        self.source = source
+        self.span = span
+        self.lines: dict[int, Line] = {ln.number: ln for ln in highlight_lines(source.data)}
+
+    def code(
+        self,
+        start: int,
+        end: int,
+        concepts: Mapping[int, tuple[str, ...]] | None = None,
+        traced: Mapping[int, tuple[str, ...]] | None = None,
+        strings: Mapping[str, str] | None = None,
+    ) -> tuple[CodeLine, ...]:
+        """Lines ``start..end`` with their concepts and traces in the gutter and hover text."""
+        out = []
+        for n in range(start, end + 1):
+            ln = self.lines.get(n)
+            if ln is None:
+                continue
+            cs = concepts.get(n, ()) if concepts else ()
+            ts = traced.get(n, ()) if traced else ()
+            title_parts = []
+            if cs and strings is not None:
+                title_parts.append(fmt(strings, "hover_concepts", items=", ".join(cs)))
+            if ts and strings is not None:
+                title_parts.append(fmt(strings, "hover_traced", items=", ".join(ts)))
+            out.append(
+                CodeLine(
+                    number=n,
+                    html=render_line(ln.text, ln.spans),
+                    concepts=cs,
+                    traced=ts,
+                    title="; ".join(title_parts),
+                )
+            )
+        return tuple(out)
+
+    def function_texts(self) -> list[str]:
+        return [self.lines[n].text for n in range(self.span.start_line, self.span.end_line + 1)]
+
+
+def _side_html(view: SourceView, side: Cell | None, changed: bool) -> Markup:
+    if side is None:
+        return Markup("")
+    ln = view.lines[side.line]
+    return render_line(ln.text, ln.spans, side.changed if changed else ())
+
+
+def diff_blocks(fa: SourceView, fb: SourceView) -> tuple[tuple[DiffBlockView, ...], int, int, int]:
+    """The function at two tags side by side: blocks, and lines added / removed / changed."""
+    sbs = side_by_side(
+        fa.function_texts(), fa.span.start_line, fb.function_texts(), fb.span.start_line
+    )
+    blocks = []
+    for block in sbs.blocks():
+        rows = tuple(
+            DiffRowView(
+                kind=row.kind,
+                left_number=row.left.line if row.left else None,
+                left_html=_side_html(fa, row.left, row.kind == "change"),
+                right_number=row.right.line if row.right else None,
+                right_html=_side_html(fb, row.right, row.kind == "change"),
+            )
+            for row in block.rows
+        )
+        collapse = block.kind == "equal" and len(rows) > FOLD_EQUAL_ROWS
+        blocks.append(DiffBlockView(kind=block.kind, rows=rows, collapse=collapse))
+    return tuple(blocks), sbs.added, sbs.removed, sbs.changed

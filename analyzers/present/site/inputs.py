@@ -1,0 +1,67 @@
+"""What the site is built from: per-tag inputs and the one request that names them all."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kvdiff.analyzers.source.repo import SourceFile
+
+if TYPE_CHECKING:  # the analyze/model/annotation stages; only their data is used here
+    from kvdiff.analyzers.analyze.analysis import Analysis
+    from kvdiff.analyzers.compare.timeline import History
+    from kvdiff.analyzers.model import Outcome
+    from kvdiff.analyzers.present.annotations import Annotations
+
+
+@dataclass(frozen=True)
+class FunctionSpan:
+    """Where the function sits in one tag's file (real 1-based lines)."""
+
+    start_line: int
+    end_line: int
+    signature: str
+    errors: int  # parse errors inside it
+
+
+@dataclass(frozen=True)
+class TagInput:
+    """Everything known about one tag: its source file, and the analysis and model outcomes when
+    a rule set / the model covers the function (``None`` / ``()`` otherwise). Without an
+    analysis, ``span`` says where the function is (with one, the analysis does)."""
+
+    source: SourceFile
+    analysis: Analysis | None = None
+    outcomes: tuple[Outcome, ...] = ()
+    span: FunctionSpan | None = None
+
+    def function_span(self) -> FunctionSpan:
+        if self.analysis is not None:
+            a = self.analysis
+            return FunctionSpan(a.start_line, a.end_line, a.signature, len(a.errors))
+        if self.span is None:
+            raise ValueError(f"{self.source.tag}: a TagInput needs an analysis or a span")
+        return self.span
+
+
+@dataclass(frozen=True)
+class SiteInputs:
+    """Everything one site is made of. ``pairs`` name tags of ``inputs``; ``rules_note`` /
+    ``model_note`` explain why concept / model panels are missing (empty when present).
+
+    With ``history``, the site gains a timeline page of every distinct version; each version's
+    first tag links to its tag page, and ``extra_inputs`` supply the pages of first tags that are
+    not among ``inputs`` (they get a page but no place in the navigation or the matrices)."""
+
+    function: str
+    path: str
+    inputs: Sequence[TagInput]
+    pairs: Sequence[tuple[str, str]]
+    strings: Mapping[str, str]
+    lang: str
+    annotations: Annotations | None = None
+    rules_note: str = ""
+    model_note: str = ""
+    history: History | None = None
+    extra_inputs: Sequence[TagInput] = ()

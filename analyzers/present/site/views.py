@@ -1,0 +1,284 @@
+"""The site's page view types: what each page shows, as plain frozen dataclasses.
+
+The page builders (:mod:`.index`, :mod:`.tag`, :mod:`.pair`, :mod:`.question`, :mod:`.history`)
+fill them; :mod:`kvdiff.analyzers.present.render` hands them to the templates. Source-derived
+text meant to be shown as code is :class:`markupsafe.Markup` made only by
+:func:`kvdiff.analyzers.present.highlight.render_line`, which escapes it first; every other
+``str`` is escaped by the template engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from kvdiff.analyzers.present.annotations import Card
+from markupsafe import Markup
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CodeLine:
+    number: int
+    html: Markup
+    concepts: tuple[str, ...] = ()
+    traced: tuple[str, ...] = ()  # scenarios whose trace goes through this line
+    title: str = ""  # hover text: concepts and traces
+    mark: str = ""  # "" | "taken" | "not-taken" (model panel excerpts)
+    gap: bool = False  # a "…" row standing for skipped lines
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    tag: str
+    origin: str
+    blob_id: str
+    start_line: int
+    end_line: int
+    href: str
+    signature: str
+    errors: int
+
+
+@dataclass(frozen=True)
+class ConceptCell:
+    tag: str
+    state: str
+    label: str
+    links: tuple[Link, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ConceptRow:
+    concept: str
+    title: str
+    summary: str
+    cells: tuple[ConceptCell, ...]
+
+
+@dataclass(frozen=True)
+class ModelCell:
+    tag: str
+    applicable: bool
+    kind: str
+    text: str  # decoded PTE after, or the reason it does not apply
+    ret: str
+    href: str
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    scenario: str
+    cells: tuple[ModelCell, ...]
+
+
+@dataclass(frozen=True)
+class StepView:
+    concept: str
+    condition: str
+    file: str
+    line: int
+    taken: bool
+    href: str  # "" when the line is not shown on our pages
+
+
+@dataclass(frozen=True)
+class TraceView:
+    tag: str
+    scenario: str
+    anchor: str
+    applicable: bool
+    reason: str
+    pte_before: str
+    pte_after: str
+    decoded_before: str
+    decoded_after: str
+    kind_after: str
+    ret: str
+    side_effects: tuple[str, ...]
+    next_fault: str
+    steps: tuple[StepView, ...]
+    excerpt: tuple[CodeLine, ...] = ()
+    href: str = ""  # the section on the tag page
+
+
+@dataclass(frozen=True)
+class PanelSide:
+    tag: str
+    state: str
+    state_label: str
+    where: str  # function and nesting path, in words
+    lines: tuple[CodeLine, ...]
+    href: str
+    card: Card | None  # the authored annotation card, when one applies
+
+
+@dataclass(frozen=True)
+class ConceptPanel:
+    concept: str
+    title: str
+    anchor: str
+    a: PanelSide
+    b: PanelSide
+    facts: tuple[str, ...]
+    explanation: str
+
+
+@dataclass(frozen=True)
+class DiffRowView:
+    kind: str
+    left_number: int | None
+    left_html: Markup
+    right_number: int | None
+    right_html: Markup
+
+
+@dataclass(frozen=True)
+class DiffBlockView:
+    kind: str  # "equal" | "change"
+    rows: tuple[DiffRowView, ...]
+    collapse: bool  # long unchanged runs are folded into <details>
+
+
+@dataclass(frozen=True)
+class ModelPairRow:
+    scenario: str
+    anchor: str
+    a: TraceView | None
+    b: TraceView | None
+
+
+@dataclass(frozen=True)
+class Nav:
+    """Links every page carries: home, question, tags and pairs."""
+
+    index: Link
+    question: Link | None
+    tags: tuple[Link, ...]
+    pairs: tuple[Link, ...]
+    history: Link | None = None
+
+
+@dataclass(frozen=True)
+class TagPage:
+    filename: str
+    title: str
+    tag: str
+    entry: TimelineEntry
+    lines: tuple[CodeLine, ...]
+    elsewhere: tuple[tuple[str, tuple[CodeLine, ...]], ...]  # (function, lines) of moved hits
+    traces: tuple[TraceView, ...]
+    concept_note: str
+    model_note: str
+    history_note: str = ""  # set on pages made only because the history links to them
+
+
+@dataclass(frozen=True)
+class PairPage:
+    filename: str
+    title: str
+    a: str
+    b: str
+    a_href: str
+    b_href: str
+    blocks: tuple[DiffBlockView, ...]
+    added: int
+    removed: int
+    changed: int
+    panels: tuple[ConceptPanel, ...]
+    concept_note: str
+    model_rows: tuple[ModelPairRow, ...]
+    model_note: str
+
+
+@dataclass(frozen=True)
+class QuestionFact:
+    tag: str
+    text: str
+    href: str
+
+
+@dataclass(frozen=True)
+class QuestionPage:
+    filename: str
+    title: str
+    paragraphs: tuple[str, ...]
+    migration_facts: tuple[QuestionFact, ...]
+    model_facts: tuple[QuestionFact, ...]
+
+
+@dataclass(frozen=True)
+class IndexPage:
+    filename: str
+    title: str
+    function: str
+    path: str
+    timeline: tuple[TimelineEntry, ...]
+    concept_rows: tuple[ConceptRow, ...]
+    concept_note: str
+    model_rows: tuple[ModelRow, ...]
+    model_note: str
+    question: QuestionPage | None
+
+
+@dataclass(frozen=True)
+class HistoryChangeView:
+    concept: str
+    title: str
+    change: str  # "appeared" | "vanished" | "moved" | "returned" | "condition-changed"
+    label: str
+    before: tuple[str, ...]  # normalised conditions in the previous version
+    after: tuple[str, ...]
+    elsewhere: str  # "now in f()" when the branch lives outside the target; "" otherwise
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One distinct version of the function: a run of consecutive tags with the same content."""
+
+    index: int
+    state: str  # "present" | "no-function" | "no-file"
+    state_label: str
+    first_tag: str
+    last_tag: str
+    tag_count: int
+    count_label: str
+    tags: tuple[str, ...]
+    start_line: int
+    end_line: int
+    lines: int
+    lines_added: int
+    lines_removed: int
+    same_as: int | None
+    has_errors: bool
+    changes: tuple[HistoryChangeView, ...]
+    href: str  # the first tag's page at the function's first line; "" when absent
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    filename: str
+    title: str
+    function: str
+    path: str
+    summary: str
+    rules_note: str
+    rows: tuple[HistoryRow, ...]
+
+
+@dataclass(frozen=True)
+class Site:
+    lang: str
+    strings: Mapping[str, str] = field(compare=False)
+    nav: Nav
+    index: IndexPage
+    question: QuestionPage | None
+    tags: tuple[TagPage, ...]
+    pairs: tuple[PairPage, ...]
+    history: HistoryPage | None = None
