@@ -1,4 +1,7 @@
-"""`kvdiff model`: run the reference model of try_to_unmap_one."""
+"""`kvdiff model`: run the model of try_to_unmap_one, derived from the source at any tag.
+
+``--reference`` runs the hand-written reference models instead (the four corpus tags only).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,8 @@ import click
 from kvdiff.analyzers.analyze.analysis import analyze_source, load_rule_set
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.model import SCENARIO_NAMES, ModelConfig, matrix, run_scenario
-from kvdiff.analyzers.model.encoding import KCONFIG_FIELDS, check_tag
+from kvdiff.analyzers.model.encoding import KCONFIG_FIELDS, MODEL_TAGS, check_tag
+from kvdiff.analyzers.model.interp.run import derived_matrix, derived_outcome
 from kvdiff.analyzers.model.scenarios import get_scenario
 from kvdiff.analyzers.present.model_view import (
     matrix_text,
@@ -15,6 +19,7 @@ from kvdiff.analyzers.present.model_view import (
     to_json_text,
 )
 from kvdiff.analyzers.source.repo import Sources
+from kvdiff.analyzers.versions import split_list
 
 from .options import source_options
 
@@ -33,6 +38,18 @@ def _parse_config(option: str) -> tuple[str, bool]:
 @click.argument("tag", required=False)
 @click.option("--scenario", metavar="NAME", help=f"One of: {', '.join(SCENARIO_NAMES)}.")
 @click.option("--matrix", "show_matrix", is_flag=True, help="Every scenario at every tag.")
+@click.option(
+    "--tags",
+    "tags_option",
+    multiple=True,
+    metavar="T1,T2",
+    help=f"Tags for --matrix (default: {','.join(MODEL_TAGS)}).",
+)
+@click.option(
+    "--reference",
+    is_flag=True,
+    help="Run the hand-written reference models (four tags) instead of the derived model.",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON output (sorted keys).")
 @click.option("--no-source", is_flag=True, help="Do not read the source for the branches taken.")
 @click.option(
@@ -48,6 +65,8 @@ def model(
     tag: str | None,
     scenario: str | None,
     show_matrix: bool,
+    tags_option: tuple[str, ...],
+    reference: bool,
     as_json: bool,
     no_source: bool,
     config_options: tuple[str, ...],
@@ -55,10 +74,20 @@ def model(
 ) -> None:
     """Run the model of try_to_unmap_one at TAG on a scenario, or print the --matrix."""
     config = ModelConfig.from_kconfig(dict(_parse_config(o) for o in config_options))
+
+    def reader_for(t: str):
+        return lambda path: sources.read(t, path).data
+
     if show_matrix:
         if tag or scenario:
             raise KvdiffError("--matrix runs every tag and scenario; drop TAG and --scenario")
-        outcomes = matrix(config)
+        tags = split_list(tags_option) or MODEL_TAGS
+        if reference:
+            for t in tags:
+                check_tag(t)
+            outcomes = tuple(o for o in matrix(config) if o.tag in tags)
+        else:
+            outcomes = derived_matrix(reader_for, tags, config)
         if as_json:
             click.echo(to_json_text([o.to_json() for o in outcomes]), nl=False)
         else:
@@ -66,13 +95,19 @@ def model(
         return
     if not tag:
         raise KvdiffError("no tag given: run `kvdiff model TAG --scenario NAME` or --matrix")
-    check_tag(tag)
+    if tags_option:
+        raise KvdiffError("--tags goes with --matrix; for one tag pass TAG")
+    if reference:
+        check_tag(tag)
     if not scenario:
         raise KvdiffError(
             f"no scenario given: pass --scenario with one of {', '.join(SCENARIO_NAMES)}"
         )
     get_scenario(scenario)
-    outcome = run_scenario(tag, scenario, config)
+    if reference:
+        outcome = run_scenario(tag, scenario, config)
+    else:
+        outcome = derived_outcome(reader_for(tag), tag, scenario, config)
     source = None
     if not no_source and outcome.applicable:
         rules = load_rule_set()

@@ -128,7 +128,7 @@ def _labels(parsed: ParsedFile, tag: str, path: str, function: str) -> dict:
         return {}
     source = SourceFile(tag, path, "", "", parsed.data)
     analysis = analyze_parsed(source, parsed, rules, function)
-    return {(start, cond): ids[0] for (start, _e, cond), ids in analysis.branch_concepts().items()}
+    return {(start, cond): ids for (start, _e, cond), ids in analysis.branch_concepts().items()}
 
 
 def derived_outcome(
@@ -208,9 +208,12 @@ class _Base:
         except Undetermined as exc:
             return self.undetermined(exc.reason, flags, source)
         labels = _labels(parsed, self.tag, path, fn_name)
+        # A branch that is several concepts (5.x's PageAnon arm is anon and swapcache) is one
+        # trace step per concept, as in the hand models.
         trace = tuple(
-            TraceStep(labels.get((s.line, s.condition), ""), s.condition, path, s.line, s.taken)
+            TraceStep(concept, s.condition, path, s.line, s.taken)
             for s in m.steps
+            for concept in labels.get((s.line, s.condition), ("",))
         )
         after = self.layout.decode(m.pte)
         effects = tuple(m.effects + m.unmodelled + m.assumptions)
@@ -282,4 +285,22 @@ def _next_fault(tag: str, decoded, anon: bool) -> str:
     return generic.get(decoded.kind, f"do_swap_page(): a {decoded.kind} entry.")
 
 
-__all__ = ["ADDRESS", "PFN", "derived_outcome", "present_pte"]
+__all__ = ["ADDRESS", "PFN", "derived_matrix", "derived_outcome", "present_pte", "run_function"]
+
+
+def derived_matrix(
+    reader_for: Callable[[str], Reader], tags: tuple[str, ...], config: ModelConfig | None = None
+) -> tuple[Outcome, ...]:
+    """Every scenario at every tag (scenarios in SCENARIOS order, tags as given), derived."""
+    from ..scenarios import SCENARIO_NAMES
+
+    out = []
+    for tag in tags:
+        read = reader_for(tag)
+        facts = tag_facts(read, tag, config or ModelConfig())
+        out += [
+            (s, tag, derived_outcome(read, tag, s, config, facts=facts)) for s in SCENARIO_NAMES
+        ]
+    order = {s: i for i, s in enumerate(SCENARIO_NAMES)}
+    out.sort(key=lambda t: (order[t[0]], tags.index(t[1])))
+    return tuple(o for _s, _t, o in out)
