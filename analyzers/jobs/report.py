@@ -92,18 +92,31 @@ class ReportRequest:
         return tuple(out)
 
 
-def _model_outcomes(function: str, path: str, tags: Iterable[str]) -> dict[str, tuple]:
-    """Every scenario's outcome at each tag the reference model covers, when it covers the
-    function at all (the model package declares which function that is)."""
-    from kvdiff.analyzers.model import MODEL_TAGS, MODEL_TARGET, SCENARIO_NAMES, run_scenario
+def _model_outcomes(
+    function: str, path: str, tags: Iterable[str], sources: Sources
+) -> dict[str, tuple]:
+    """Every scenario's outcome at each tag, from the model derived from that tag's source, when
+    the model covers the function at all (the model package declares which function that is).
+    A tag whose header facts cannot be had (a header missing from its tree, or no evaluator for
+    it yet) gets no model panels."""
+    from kvdiff.analyzers.model import MODEL_TARGET, SCENARIO_NAMES, ModelConfig
+    from kvdiff.analyzers.model.interp.facts import tag_facts
+    from kvdiff.analyzers.model.interp.run import derived_outcome
 
     if (function, path) != tuple(MODEL_TARGET):
         return {}
-    return {
-        tag: tuple(run_scenario(tag, scenario) for scenario in SCENARIO_NAMES)
-        for tag in tags
-        if tag in MODEL_TAGS
-    }
+    out: dict[str, tuple] = {}
+    for tag in tags:
+
+        def read(p: str, tag: str = tag) -> bytes:
+            return sources.read(tag, p).data
+
+        try:
+            facts = tag_facts(read, tag, ModelConfig())
+        except KvdiffError:
+            continue
+        out[tag] = tuple(derived_outcome(read, tag, s, facts=facts) for s in SCENARIO_NAMES)
+    return out
 
 
 def _model_note(function: str, path: str, modelled: bool, strings: Mapping[str, str]) -> str:
@@ -141,7 +154,7 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
     path = request.path or (rules.path if rules is not None else DEFAULT_PATH)
     strings = load_strings(request.lang)
     rules_note = "" if rules is not None else strings["no_rules"].format(function=function)
-    outcomes = _model_outcomes(function, path, request.tags)
+    outcomes = _model_outcomes(function, path, request.tags, sources)
     model_note = _model_note(function, path, bool(outcomes), strings)
 
     def tag_input(tag: str) -> TagInput:
@@ -169,7 +182,7 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
             for v in timeline.versions
             if v.state == PRESENT and v.first_tag not in request.tags
         ]
-        outcomes.update(_model_outcomes(function, path, extra_tags))
+        outcomes.update(_model_outcomes(function, path, extra_tags, sources))
         extra_inputs = [tag_input(tag) for tag in extra_tags]
 
     annotations = load_annotations(function)
