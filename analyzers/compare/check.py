@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kvdiff.analyzers.analyze.analysis import Analysis
-from kvdiff.analyzers.compare.changes import CONDITION_CHANGED, LINE_DRIFT, MOVED
+from kvdiff.analyzers.compare.changes import CONDITION_CHANGED, LINE_DRIFT, MOVED, Change
 from kvdiff.analyzers.parse.branches import normalize
 
 # Finding kinds. FAILING ones make `kvdiff check` exit 1.
@@ -32,10 +32,32 @@ FAILING = (
 
 @dataclass(frozen=True)
 class Finding:
+    """One (tag, concept) check: the difference found, as a :class:`~.changes.Change` (OK when
+    none), and the sentence ``kvdiff check`` reports it with."""
+
     tag: str
-    concept: str
-    kind: str  # OK, LINE_DRIFT or one of FAILING
+    change: Change
     message: str
+
+    @classmethod
+    def of(
+        cls,
+        tag: str,
+        concept: str,
+        kind: str,
+        message: str,
+        before: tuple[str, ...] = (),
+        after: tuple[str, ...] = (),
+    ) -> Finding:
+        return cls(tag, Change(concept, kind, before, after), message)
+
+    @property
+    def concept(self) -> str:
+        return self.change.concept
+
+    @property
+    def kind(self) -> str:  # OK, LINE_DRIFT or one of FAILING
+        return self.change.kind
 
     @property
     def failed(self) -> bool:
@@ -87,89 +109,136 @@ def _overlaps_error(analysis: Analysis, hits: list[dict]) -> bool:
     return False
 
 
+class _Case:
+    """One concept at one tag: the golden entry against the fresh analysis."""
+
+    def __init__(self, tag: str, concept: str, expected: dict, analysis: Analysis) -> None:
+        self.tag, self.concept, self.analysis = tag, concept, analysis
+        self.status = analysis.concept(concept)
+        self.exp_state: str = expected.get("state", "")
+        self.exp_hits: list[dict] = expected.get("hits", [])
+        self.act = [
+            {
+                "function": h.function,
+                "start_line": h.start_line,
+                "end_line": h.end_line,
+                "condition": h.condition,
+            }
+            for h in self.status.hits
+        ]
+
+    def finding(
+        self,
+        kind: str,
+        message: str,
+        before: tuple[str, ...] = (),
+        after: tuple[str, ...] = (),
+    ) -> Finding:
+        return Finding.of(self.tag, self.concept, kind, message, before, after)
+
+    def note(self) -> str:
+        return f": {self.status.note}" if self.status.note else ""
+
+    def presence(self) -> Finding | None:
+        """Found on one side only."""
+        exp_hits, act, status, analysis = self.exp_hits, self.act, self.status, self.analysis
+        if exp_hits and not act:
+            if analysis.errors and (
+                _overlaps_error(analysis, exp_hits) or status.state == "absent"
+            ):
+                spans = ", ".join(f"{e.start_line}-{e.end_line}" for e in analysis.errors)
+                return self.finding(
+                    "parse-error",
+                    f"expected at {_span(exp_hits[0])} ({exp_hits[0]['condition']!r}) but not "
+                    f"found; tree-sitter could not parse lines {spans} of {analysis.function}",
+                )
+            return self.finding(
+                "concept-missing",
+                f"expected {self.exp_state} at {_span(exp_hits[0])} "
+                f"({normalize(exp_hits[0]['condition'])!r}), now {status.state}{self.note()}",
+            )
+        if act and not exp_hits:
+            return self.finding(
+                "unexpected",
+                f"present where expected {self.exp_state or 'absent'}: "
+                f"{status.hits[0].condition_normalized!r} at {_span(act[0])} in "
+                f"{act[0]['function']}",
+            )
+        return None
+
+    def state(self) -> Finding | None:
+        """The rules contradict the source, or the state differs from the golden one."""
+        status, exp_state, act = self.status, self.exp_state, self.act
+        # These two states mean the rules and the source disagree, so a golden file that
+        # recorded them (an unreviewed --update) must not make them pass: fix the rules instead.
+        if status.state == "absent":
+            return self.finding(
+                "concept-missing",
+                "absent, and the rules do not declare it expected_absent at this tag"
+                f"{self.note()}; fix the rule or declare the absence",
+            )
+        if status.state == "unexpected":
+            return self.finding(
+                "unexpected",
+                "present where the rules declare it absent: "
+                f"{status.hits[0].condition_normalized!r} at {_span(act[0])} in "
+                f"{act[0]['function']}; fix the rule or its expected_absent",
+            )
+        if exp_state != status.state and "moved" in (exp_state, status.state):
+            where = act[0]["function"] if act else "?"
+            return self.finding(
+                MOVED,
+                f"was {exp_state} in {self.exp_hits[0]['function']}, now {status.state} in {where}",
+                (self.exp_hits[0]["function"],),
+                (where,),
+            )
+        if exp_state != status.state:
+            return self.finding(
+                "state-changed",
+                f"was {exp_state}, now {status.state}",
+                (exp_state,),
+                (status.state,),
+            )
+        return None
+
+    def placement(self) -> Finding:
+        """Same state: compare the hits one by one (function, condition, lines)."""
+        exp_hits, act = self.exp_hits, self.act
+        if len(exp_hits) != len(act):
+            return self.finding(
+                "hits-changed",
+                f"{len(exp_hits)} hit(s) expected ({', '.join(_span(h) for h in exp_hits)}), "
+                f"found {len(act)} ({', '.join(_span(h) for h in act)})"
+                f"{_errors_note(self.analysis)}",
+            )
+        drift = []
+        for e, a in zip(exp_hits, act, strict=True):
+            if e.get("function") != a["function"]:
+                message = f"was in {e.get('function')}, now in {a['function']}"
+                return self.finding(MOVED, message, (str(e.get("function")),), (a["function"],))
+            want, got = normalize(e.get("condition", "")), normalize(a["condition"])
+            if want != got:
+                return self.finding(
+                    CONDITION_CHANGED,
+                    f"condition at {_span(a)} is {got!r}, expected {want!r}"
+                    f"{_errors_note(self.analysis)}",
+                    (want,),
+                    (got,),
+                )
+            if (e.get("start_line"), e.get("end_line")) != (a["start_line"], a["end_line"]):
+                drift.append(f"{_span(e)} -> {_span(a)}")
+            elif e.get("condition") != a["condition"]:
+                drift.append(f"condition whitespace changed at {_span(a)}")
+        if drift:
+            spans = tuple(_span(h) for h in exp_hits), tuple(_span(h) for h in act)
+            return self.finding(LINE_DRIFT, "; ".join(drift), *spans)
+        return self.finding(OK, "")
+
+
 def compare_concept(tag: str, concept: str, expected: dict, analysis: Analysis) -> Finding:
     """How ``analysis``'s view of ``concept`` differs from the golden ``expected`` entry."""
-    status = analysis.concept(concept)
-    exp_state = expected.get("state", "")
-    exp_hits: list[dict] = expected.get("hits", [])
-    act = [
-        {
-            "function": h.function,
-            "start_line": h.start_line,
-            "end_line": h.end_line,
-            "condition": h.condition,
-        }
-        for h in status.hits
-    ]
-
-    def finding(kind: str, message: str) -> Finding:
-        return Finding(tag, concept, kind, message)
-
-    if exp_hits and not act:
-        if analysis.errors and (_overlaps_error(analysis, exp_hits) or status.state == "absent"):
-            spans = ", ".join(f"{e.start_line}-{e.end_line}" for e in analysis.errors)
-            return finding(
-                "parse-error",
-                f"expected at {_span(exp_hits[0])} ({exp_hits[0]['condition']!r}) but not found; "
-                f"tree-sitter could not parse lines {spans} of {analysis.function}",
-            )
-        return finding(
-            "concept-missing",
-            f"expected {exp_state} at {_span(exp_hits[0])} "
-            f"({normalize(exp_hits[0]['condition'])!r}), now {status.state}"
-            f"{': ' + status.note if status.note else ''}",
-        )
-    if act and not exp_hits:
-        return finding(
-            "unexpected",
-            f"present where expected {exp_state or 'absent'}: "
-            f"{status.hits[0].condition_normalized!r} at {_span(act[0])} in {act[0]['function']}",
-        )
-    # These two states mean the rules and the source disagree, so a golden file that recorded
-    # them (an unreviewed --update) must not make them pass: fix the rules instead.
-    if status.state == "absent":
-        return finding(
-            "concept-missing",
-            "absent, and the rules do not declare it expected_absent at this tag"
-            f"{': ' + status.note if status.note else ''}; fix the rule or declare the absence",
-        )
-    if status.state == "unexpected":
-        return finding(
-            "unexpected",
-            f"present where the rules declare it absent: {status.hits[0].condition_normalized!r} "
-            f"at {_span(act[0])} in {act[0]['function']}; fix the rule or its expected_absent",
-        )
-    if exp_state != status.state and "moved" in (exp_state, status.state):
-        where = act[0]["function"] if act else "?"
-        return finding(
-            MOVED,
-            f"was {exp_state} in {exp_hits[0]['function']}, now {status.state} in {where}",
-        )
-    if exp_state != status.state:
-        return finding("state-changed", f"was {exp_state}, now {status.state}")
-    if len(exp_hits) != len(act):
-        return finding(
-            "hits-changed",
-            f"{len(exp_hits)} hit(s) expected ({', '.join(_span(h) for h in exp_hits)}), "
-            f"found {len(act)} ({', '.join(_span(h) for h in act)}){_errors_note(analysis)}",
-        )
-    drift = []
-    for e, a in zip(exp_hits, act, strict=True):
-        if e.get("function") != a["function"]:
-            return finding(MOVED, f"was in {e.get('function')}, now in {a['function']}")
-        if normalize(e.get("condition", "")) != normalize(a["condition"]):
-            return finding(
-                CONDITION_CHANGED,
-                f"condition at {_span(a)} is {normalize(a['condition'])!r}, "
-                f"expected {normalize(e.get('condition', ''))!r}{_errors_note(analysis)}",
-            )
-        if (e.get("start_line"), e.get("end_line")) != (a["start_line"], a["end_line"]):
-            drift.append(f"{_span(e)} -> {_span(a)}")
-        elif e.get("condition") != a["condition"]:
-            drift.append(f"condition whitespace changed at {_span(a)}")
-    if drift:
-        return finding(LINE_DRIFT, "; ".join(drift))
-    return finding(OK, "")
+    case = _Case(tag, concept, expected, analysis)
+    return case.presence() or case.state() or case.placement()
 
 
 def compare(tag: str, golden: dict, analysis: Analysis | None, missing: str = "") -> TagCheck:
@@ -178,7 +247,8 @@ def compare(tag: str, golden: dict, analysis: Analysis | None, missing: str = ""
     expected: dict = golden["concepts"]
     if analysis is None:
         findings = tuple(
-            Finding(tag, c, "function-missing", missing or "function not found") for c in expected
+            Finding.of(tag, c, "function-missing", missing or "function not found")
+            for c in expected
         )
         return TagCheck(tag, None, (), findings)
     known = [s.concept for s in analysis.concepts]
@@ -186,7 +256,7 @@ def compare(tag: str, golden: dict, analysis: Analysis | None, missing: str = ""
     for concept in known:
         if concept not in expected:
             findings.append(
-                Finding(
+                Finding.of(
                     tag,
                     concept,
                     "not-in-golden",
@@ -199,7 +269,7 @@ def compare(tag: str, golden: dict, analysis: Analysis | None, missing: str = ""
     for concept in expected:
         if concept not in known:
             findings.append(
-                Finding(
+                Finding.of(
                     tag,
                     concept,
                     "not-in-rules",

@@ -20,6 +20,19 @@ from kvdiff.analyzers.present.site.tag import Notes, tag_page
 from kvdiff.analyzers.present.site.views import IndexPage, Link, Nav, Site
 
 
+def _nav(si: SiteInputs, question: bool, history: bool) -> Nav:
+    strings = si.strings
+    return Nav(
+        index=Link("index.html", strings["nav_index"]),
+        question=Link("question.html", strings["nav_question"]) if question else None,
+        tags=tuple(
+            Link(tag_filename(t), t) for t in dict.fromkeys(i.source.tag for i in si.inputs)
+        ),
+        pairs=tuple(Link(pair_filename(a, b), f"{a} → {b}") for a, b in si.pairs),
+        history=Link(HISTORY_FILENAME, strings["nav_history"]) if history else None,
+    )
+
+
 def build_site(si: SiteInputs) -> Site:
     """All pages of the site (pure: no I/O)."""
     strings, function = si.strings, si.function
@@ -30,13 +43,7 @@ def build_site(si: SiteInputs) -> Site:
     outcome_of = {(i.source.tag, o.scenario): o for i in si.inputs for o in i.outcomes}
     question = question_page(si.inputs, si.annotations, si.lang, strings, outcome_of)
     history = history_page(si.history, function, si.path, strings) if si.history else None
-    nav = Nav(
-        index=Link("index.html", strings["nav_index"]),
-        question=Link("question.html", strings["nav_question"]) if question else None,
-        tags=tuple(Link(tag_filename(t), t) for t in views),
-        pairs=tuple(Link(pair_filename(a, b), f"{a} → {b}") for a, b in si.pairs),
-        history=Link(HISTORY_FILENAME, strings["nav_history"]) if history else None,
-    )
+    nav = _nav(si, question is not None, history is not None)
     tag_pages, shown = [], {}
     for inp in si.inputs:
         page, shown[inp.source.tag] = tag_page(inp, views[inp.source.tag], function, strings, notes)
