@@ -74,28 +74,27 @@ def model(
 ) -> None:
     """Run the model of try_to_unmap_one at TAG on a scenario, or print the --matrix."""
     config = ModelConfig.from_kconfig(dict(_parse_config(o) for o in config_options))
-
-    def reader_for(t: str):
-        return lambda path: sources.read(t, path).data
-
     if show_matrix:
         if tag or scenario:
             raise KvdiffError("--matrix runs every tag and scenario; drop TAG and --scenario")
-        tags = split_list(tags_option) or MODEL_TAGS
-        if reference:
-            for t in tags:
-                check_tag(t)
-            outcomes = tuple(o for o in matrix(config) if o.tag in tags)
-        else:
-            outcomes = derived_matrix(reader_for, tags, config)
+        outcomes = _matrix(sources, split_list(tags_option) or MODEL_TAGS, reference, config)
         if as_json:
             click.echo(to_json_text([o.to_json() for o in outcomes]), nl=False)
         else:
             click.echo(matrix_text(outcomes), nl=False)
         return
+    _check_single(tag, scenario, tags_option, reference)
+    if reference:
+        outcome = run_scenario(tag, scenario, config)
+    else:
+        outcome = derived_outcome(_reader_for(sources)(tag), tag, scenario, config)
+    _print_outcome(outcome, sources, no_source, as_json)
+
+
+def _check_single(tag: str | None, scenario: str | None, tags: tuple, reference: bool) -> None:
     if not tag:
         raise KvdiffError("no tag given: run `kvdiff model TAG --scenario NAME` or --matrix")
-    if tags_option:
+    if tags:
         raise KvdiffError("--tags goes with --matrix; for one tag pass TAG")
     if reference:
         check_tag(tag)
@@ -104,14 +103,30 @@ def model(
             f"no scenario given: pass --scenario with one of {', '.join(SCENARIO_NAMES)}"
         )
     get_scenario(scenario)
+
+
+def _reader_for(sources: Sources):
+    """tag -> read(path) -> the file's bytes at that tag (the derived model's only input)."""
+
+    def reader_for(tag: str):
+        return lambda path: sources.read(tag, path).data
+
+    return reader_for
+
+
+def _matrix(sources: Sources, tags: tuple[str, ...], reference: bool, config: ModelConfig):
     if reference:
-        outcome = run_scenario(tag, scenario, config)
-    else:
-        outcome = derived_outcome(reader_for(tag), tag, scenario, config)
+        for t in tags:
+            check_tag(t)
+        return tuple(o for o in matrix(config) if o.tag in tags)
+    return derived_matrix(_reader_for(sources), tags, config)
+
+
+def _print_outcome(outcome, sources: Sources, no_source: bool, as_json: bool) -> None:
     source = None
     if not no_source and outcome.applicable:
         rules = load_rule_set()
-        src = sources.read(tag, rules.path)
+        src = sources.read(outcome.tag, rules.path)
         source = taken_source_lines(outcome, analyze_source(src, rules), src.data)
     if as_json:
         payload = outcome.to_json()
