@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from kvdiff.analyzers.analyze.ruleset import load_rule_set
@@ -55,12 +56,7 @@ def check(
     """
     rules = load_rule_set(target, rules_file)
     expected = expected_dir or golden.default_expected_dir()
-    tags = split_list(tag_options) or golden.golden_tags(expected, rules.target)
-    if not tags:
-        raise KvdiffError(
-            f"no golden files for {rules.target} in {expected}; "
-            "pass --tags (with --update to create them) or --expected DIR"
-        )
+    tags = _tags(tag_options, rules, expected, sources)
     if update:
         for path in golden.update(sources.read, rules, tags, expected):
             click.echo(f"wrote {path} (review it against the source)")
@@ -76,3 +72,15 @@ def check(
     else:
         click.echo(check_text(result), nl=False)
     sys.exit(1 if result.failed else 0)
+
+
+def _tags(tag_options: tuple[str, ...], rules: Any, expected: Path, sources: Sources) -> list[str]:
+    """The tags to check, made available in one batch (their trees, then the rule's file)."""
+    tags = split_list(tag_options) or golden.golden_tags(expected, rules.target)
+    if not tags:
+        raise KvdiffError(
+            f"no golden files for {rules.target} in {expected}; "
+            "pass --tags (with --update to create them) or --expected DIR"
+        )
+    sources.ensure_all(tags, [rules.path])
+    return tags

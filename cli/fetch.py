@@ -2,36 +2,74 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 from kvdiff.analyzers.source.progress import human_bytes
-from kvdiff.analyzers.source.repo import Sources, TagInfo
+from kvdiff.analyzers.source.repo import DEFAULT_PATH, Sources, TagInfo
 
 from .options import source_options
 
 
-def _describe(info: TagInfo, repos: set[str]) -> str:
-    if info.origin in repos:
-        return f"{info.tag}: available in --repo {info.origin}"
-    if info.fetched:
-        return (
-            f"{info.tag}: fetched from {info.origin} "
-            f"({info.received_objects} objects, {human_bytes(info.received_bytes)} received)"
-        )
-    return f"{info.tag}: already cached (from {info.origin})"
+def _describe(infos: list[TagInfo], sources: Sources) -> list[str]:
+    """One line per tag; a batch's figures (all its fetches: trees and blobs) go on the line
+    of its first tag, the others name that tag."""
+    repos = {str(p) for p in sources.config.repos}
+    totals: dict[str, list[int]] = {}
+    for record in sources.net.log:
+        total = totals.setdefault(record.upstream, [0, 0])
+        total[0] += record.objects
+        total[1] += record.bytes
+    first: dict[str, str] = {}
+    lines = []
+    for info in infos:
+        if info.origin in repos:
+            lines.append(f"{info.tag}: available in --repo {info.origin}")
+        elif not info.fetched:
+            lines.append(f"{info.tag}: already cached (from {info.origin})")
+        elif info.origin in first:
+            lines.append(
+                f"{info.tag}: fetched from {info.origin} (in the fetch of {first[info.origin]})"
+            )
+        else:
+            first[info.origin] = info.tag
+            batch = sum(1 for i in infos if i.fetched and i.origin == info.origin)
+            objects, received = totals.get(info.origin, [0, 0])
+            lines.append(
+                f"{info.tag}: fetched from {info.origin} ({info.mode}, {batch} tag(s): "
+                f"{objects} objects, {human_bytes(received)} received)"
+            )
+    return lines
 
 
 @click.command()
 @click.argument("tags", nargs=-1, required=True)
+@click.option(
+    "--file",
+    "paths",
+    multiple=True,
+    metavar="PATH",
+    help=f"Files to have at hand offline (repeatable; default {DEFAULT_PATH}).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: tags and fetches.")
 @source_options
-def fetch(tags: tuple[str, ...], sources: Sources) -> None:
-    """Make each TAG available: shallow (depth 1), one tag at a time, from the first upstream
-    that has it."""
-    repos = {str(p) for p in sources.config.repos}
-    if sources.config.offline:
-        # One error naming every missing tag beats failing on the first.
-        infos = sources.ensure_all(tags)
-        for info in infos:
-            click.echo(_describe(info, repos))
+def fetch(tags: tuple[str, ...], paths: tuple[str, ...], as_json: bool, sources: Sources) -> None:
+    """Make each TAG available, depth 1, from the first upstream that has it: all tags in one
+    fetch per upstream (commits and the trees down to each PATH), then each PATH's file in one
+    more. Servers without filters send full depth-1 snapshots."""
+    infos = sources.ensure_all(tags, paths or (DEFAULT_PATH,))
+    if as_json:
+        doc = {
+            "tags": [
+                {"tag": i.tag, "origin": i.origin, "fetched": i.fetched, "mode": i.mode or None}
+                for i in infos
+            ],
+            "fetches": [
+                {"upstream": r.upstream, "phase": r.phase, "mode": r.mode, "tags": list(r.tags)}
+                for r in sources.net.log
+            ],
+        }
+        click.echo(json.dumps(doc, sort_keys=True, indent=1))
         return
-    for tag in dict.fromkeys(tags):
-        click.echo(_describe(sources.ensure(tag), repos))
+    for line in _describe(infos, sources):
+        click.echo(line)

@@ -31,7 +31,7 @@ from .options import source_options
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     metavar="DIR",
-    help="Result cache directory (default: results/ next to the source cache).",
+    help="Result cache directory (default: kvdiff-results/ inside the source cache).",
 )
 @click.option("--no-result-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option(

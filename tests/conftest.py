@@ -97,17 +97,30 @@ def free_port() -> int:
 
 
 class GitDaemon:
-    """``git daemon`` on 127.0.0.1 at an ephemeral port over a base directory."""
+    """``git daemon`` on 127.0.0.1 at an ephemeral port over a base directory.
 
-    def __init__(self, base: Path) -> None:
+    With ``filters`` (the default, as kernel.org) upload-pack allows object filters and wants
+    by id; ``filters=False`` stands for a server that offers neither.
+    """
+
+    def __init__(self, base: Path, *, filters: bool = True, config: tuple[str, ...] = ()) -> None:
         self.base = base
+        self.filters = filters
+        self.config = config  # more upload-pack settings, "key=value"
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> GitDaemon:
+        # -c reaches the upload-pack children through GIT_CONFIG_PARAMETERS
+        flag = "true" if self.filters else "false"
         self.proc = subprocess.Popen(
             [
                 "git",
+                "-c",
+                f"uploadpack.allowFilter={flag}",
+                "-c",
+                f"uploadpack.allowAnySHA1InWant={flag}",
+                *(arg for item in self.config for arg in ("-c", item)),
                 "daemon",
                 f"--base-path={self.base}",
                 "--export-all",

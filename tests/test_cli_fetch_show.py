@@ -147,7 +147,7 @@ def test_bad_inputs_give_one_line_and_exit_2(tmp_path: Path, served: GitDaemon) 
     assert_one_line_error(
         run("fetch", "v1.0", "--cache", cache, "--upstream", f"mainline={dead}"),
         f"cannot reach upstream mainline ({dead}): ",
-        "check the URL or use --repo/--offline",
+        "--upstream NAME=URL or [upstreams] in kvdiff.toml), or use --repo PATH / --offline",
     )
     assert_one_line_error(
         run("fetch", "v1.0", "v7", "v8", "--cache", cache, "--offline"),
@@ -208,14 +208,25 @@ def test_two_concurrent_fetches_share_one_cache(tmp_path: Path, served: GitDaemo
         assert str(pygit2.hash(files["mm/rmap.c"])) in shown.stdout.splitlines()[0]
 
 
-def test_fetch_killed_halfway_leaves_cache_usable(tmp_path: Path) -> None:
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:  # a finished pack is renamed away
+        return 0
+
+
+@pytest.mark.parametrize("filters", [True, False], ids=["partial", "full"])
+def test_fetch_killed_halfway_leaves_cache_usable(tmp_path: Path, filters: bool) -> None:
+    """SIGKILL while a pack streams in: on the partial path that is the by-id blob fetch
+    (the tag's commit and trees are already in), on the full path the snapshot itself."""
     base = tmp_path / "served"
     base.mkdir()
     big = os.urandom(60 * 1024 * 1024)  # incompressible, so the transfer takes a while
     make_repo(base / "big.git", {"v9.0": {"mm/rmap.c": FILES_A["mm/rmap.c"], "big.bin": big}})
-    daemon = GitDaemon(base).start()
+    daemon = GitDaemon(base, filters=filters).start()
     cache = tmp_path / "cache"
-    args = ["fetch", "v9.0", "--cache", str(cache), "--upstream", f"mainline={daemon.url('big')}"]
+    up = ["--upstream", f"mainline={daemon.url('big')}"]
+    args = ["fetch", "v9.0", "--file", "big.bin", "--file", "mm/rmap.c", "--cache", str(cache), *up]
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "kvdiff", *args],
@@ -229,23 +240,30 @@ def test_fetch_killed_halfway_leaves_cache_usable(tmp_path: Path) -> None:
         partial: list[Path] = []
         while time.monotonic() < deadline and proc.poll() is None:
             if pack_dir.is_dir():
-                partial = [p for p in pack_dir.iterdir() if p.name.startswith("pack_git2_")]
-                if partial:
+                partial = [p for p in pack_dir.iterdir() if p.name.startswith("tmp_pack_")]
+                if any(_size(p) > 1 << 20 for p in partial):  # the big blob is streaming
                     break
             time.sleep(0.005)
         assert partial, "the fetch finished before a temporary pack appeared"
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        assert not (cache / "refs" / "tags" / "v9.0").exists()  # the tag never arrived
+        repo = pygit2.Repository(str(cache))
+        tag_arrived = "refs/tags/v9.0" in repo.references
+        assert tag_arrived is filters  # partial: trees came first; full: nothing arrived
 
         again = run(*args)
         assert again.returncode == 0, again.stderr
-        assert again.stdout.startswith("v9.0: fetched from mainline (")
-        assert not [p for p in pack_dir.iterdir() if p.name.startswith("pack_git2_")]
+        expected = "v9.0: already cached (from mainline)" if filters else "v9.0: fetched from"
+        assert again.stdout.startswith(expected), again.stdout
+        assert not [p for p in pack_dir.iterdir() if p.name.startswith("tmp_")]
+        daemon.stop()
         shown = run("show", "v9.0", "a", "--cache", str(cache), "--offline")
         assert shown.returncode == 0 and "return 1;" in shown.stdout
         repo = pygit2.Repository(str(cache))
         assert repo.revparse_single("v9.0^{tree}")["big.bin"].size == len(big)
+        assert repo.revparse_single("v9.0^{tree}")["big.bin"].read_raw() == big
+        fsck = subprocess.run(["git", f"--git-dir={cache}", "fsck"], capture_output=True)
+        assert fsck.returncode == 0, fsck.stderr
     finally:
         daemon.stop()
 
@@ -278,7 +296,8 @@ def _fetch_with_tty_stderr(args: list[str]) -> str:
 def test_progress_only_on_a_terminal_and_not_quiet(tmp_path: Path, served: GitDaemon) -> None:
     up = ["--upstream", f"mainline={served.url('up')}"]
     drawn = _fetch_with_tty_stderr(["v1.0", "--cache", str(tmp_path / "c1"), *up])
-    assert "fetching v1.0 from mainline: " in drawn and " objects, " in drawn
+    assert "trees: 1 tag(s) from mainline: " in drawn and " objects, " in drawn
+    assert "blobs: 1 object(s) from mainline: " in drawn
     quiet = _fetch_with_tty_stderr(["v1.0", "--quiet", "--cache", str(tmp_path / "c2"), *up])
     assert quiet == ""
 

@@ -291,8 +291,9 @@ def test_history_is_deterministic(synth_repo: Path, tmp_path: Path) -> None:
     assert cold.output == warm.output == uncached.output
     doc = json.loads(cold.output)
     assert doc["tag_count"] == 12 and len(doc["versions"]) == 8
-    # The default result cache sits next to the source cache.
-    assert list((tmp_path / "results").rglob("*.json"))
+    # The default result cache sits inside the source cache directory.
+    assert list((tmp_path / "linux.git" / "kvdiff-results").rglob("*.json"))
+    assert not (tmp_path / "results").exists()
     text = runner.invoke(cli, args)
     assert text.exit_code == 0
     lines = text.output.splitlines()

@@ -11,6 +11,7 @@ import pygit2
 import pytest
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.source.config import build_source_config
+from kvdiff.analyzers.source.network import HINT
 from kvdiff.analyzers.source.repo import SourceConfig, Sources, Upstream
 
 from tests.conftest import GitDaemon, free_port
@@ -224,7 +225,9 @@ def test_fetch_takes_first_upstream_that_has_tag_shallow_and_alone(
     assert (info.origin, info.fetched) == ("first", True)
     assert info.received_objects > 0 and info.received_bytes > 0
     assert src.read("v1.0", "mm/rmap.c").data == FILES_A["mm/rmap.c"]  # from first, not second
-    assert src.ensure("v1.1").origin == "second"
+    # A partial cache: what is read offline later must be fetched now (paths), or read once.
+    (v11,) = src.ensure_all(["v1.1"], paths=["README", "mm/rmap.c"])
+    assert v11.origin == "second" and v11.mode == "partial"
     cache = pygit2.Repository(str(tmp_path / "cache"))
     assert cache.is_bare and cache.is_shallow
     assert sorted(r for r in cache.references if r.startswith("refs/tags/")) == [
@@ -270,5 +273,5 @@ def test_unreachable_upstream(tmp_path: Path) -> None:
         src.ensure("v1.0")
     message = err.value.message
     assert message.startswith(f"cannot reach upstream mainline ({url}): ")
-    assert message.endswith("; check the URL or use --repo/--offline")
+    assert message.endswith("; " + HINT)
     assert "\n" not in message

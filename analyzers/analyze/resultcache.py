@@ -21,9 +21,10 @@ SCHEMA = 1
 
 
 def default_result_dir(source_cache: Path | None = None) -> Path:
-    """``<source cache>/../results`` when a source cache is known, else the XDG cache dir."""
+    """``<source cache>/kvdiff-results`` (inside it: one directory to delete) when a source
+    cache is known, else the XDG cache dir."""
     if source_cache is not None:
-        return source_cache.parent / "results"
+        return source_cache / "kvdiff-results"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "kvdiff" / "results"
 

@@ -9,7 +9,7 @@ groups the tags by the function's content.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,23 +41,27 @@ def fetch_release_tags(
     pattern: str | None = None,
     tag_range: str | None = None,
     progress: Progress | None = None,
+    path: str | None = None,
 ) -> list[str]:
-    """Fetch the missing release tags (``--fetch``); ``progress`` shows it unless ``--quiet``."""
+    """Fetch the missing release tags (``--fetch``) in one batch per upstream: their commits
+    and the trees down to ``path``. ``progress`` is not used: the batch has no per-tag steps,
+    ``Sources`` draws its phases (tags, trees, blobs) itself unless ``--quiet``."""
+    del progress
     tags = missing_release_tags(sources, pattern, tag_range)
-    show = progress is not None and tags and not sources.config.quiet
-    with progress(tags) if show else nullcontext(tags) as each:
-        for tag in each:
-            sources.ensure(tag)
+    sources.ensure_all(tags, [path] if path else [])
     return tags
 
 
 def resolve_tags(sources: Sources, tags: Sequence[str], path: str) -> list[TagBlob]:
-    """Each tag's blob id of ``path`` through ``Sources`` (tree lookups only, no blob reads)."""
-    out = []
-    for tag in tags:
-        info = sources.ensure(tag)
-        out.append(TagBlob(tag=tag, origin=info.origin, blob_id=sources.blob_id(tag, path)))
-    return out
+    """Each tag's blob id of ``path`` through ``Sources`` (tree lookups only, no blob reads).
+
+    All tags are made available in one batch first: one fetch of the missing tags' commits and
+    trees, one of the distinct blobs the cache lacks (no network when all are at hand)."""
+    infos = sources.ensure_all(tags, [path])
+    return [
+        TagBlob(tag=tag, origin=info.origin, blob_id=sources.blob_id(tag, path))
+        for tag, info in zip(tags, infos, strict=True)
+    ]
 
 
 def build_history(
@@ -114,7 +118,7 @@ class HistoryRequest:
     pattern: str | None = None
     tag_range: str | None = None
     fetch: bool = False
-    result_cache: Path | None = None  # None: results/ next to the source cache
+    result_cache: Path | None = None  # None: kvdiff-results/ inside the source cache
     use_result_cache: bool = True
     rules_file: Path | None = None
 
@@ -124,7 +128,7 @@ def run_history(
 ) -> History:
     """Fetch (with ``--fetch``), then build the timeline the request asks for."""
     if request.fetch:
-        fetch_release_tags(sources, request.pattern, request.tag_range, progress)
+        fetch_release_tags(sources, request.pattern, request.tag_range, progress, path=request.path)
     result_dir = None
     if request.use_result_cache:
         result_dir = request.result_cache or default_result_dir(sources.config.cache)

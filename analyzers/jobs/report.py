@@ -165,6 +165,7 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
             inp = TagInput(source, span=function_span(source, function))
         return replace(inp, outcomes=outcomes.get(tag, ()))
 
+    sources.ensure_all(request.tags, [path])  # one batch: commits and trees, then the files
     inputs = [tag_input(tag) for tag in request.tags]
     timeline = None
     extra_inputs = []

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.source.gitnet import DEFAULT_TIMEOUT
 from kvdiff.analyzers.source.repo import SourceConfig, Upstream
 
 DEFAULT_UPSTREAMS: tuple[Upstream, ...] = (
@@ -31,6 +32,7 @@ class FileConfig:
     path: Path | None = None
     cache: Path | None = None
     upstreams: tuple[Upstream, ...] = ()
+    timeout: float | None = None
 
 
 def default_cache(env: Mapping[str, str]) -> Path:
@@ -58,11 +60,18 @@ def load_config_file(path: Path | None) -> FileConfig:
         raise KvdiffError(f"cannot read config {path}: {exc}; fix or remove it") from None
     except tomllib.TOMLDecodeError as exc:
         raise KvdiffError(f"config {path} is not valid TOML: {exc}; fix or remove it") from None
-    unknown = sorted(set(raw) - {"cache", "upstreams"})
+    unknown = sorted(set(raw) - {"cache", "upstreams", "timeout"})
     if unknown:
         raise KvdiffError(
             f"config {path} has unknown key(s) {', '.join(unknown)}; "
-            "only 'cache' and '[upstreams]' are understood"
+            "only 'cache', 'timeout' and '[upstreams]' are understood"
+        )
+    timeout = raw.get("timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+    ):
+        raise KvdiffError(
+            f"config {path}: 'timeout' must be a positive number of seconds; fix or remove it"
         )
     cache = raw.get("cache")
     if cache is not None and not isinstance(cache, str):
@@ -79,6 +88,7 @@ def load_config_file(path: Path | None) -> FileConfig:
         path=path,
         cache=cache_path,
         upstreams=tuple(Upstream(name, url) for name, url in table.items()),
+        timeout=None if timeout is None else float(timeout),
     )
 
 
@@ -112,6 +122,7 @@ def build_source_config(
     repos: Iterable[str | Path] = (),
     offline: bool = False,
     quiet: bool = False,
+    timeout: float | None = None,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> SourceConfig:
@@ -134,4 +145,5 @@ def build_source_config(
         repos=tuple(Path(r).expanduser() for r in repos),
         offline=offline,
         quiet=quiet,
+        timeout=timeout or file_config.timeout or DEFAULT_TIMEOUT,
     )

@@ -51,3 +51,40 @@ class FetchCallbacks(pygit2.RemoteCallbacks):
             self.stream.write("\r\x1b[K")
             self.stream.flush()
             self._drawn = False
+
+
+class PhaseProgress:
+    """One redrawn stderr line for a phase of a batched fetch (tags, trees, blobs)."""
+
+    def __init__(self, label: str, enabled: bool, stream: TextIO | None = None) -> None:
+        self.label = label
+        self.enabled = enabled
+        self.stream = sys.stderr if stream is None else stream
+        self._drawn = False
+
+    def __call__(self, objects: int, received: int) -> None:
+        if not self.enabled:
+            return
+        self.stream.write(f"\r{self.label}: {objects} objects, {human_bytes(received)}\x1b[K")
+        self.stream.flush()
+        self._drawn = True
+
+    def finish(self) -> None:
+        if self._drawn:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self._drawn = False
+
+
+def warn(message: str, stream: TextIO | None = None) -> None:
+    """One ``kvdiff: warning: ...`` line on stderr (e.g. an unreachable upstream, skipped)."""
+    stream = sys.stderr if stream is None else stream
+    stream.write(f"kvdiff: warning: {message}\n")
+    stream.flush()
+
+
+def note(message: str, stream: TextIO | None = None) -> None:
+    """One ``kvdiff: ...`` line on stderr (e.g. which fetch method an upstream allowed)."""
+    stream = sys.stderr if stream is None else stream
+    stream.write(f"kvdiff: {message}\n")
+    stream.flush()

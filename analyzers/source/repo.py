@@ -27,53 +27,28 @@ import posixpath
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pygit2
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.source.cachelock import LOCK_NAME, cache_lock, clear_stale_locks
-from kvdiff.analyzers.source.progress import FetchCallbacks, progress_enabled
-from kvdiff.analyzers.versions import closest_tags, sort_tags
+from kvdiff.analyzers.source.cachelock import LOCK_NAME, cache_lock
+from kvdiff.analyzers.source.fetching import FetchingMixin
+from kvdiff.analyzers.source.network import Network
+from kvdiff.analyzers.source.types import Missing, SourceConfig, SourceFile, TagInfo, Upstream
+from kvdiff.analyzers.versions import sort_tags
 from pygit2.enums import RepositoryOpenFlag
+
+# The contract's names stay importable from here.
+__all__ = ["DEFAULT_PATH", "SourceConfig", "SourceFile", "Sources", "TagInfo", "Upstream"]
 
 # Which upstream served each fetched tag, so that later runs can still say so.
 ORIGINS_NAME = "kvdiff-origins.json"
+# Not a git directory: kvdiff's own files that may exist before the repository does.
+RESULTS_NAME = "kvdiff-results"
+_OWN_FILES = frozenset({LOCK_NAME, RESULTS_NAME})
+# The file most commands read; a fetch without paths keeps the trees down to it.
+DEFAULT_PATH = "mm/rmap.c"
 _TAG_PREFIX = "refs/tags/"
-
-
-@dataclass(frozen=True)
-class Upstream:
-    name: str
-    url: str
-
-
-@dataclass(frozen=True)
-class SourceConfig:
-    cache: Path
-    upstreams: tuple[Upstream, ...]
-    repos: tuple[Path, ...] = ()
-    offline: bool = False
-    quiet: bool = False
-
-
-@dataclass(frozen=True)
-class TagInfo:
-    tag: str
-    origin: str  # upstream name, or the repo path for --repo
-    target_id: str  # the peeled commit (or tree, for tags of trees) id
-    fetched: bool = False  # True when this run fetched it
-    received_bytes: int = 0
-    received_objects: int = 0
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    tag: str
-    path: str
-    blob_id: str
-    origin: str
-    data: bytes
 
 
 def peel_to_tree(obj: pygit2.Object) -> pygit2.Tree:
@@ -104,15 +79,18 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-class Sources:
+class Sources(FetchingMixin):
     """Reads files at tags from ``--repo`` clones or the cache, fetching missing tags shallowly."""
 
     def __init__(self, config: SourceConfig) -> None:
         self.config = config
         self._repos: list[tuple[Path, pygit2.Repository]] | None = None
-        self._heads: dict[str, frozenset[str]] = {}  # upstream name -> ref names (per-run memo)
-        self._trees: dict[str, tuple[pygit2.Tree, TagInfo]] = {}
+        self.net = Network(config.upstreams, config.timeout, config.quiet)
+        # tag -> (repository holding it, its root tree id, where it came from)
+        self._trees: dict[str, tuple[pygit2.Repository, pygit2.Oid, TagInfo]] = {}
         self._locked = False  # flock is per open file: never take it twice in one process
+        self._cache_repo: pygit2.Repository | None = None  # opened once per run
+        self._defer = False  # while batching: a missing tree raises Missing, no fetch
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
@@ -154,12 +132,17 @@ class Sources:
         return None
 
     def _open_cache(self) -> pygit2.Repository | None:
-        """The cache repository, or None when it does not exist yet (nothing fetched)."""
+        """The cache repository (opened once), or None when it does not exist yet."""
+        if self._cache_repo is None:
+            self._cache_repo = self._open_cache_uncached()
+        return self._cache_repo
+
+    def _open_cache_uncached(self) -> pygit2.Repository | None:
         cache = self.config.cache
         problem = self._cache_problem()
         if problem:
             raise KvdiffError(problem)
-        if not cache.is_dir() or not any(p.name != LOCK_NAME for p in cache.iterdir()):
+        if not cache.is_dir() or not any(p.name not in _OWN_FILES for p in cache.iterdir()):
             return None
         try:
             repo = pygit2.Repository(str(cache), RepositoryOpenFlag.NO_SEARCH)
@@ -167,7 +150,7 @@ class Sources:
             if not self._locked and (cache / LOCK_NAME).exists():
                 # Another kvdiff may be creating it right now; it holds the lock until done.
                 with self._lock():
-                    return self._open_cache()
+                    return self._open_cache_uncached()
             raise KvdiffError(
                 f"cache {cache} is not a git repository ({_one_line(exc)}); {_delete_hint(cache)}"
             ) from None
@@ -181,7 +164,8 @@ class Sources:
         if repo is not None:
             return repo
         try:
-            return pygit2.init_repository(str(self.config.cache), bare=True)
+            self._cache_repo = pygit2.init_repository(str(self.config.cache), bare=True)
+            return self._cache_repo
         except pygit2.GitError as exc:
             raise KvdiffError(
                 f"cannot create cache {self.config.cache} ({_one_line(exc)}); "
@@ -195,15 +179,16 @@ class Sources:
             return {}  # only used to report provenance; a lost file just says "cache"
         return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
-    def _record_origin(self, tag: str, upstream: str) -> None:
+    def _record_origins(self, served: dict[str, str]) -> None:
         origins = self._origins()
-        origins[tag] = upstream
+        origins.update(served)
         _write_atomic(
             self.config.cache / ORIGINS_NAME, json.dumps(origins, sort_keys=True, indent=1) + "\n"
         )
 
     @staticmethod
-    def _peel_tag(repo: pygit2.Repository, tag: str) -> tuple[pygit2.Tree, str] | None:
+    def _peel_tag(repo: pygit2.Repository, tag: str) -> tuple[pygit2.Oid, str] | None:
+        """(root tree id, peeled target id) of ``tag``; the tree itself may be only promised."""
         try:
             ref = repo.references.get(_TAG_PREFIX + tag)
         except (pygit2.GitError, ValueError):
@@ -211,9 +196,10 @@ class Sources:
         if ref is None:
             return None
         target = ref.peel()  # through annotated tags to the commit, or the tree (v2.6.11)
-        return peel_to_tree(target), str(target.id)
+        tree_id = target.id if isinstance(target, pygit2.Tree) else target.tree_id
+        return tree_id, str(target.id)
 
-    def _lookup_local(self, tag: str) -> tuple[pygit2.Tree, TagInfo] | None:
+    def _lookup_local(self, tag: str) -> tuple[pygit2.Repository, pygit2.Oid, TagInfo] | None:
         if tag in self._trees:
             return self._trees[tag]
         for path, repo in self._local_repos():
@@ -225,8 +211,8 @@ class Sources:
                     "repair the clone or drop --repo"
                 ) from None
             if found is not None:
-                tree, target = found
-                result = (tree, TagInfo(tag=tag, origin=str(path), target_id=target))
+                tree_id, target = found
+                result = (repo, tree_id, TagInfo(tag=tag, origin=str(path), target_id=target))
                 self._trees[tag] = result
                 return result
         cache = self._open_cache()
@@ -241,97 +227,13 @@ class Sources:
             ) from None
         if found is None:
             return None
-        tree, target = found
+        tree_id, target = found
         origin = self._origins().get(tag, "cache")
-        result = (tree, TagInfo(tag=tag, origin=origin, target_id=target))
+        result = (cache, tree_id, TagInfo(tag=tag, origin=origin, target_id=target))
         self._trees[tag] = result
         return result
 
     # -- upstreams ------------------------------------------------------------------------
-
-    def _list_heads(self, repo: pygit2.Repository, upstream: Upstream) -> frozenset[str]:
-        if upstream.name not in self._heads:
-            try:
-                remote = repo.remotes.create_anonymous(upstream.url)
-                heads = remote.list_heads()
-            except pygit2.GitError as exc:
-                raise KvdiffError(
-                    f"cannot reach upstream {upstream.name} ({upstream.url}): {_one_line(exc)}; "
-                    "check the URL or use --repo/--offline"
-                ) from None
-            self._heads[upstream.name] = frozenset(h.name for h in heads)
-        return self._heads[upstream.name]
-
-    def _listing_repo(self) -> pygit2.Repository:
-        # libgit2 needs a repository to create a remote in; the cache is where we fetch anyway.
-        with self._lock():
-            return self._create_cache()
-
-    def _find_upstream(self, tag: str) -> Upstream:
-        if not self.config.upstreams:
-            raise KvdiffError(
-                f"tag {tag} is not in the cache or repos and no upstream is configured; "
-                "pass --upstream NAME=URL or --repo PATH"
-            )
-        repo = self._listing_repo()
-        seen: set[str] = set()
-        for upstream in self.config.upstreams:
-            heads = self._list_heads(repo, upstream)
-            if _TAG_PREFIX + tag in heads:
-                return upstream
-            seen |= {h[len(_TAG_PREFIX) :] for h in heads if h.startswith(_TAG_PREFIX)}
-        seen = {t.removesuffix("^{}") for t in seen}
-        close = closest_tags(tag, seen)
-        names = ", ".join(u.name for u in self.config.upstreams)
-        hint = f"closest: {', '.join(close)}" if close else "the upstreams list no similar tag"
-        raise KvdiffError(f"tag {tag} not found in {names}; {hint}")
-
-    def _fetch(self, tag: str, upstream: Upstream) -> TagInfo:
-        cache = self.config.cache
-        with self._lock():
-            repo = self._create_cache()
-            # Another kvdiff may have fetched it while we waited for the lock.
-            found = self._peel_tag(repo, tag)
-            if found is not None:
-                tree, target = found
-                info = TagInfo(tag, self._origins().get(tag, upstream.name), target)
-                self._trees[tag] = (tree, info)
-                return info
-            clear_stale_locks(cache)
-            callbacks = FetchCallbacks(
-                f"fetching {tag} from {upstream.name}", progress_enabled(self.config.quiet)
-            )
-            try:
-                remote = repo.remotes.create_anonymous(upstream.url)
-                # Only this tag, only its snapshot: a full kernel clone is gigabytes.
-                stats = remote.fetch(
-                    [f"+{_TAG_PREFIX}{tag}:{_TAG_PREFIX}{tag}"], depth=1, callbacks=callbacks
-                )
-            except pygit2.GitError as exc:
-                raise KvdiffError(
-                    f"cannot fetch {tag} from upstream {upstream.name} ({upstream.url}): "
-                    f"{_one_line(exc)}; check the URL or use --repo/--offline"
-                ) from None
-            finally:
-                callbacks.finish()
-            self._record_origin(tag, upstream.name)
-            found = self._peel_tag(repo, tag)
-        if found is None:
-            raise KvdiffError(
-                f"upstream {upstream.name} listed {tag} but the fetch did not deliver it; "
-                "rerun, or use --repo"
-            )
-        tree, target = found
-        info = TagInfo(
-            tag=tag,
-            origin=upstream.name,
-            target_id=target,
-            fetched=True,
-            received_bytes=stats.received_bytes,
-            received_objects=stats.received_objects,
-        )
-        self._trees[tag] = (tree, TagInfo(tag, upstream.name, target))
-        return info
 
     # -- public API -----------------------------------------------------------------------
 
@@ -339,9 +241,12 @@ class Sources:
         """Make ``tag`` available (fetching it shallowly if needed) and say where it came from."""
         return self.ensure_all([tag])[0]
 
-    def ensure_all(self, tags: Iterable[str]) -> list[TagInfo]:
-        """:meth:`ensure` for several tags; offline, one error names every missing tag."""
-        tags = list(tags)
+    def ensure_all(self, tags: Iterable[str], paths: Iterable[str] = ()) -> list[TagInfo]:
+        """:meth:`ensure` for several tags, in one fetch per upstream; offline, one error names
+        every missing tag. With ``paths``, the files at those paths are fetched too (one more
+        batch per upstream), so that reading them later needs no network."""
+        tags = list(dict.fromkeys(tags))
+        paths = [posixpath.normpath(p.strip("/")) for p in paths]
         local = {tag: self._lookup_local(tag) for tag in tags}
         missing = [tag for tag in tags if local[tag] is None]
         if missing and self.config.offline:
@@ -350,16 +255,52 @@ class Sources:
                 f"{self.config.cache}{' or --repo' if self.config.repos else ''}); "
                 "drop --offline to fetch, or run kvdiff fetch first"
             )
-        infos = []
-        for tag in tags:
-            found = local[tag]
-            if found is not None:
-                infos.append(found[1])
-            else:
-                infos.append(self._fetch(tag, self._find_upstream(tag)))
-        return infos
+        by_upstream: dict[str, list[str]] = {}
+        for tag in missing:
+            by_upstream.setdefault(self.net.find_upstream(tag).name, []).append(tag)
+        fetched: dict[str, TagInfo] = {}
+        for name, group in by_upstream.items():
+            upstream = self._upstream(name)
+            assert upstream is not None
+            for info in self._fetch_batch(upstream, group, paths or [DEFAULT_PATH]):
+                fetched[info.tag] = info
+        if paths:
+            self._prefetch_files(tags, paths)
+        return [fetched[tag] if tag in fetched else local[tag][2] for tag in tags]  # type: ignore[index]
 
-    def _tree(self, tag: str) -> tuple[pygit2.Tree, TagInfo]:
+    def _load(
+        self, repo: pygit2.Repository, oid: pygit2.Oid, tag: str, path: str, levels: int
+    ) -> pygit2.Object:
+        """The object ``oid``, fetched on demand when the cache only promises it."""
+        obj = repo.get(oid)
+        if obj is not None:
+            return obj
+        if self._defer and levels:
+            raise Missing(oid, levels)
+        info = self._trees[tag][2]
+        if repo is not self._cache_repo:
+            raise KvdiffError(
+                f"--repo {info.origin} lacks an object of {path} at {tag} ({oid}); "
+                "repair the clone or drop --repo"
+            )
+        if self.config.offline:
+            raise KvdiffError(
+                f"{path} at {tag} is not in the cache (the partial fetch from {info.origin} "
+                f"left out object {str(oid)[:12]}); drop --offline to fetch it"
+            )
+        kind = "file" if levels == 0 else "directory"
+        self._fetch_objects(
+            info.origin, [str(oid)], tree_levels=levels, what=f"the {kind} {path} at {tag}"
+        )
+        obj = repo.get(oid)
+        if obj is None:
+            raise KvdiffError(
+                f"upstream {info.origin} did not deliver {path} at {tag} ({str(oid)[:12]}); "
+                "rerun, or use --repo"
+            )
+        return obj
+
+    def _tree(self, tag: str) -> tuple[pygit2.Repository, pygit2.Oid, TagInfo]:
         found = self._lookup_local(tag)
         if found is None:
             self.ensure(tag)
@@ -368,20 +309,37 @@ class Sources:
         return found
 
     def _entry(self, tag: str, path: str) -> tuple[pygit2.Object | None, pygit2.Tree, TagInfo]:
-        tree, info = self._tree(tag)
-        clean = posixpath.normpath(path.strip("/"))
-        try:
-            return tree[clean], tree, info
-        except KeyError:
-            return None, tree, info
+        entry, tree, _, info = self._walk(tag, path)
+        return entry, tree, info
 
-    def _missing_path(self, tree: pygit2.Tree, tag: str, path: str, origin: str) -> KvdiffError:
-        parent, _, name = posixpath.normpath(path.strip("/")).rpartition("/")
-        try:
-            folder = tree[parent] if parent else tree
-            names = [e.name for e in folder] if isinstance(folder, pygit2.Tree) else []
-        except KeyError:
-            names = []
+    def _walk(self, tag: str, path: str) -> tuple[pygit2.Object | None, pygit2.Tree, str, TagInfo]:
+        """The tree entry at ``path`` (None when absent), the last folder walked and its path.
+
+        Trees are loaded one level at a time, so a tree the cache only promises is fetched
+        (with the levels below it that ``path`` needs) instead of failing the whole lookup.
+        """
+        repo, tree_id, info = self._tree(tag)
+        parts = posixpath.normpath(path.strip("/")).split("/")
+        tree = self._load(repo, tree_id, tag, path, len(parts))
+        for depth, name in enumerate(parts):
+            folder = "/".join(parts[:depth])
+            try:
+                entry = tree[name]
+            except KeyError:
+                return None, tree, folder, info
+            if depth == len(parts) - 1:
+                return entry, tree, folder, info
+            if entry.type_str != "tree":
+                return None, tree, folder, info
+            tree = self._load(repo, entry.id, tag, path, len(parts) - depth - 1)
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns
+
+    @staticmethod
+    def _missing_path(
+        folder: pygit2.Tree, parent: str, tag: str, path: str, origin: str
+    ) -> KvdiffError:
+        name = posixpath.normpath(path.strip("/"))[len(parent) :].strip("/").split("/")[0]
+        names = [e.name for e in folder]
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
         hint = (
             "closest: " + ", ".join(posixpath.join(parent, c) for c in close)
@@ -391,17 +349,17 @@ class Sources:
         return KvdiffError(f"{path} does not exist at {tag} (from {origin}); {hint}")
 
     def read(self, tag: str, path: str) -> SourceFile:
-        entry, tree, info = self._entry(tag, path)
+        entry, folder, parent, info = self._walk(tag, path)
         if entry is None:
-            raise self._missing_path(tree, tag, path, info.origin)
-        try:
-            obj = entry.peel(pygit2.Blob) if not isinstance(entry, pygit2.Blob) else entry
-        except (pygit2.GitError, ValueError, pygit2.InvalidSpecError):
+            raise self._missing_path(folder, parent, tag, path, info.origin)
+        if entry.type_str != "blob":
             raise KvdiffError(
                 f"{path} at {tag} is a directory, not a file; pass a file path such as mm/rmap.c"
-            ) from None
+            )
+        repo = self._trees[tag][0]
+        blob = self._load(repo, entry.id, tag, path, 0)
         return SourceFile(
-            tag=tag, path=path, blob_id=str(obj.id), origin=info.origin, data=obj.data
+            tag=tag, path=path, blob_id=str(blob.id), origin=info.origin, data=blob.data
         )
 
     def blob_id(self, tag: str, path: str) -> str | None:
@@ -425,13 +383,10 @@ class Sources:
         return sort_tags(tags)
 
     def upstream_tags(self) -> dict[str, str]:
-        """Tag -> name of the first upstream (in order) whose listing has it; {} offline."""
+        """Tag -> name of the first upstream (in order) whose listing has it; {} offline.
+
+        An unreachable upstream is skipped with a warning (an error when none is reachable)."""
         if self.config.offline or not self.config.upstreams:
             return {}
-        repo = self._listing_repo()
-        result: dict[str, str] = {}
-        for upstream in self.config.upstreams:
-            for head in sorted(self._list_heads(repo, upstream)):
-                if head.startswith(_TAG_PREFIX) and not head.endswith("^{}"):
-                    result.setdefault(head[len(_TAG_PREFIX) :], upstream.name)
+        result = self.net.upstream_tags()
         return {tag: result[tag] for tag in sort_tags(result)}

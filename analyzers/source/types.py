@@ -1,0 +1,54 @@
+"""The plain data of the source stage: where sources come from and what a read returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pygit2
+from kvdiff.analyzers.source.gitnet import DEFAULT_TIMEOUT
+
+
+@dataclass(frozen=True)
+class Upstream:
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    cache: Path
+    upstreams: tuple[Upstream, ...]
+    repos: tuple[Path, ...] = ()
+    offline: bool = False
+    quiet: bool = False
+    timeout: float = DEFAULT_TIMEOUT  # seconds an upstream may stay silent
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    tag: str
+    origin: str  # upstream name, or the repo path for --repo
+    target_id: str  # the peeled commit (or tree, for tags of trees) id
+    fetched: bool = False  # True when this run fetched it
+    received_bytes: int = 0
+    received_objects: int = 0
+    mode: str = ""  # how this run fetched it: partial, blob:none or full ("" if not fetched)
+
+
+class Missing(Exception):
+    """A tree the cache only promises, met while walking with fetching deferred."""
+
+    def __init__(self, oid: pygit2.Oid, levels: int) -> None:
+        super().__init__(str(oid))
+        self.oid = oid
+        self.levels = levels  # tree levels below it that the path needs
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    tag: str
+    path: str
+    blob_id: str
+    origin: str
+    data: bytes
