@@ -8,8 +8,9 @@ from __future__ import annotations
 import click
 from kvdiff.analyzers.analyze.analysis import analyze_source, load_rule_set
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.model import SCENARIO_NAMES, ModelConfig, matrix, run_scenario
+from kvdiff.analyzers.model import MODEL_TARGET, SCENARIO_NAMES, ModelConfig, matrix, run_scenario
 from kvdiff.analyzers.model.encoding import KCONFIG_FIELDS, MODEL_TAGS, check_tag
+from kvdiff.analyzers.model.interp.facts import fact_paths
 from kvdiff.analyzers.model.interp.run import derived_matrix, derived_outcome
 from kvdiff.analyzers.model.scenarios import get_scenario
 from kvdiff.analyzers.present.model_view import (
@@ -87,6 +88,7 @@ def model(
     if reference:
         outcome = run_scenario(tag, scenario, config)
     else:
+        sources.ensure_all([tag], _derived_paths())
         outcome = derived_outcome(_reader_for(sources)(tag), tag, scenario, config)
     _print_outcome(outcome, sources, no_source, as_json)
 
@@ -119,7 +121,12 @@ def _matrix(sources: Sources, tags: tuple[str, ...], reference: bool, config: Mo
         for t in tags:
             check_tag(t)
         return tuple(o for o in matrix(config) if o.tag in tags)
+    sources.ensure_all(tags, _derived_paths())  # one batch for every tag's files
     return derived_matrix(_reader_for(sources), tags, config)
+
+
+def _derived_paths() -> list[str]:
+    return [MODEL_TARGET[1], *fact_paths()]
 
 
 def _print_outcome(outcome, sources: Sources, no_source: bool, as_json: bool) -> None:

@@ -119,6 +119,13 @@ def _model_outcomes(
     return out
 
 
+def _model_paths(function: str, path: str) -> tuple[str, ...]:
+    from kvdiff.analyzers.model import MODEL_TARGET
+    from kvdiff.analyzers.model.interp.facts import fact_paths
+
+    return fact_paths() if (function, path) == tuple(MODEL_TARGET) else ()
+
+
 def _model_note(function: str, path: str, modelled: bool, strings: Mapping[str, str]) -> str:
     """Why the site has no model panels ("" when some tag has them)."""
     from kvdiff.analyzers.model import MODEL_TAGS, MODEL_TARGET
@@ -154,8 +161,6 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
     path = request.path or (rules.path if rules is not None else DEFAULT_PATH)
     strings = load_strings(request.lang)
     rules_note = "" if rules is not None else strings["no_rules"].format(function=function)
-    outcomes = _model_outcomes(function, path, request.tags, sources)
-    model_note = _model_note(function, path, bool(outcomes), strings)
 
     def tag_input(tag: str) -> TagInput:
         source = sources.read(tag, path)
@@ -165,7 +170,10 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
             inp = TagInput(source, span=function_span(source, function))
         return replace(inp, outcomes=outcomes.get(tag, ()))
 
-    sources.ensure_all(request.tags, [path])  # one batch: commits and trees, then the files
+    # One batch: commits and trees, then the files (with the files the model's facts read).
+    sources.ensure_all(request.tags, [path, *_model_paths(function, path)])
+    outcomes = _model_outcomes(function, path, request.tags, sources)
+    model_note = _model_note(function, path, bool(outcomes), strings)
     inputs = [tag_input(tag) for tag in request.tags]
     timeline = None
     extra_inputs = []

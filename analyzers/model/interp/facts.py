@@ -71,6 +71,20 @@ class TagFacts:
     callers: Mapping[str, CallerSpec] = field(default_factory=dict)
 
 
+# The files the stand-in provider reads at a tag (tagfacts declares its own as FACT_PATHS), so
+# a command can fetch them in one batch with the function's file.
+CORPUS_FACT_PATHS: tuple[str, ...] = ("include/linux/rmap.h",)
+
+
+def fact_paths() -> tuple[str, ...]:
+    """The files the header facts of any tag are read from (for batch prefetching)."""
+    try:
+        from kvdiff.analyzers.model import tagfacts  # type: ignore[attr-defined]
+    except ImportError:
+        return CORPUS_FACT_PATHS
+    return tuple(getattr(tagfacts, "FACT_PATHS", CORPUS_FACT_PATHS))
+
+
 def tag_facts(read: Reader, tag: str, config: ModelConfig) -> object:
     """The header facts of ``tag``: from ``tagfacts`` when it exists, else the corpus adapter."""
     try:
