@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from kvdiff.analyzers.errors import KvdiffError
 
-_VERSION = re.compile(r"^v(\d+(?:\.\d+)*)(?:-rc(\d+))?$")
+# At most 18 digits a number: a longer run is no kernel version, and int() of a 5,000-digit string
+# raises ValueError (Python's int-from-str limit) instead of giving a sort key.
+_VERSION = re.compile(r"^v(\d{1,18}(?:\.\d{1,18})*)(?:-rc(\d{1,18}))?$")
 
 # A release sorts after all of its release candidates.
 _RELEASE = 1_000_000
@@ -45,12 +47,19 @@ def sort_tags(tags: Iterable[str]) -> list[str]:
     return sorted(set(tags), key=version_key)
 
 
-def split_list(values: Iterable[str]) -> tuple[str, ...]:
+def split_list(values: Iterable[str], option: str | None = None) -> tuple[str, ...]:
     """Repeatable, comma- or space-separated option values (``--tags a,b``, ``--pairs A..B``),
-    de-duplicated, in first-seen order."""
+    de-duplicated, in first-seen order. With ``option`` named, a value given but holding no item
+    (``--tags ""``, ``--tags ,``) is a KvdiffError: it must not mean "the default"."""
     out: list[str] = []
     for value in values:
-        for part in value.replace(",", " ").split():
+        parts = value.replace(",", " ").split()
+        if option is not None and not parts:
+            raise KvdiffError(
+                f"{option} {value!r} names nothing; give at least one value, or leave "
+                f"{option} out for the default"
+            )
+        for part in parts:
             if part not in out:
                 out.append(part)
     return tuple(out)

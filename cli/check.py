@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+from kvdiff.analyzers.analyze.analysis import Analysis
 from kvdiff.analyzers.analyze.ruleset import load_rule_set
 from kvdiff.analyzers.compare import golden
 from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.present.branches_view import definitions_warning
 from kvdiff.analyzers.present.check import check_json, check_junit, check_text
 from kvdiff.analyzers.source.repo import Sources
 from kvdiff.analyzers.versions import split_list
@@ -61,7 +63,7 @@ def check(
         for path in golden.update(sources.read, rules, tags, expected):
             click.echo(f"wrote {path} (review it against the source)")
         return
-    result = golden.run_check(sources.read, rules, tags, expected)
+    result = golden.run_check(sources.read, rules, tags, expected, _warn_definitions)
     if junit is not None:
         try:
             junit.write_text(check_junit(result), encoding="utf-8")
@@ -74,9 +76,15 @@ def check(
     sys.exit(1 if result.failed else 0)
 
 
+def _warn_definitions(analysis: Analysis) -> None:
+    warning = definitions_warning(analysis)
+    if warning:
+        click.echo(f"kvdiff: warning: {warning}", err=True)
+
+
 def _tags(tag_options: tuple[str, ...], rules: Any, expected: Path, sources: Sources) -> list[str]:
     """The tags to check, made available in one batch (their trees, then the rule's file)."""
-    tags = split_list(tag_options) or golden.golden_tags(expected, rules.target)
+    tags = split_list(tag_options, "--tags") or golden.golden_tags(expected, rules.target)
     if not tags:
         raise KvdiffError(
             f"no golden files for {rules.target} in {expected}; "

@@ -6,6 +6,7 @@ import json
 
 import click
 from kvdiff.analyzers.source.progress import human_bytes
+from kvdiff.analyzers.source.repair import repair as repair_cache
 from kvdiff.analyzers.source.repo import DEFAULT_PATH, Sources, TagInfo
 
 from .options import source_options
@@ -42,8 +43,25 @@ def _describe(infos: list[TagInfo], sources: Sources) -> list[str]:
     return lines
 
 
+_REPAIR = click.option(
+    "--repair",
+    is_flag=True,
+    help="Check the cache, fix damaged files in place, re-fetch TAGs and the damaged tags.",
+)
+
+
+def _repair(sources: Sources, tags: tuple[str, ...]) -> None:
+    fixed, infos = repair_cache(sources, tags)
+    for item in fixed:
+        click.echo(f"repaired: {item}")
+    for info in infos:
+        click.echo(f"{info.tag}: re-fetched from {info.origin}")
+    if not fixed and not infos:
+        click.echo(f"cache {sources.config.cache}: no damage found")
+
+
 @click.command()
-@click.argument("tags", nargs=-1, required=True)
+@click.argument("tags", nargs=-1)
 @click.option(
     "--file",
     "paths",
@@ -52,11 +70,19 @@ def _describe(infos: list[TagInfo], sources: Sources) -> list[str]:
     help=f"Files to have at hand offline (repeatable; default {DEFAULT_PATH}).",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: tags and fetches.")
+@_REPAIR
 @source_options
-def fetch(tags: tuple[str, ...], paths: tuple[str, ...], as_json: bool, sources: Sources) -> None:
+def fetch(
+    tags: tuple[str, ...], paths: tuple[str, ...], as_json: bool, repair: bool, sources: Sources
+) -> None:
     """Make each TAG available, depth 1, from the first upstream that has it: all tags in one
     fetch per upstream (commits and the trees down to each PATH), then each PATH's file in one
     more. Servers without filters send full depth-1 snapshots."""
+    if repair:
+        _repair(sources, tags)
+        return
+    if not tags:
+        raise click.UsageError("give at least one TAG (or --repair)")
     infos = sources.ensure_all(tags, paths or (DEFAULT_PATH,))
     if as_json:
         doc = {

@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import click
+from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.jobs.history import HistoryRequest, run_history
 from kvdiff.analyzers.present.history import format_history, history_json
 from kvdiff.analyzers.source.repo import Sources
@@ -56,6 +57,7 @@ def history(
     sources: Sources,
 ) -> None:
     """Group the tags by FUNCTION's content (default try_to_unmap_one) and show what changed."""
+    _not_empty(("--tags", pattern), ("--range", tag_range))
     request = HistoryRequest(
         function=function,
         path=path,
@@ -69,8 +71,26 @@ def history(
     timeline = run_history(request, sources, _progressbar)
     if as_json:
         click.echo(history_json(timeline), nl=False)
-        return
-    click.echo("\n".join(format_history(timeline)))
+    else:
+        click.echo("\n".join(format_history(timeline)))
+    if timeline.unreadable:
+        raise _unreadable_error(timeline.unreadable)
+
+
+def _not_empty(*options: tuple[str, str | None]) -> None:
+    for option, value in options:
+        if value is not None and not value.strip(" ,"):
+            raise KvdiffError(f"{option} {value!r} names nothing; give a value or leave it out")
+
+
+def _unreadable_error(unreadable: tuple[tuple[str, str], ...]) -> KvdiffError:
+    """Tags the history had to leave out are an error after the output, never silent."""
+    tags = " ".join(tag for tag, _ in unreadable)
+    why = unreadable[0][1].split(";")[0]
+    return KvdiffError(
+        f"could not read {len(unreadable)} tag(s), left out above: {tags} ({why}); "
+        f"run kvdiff fetch --repair {tags}"
+    )
 
 
 def _progressbar(tags: list[str]) -> AbstractContextManager[Iterable[str]]:

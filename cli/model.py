@@ -13,6 +13,7 @@ from kvdiff.analyzers.model.encoding import KCONFIG_FIELDS, MODEL_TAGS, check_ta
 from kvdiff.analyzers.model.interp.facts import fact_paths
 from kvdiff.analyzers.model.interp.run import derived_matrix, derived_outcome
 from kvdiff.analyzers.model.scenarios import get_scenario
+from kvdiff.analyzers.present.branches_view import definitions_warning
 from kvdiff.analyzers.present.model_view import (
     matrix_text,
     outcome_text,
@@ -134,7 +135,11 @@ def _print_outcome(outcome, sources: Sources, no_source: bool, as_json: bool) ->
     if not no_source and outcome.applicable:
         rules = load_rule_set()
         src = sources.read(outcome.tag, rules.path)
-        source = taken_source_lines(outcome, analyze_source(src, rules), src.data)
+        analysis = analyze_source(src, rules)
+        warning = definitions_warning(analysis)
+        if warning:
+            click.echo(f"kvdiff: warning: {warning}", err=True)
+        source = taken_source_lines(outcome, analysis, src.data)
     if as_json:
         payload = outcome.to_json()
         if source is not None:

@@ -44,6 +44,12 @@ _OPTIONS = (
         metavar="SECONDS",
         help="Give up on an upstream silent this long (default 30, or timeout in kvdiff.toml).",
     ),
+    click.option(
+        "--max-file-size",
+        default=None,
+        metavar="SIZE",
+        help="Refuse source files larger than this (default 16M; K/M/G suffixes).",
+    ),
 )
 
 
@@ -67,6 +73,7 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
         offline: bool,
         quiet: bool,
         timeout: float | None,
+        max_file_size: str | None,
         **kwargs: Any,
     ) -> Any:
         config = build_source_config(
@@ -76,6 +83,7 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
             offline=offline,
             quiet=quiet,
             timeout=timeout,
+            max_file_size=max_file_size,
         )
         return command(*args, sources=Sources(config), **kwargs)
 

@@ -12,6 +12,12 @@ from kvdiff.analyzers.source.repo import Sources
 
 from .options import source_options
 
+_FORCE = click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a non-empty --out kvdiff did not make, replacing same-named files.",
+)
+
 
 @click.command()
 @click.option(
@@ -51,6 +57,7 @@ from .options import source_options
     is_flag=True,
     help="Add history.html: every distinct version of the function over all available tags.",
 )
+@_FORCE
 @source_options
 def report(
     tag_options: tuple[str, ...],
@@ -60,11 +67,15 @@ def report(
     lang: str,
     pair_options: tuple[str, ...],
     with_history: bool,
+    force: bool,
     sources: Sources,
 ) -> None:
     """Write the annotated static site (open OUT/index.html)."""
     request = ReportRequest.from_options(
         tag_options, function, path, pair_options, lang, with_history
     )
-    written = write_site(build_report(request, sources), out)
+    site = build_report(request, sources)
+    for warning in site.warnings:
+        click.echo(f"kvdiff: warning: {warning}", err=True)
+    written = write_site(site, out, force=force)
     click.echo(f"wrote {len(written)} files to {out}/ (open {out / 'index.html'})")

@@ -6,6 +6,7 @@ import json
 
 import click
 from kvdiff.analyzers.present.listing import (
+    bidi_warning_line,
     error_warning,
     header_line,
     list_function,
@@ -26,9 +27,9 @@ from .options import source_options
 def show(tag: str, function: str, path: str, as_json: bool, sources: Sources) -> None:
     """Print FUNCTION (default try_to_unmap_one) as defined in --file at TAG."""
     listing = list_function(sources.read(tag, path), function)
-    warning = error_warning(listing)
-    if warning:
-        click.echo(f"kvdiff: warning: {warning}", err=True)
+    for warning in (error_warning(listing), bidi_warning_line(listing)):
+        if warning:
+            click.echo(f"kvdiff: warning: {warning}", err=True)
     if as_json:
         click.echo(json.dumps(listing_json(listing), sort_keys=True, indent=2))
         return

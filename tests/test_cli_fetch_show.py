@@ -296,7 +296,7 @@ def _fetch_with_tty_stderr(args: list[str]) -> str:
 def test_progress_only_on_a_terminal_and_not_quiet(tmp_path: Path, served: GitDaemon) -> None:
     up = ["--upstream", f"mainline={served.url('up')}"]
     drawn = _fetch_with_tty_stderr(["v1.0", "--cache", str(tmp_path / "c1"), *up])
-    assert "trees: 1 tag(s) from mainline: " in drawn and " objects, " in drawn
+    assert "trees (partial): 1 tag(s) from mainline: " in drawn and " objects, " in drawn
     assert "blobs: 1 object(s) from mainline: " in drawn
     quiet = _fetch_with_tty_stderr(["v1.0", "--quiet", "--cache", str(tmp_path / "c2"), *up])
     assert quiet == ""

@@ -106,6 +106,13 @@ def test_precedence_cli_over_env_over_file_over_default(tmp_path: Path) -> None:
     assert cli.upstreams[0] == Upstream("mainline", "git://cli/m.git")
 
 
+def test_timeout_default_file_and_option(tmp_path: Path) -> None:
+    assert _config(tmp_path).timeout == 30.0
+    (tmp_path / "kvdiff.toml").write_text("timeout = 7\n")
+    assert _config(tmp_path).timeout == 7.0
+    assert _config(tmp_path, timeout=2.5).timeout == 2.5  # --timeout wins
+
+
 def test_user_config_used_when_no_local_file(tmp_path: Path) -> None:
     user = tmp_path / "xdg-config" / "kvdiff"
     user.mkdir(parents=True)
@@ -121,6 +128,8 @@ def test_user_config_used_when_no_local_file(tmp_path: Path) -> None:
         ("cache = 3", "'cache' must be a string"),
         ("[upstreams]\nmainline = 5", "[upstreams] must map names to URL strings"),
         ("upstream = 'x'", "unknown key(s) upstream"),
+        ("timeout = 0", "'timeout' must be a positive number"),
+        ("timeout = 'soon'", "'timeout' must be a positive number"),
     ],
 )
 def test_malformed_config_is_one_line_error(tmp_path: Path, text: str, fragment: str) -> None:

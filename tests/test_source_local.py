@@ -178,13 +178,21 @@ def _unusable_cache(tmp_path: Path, kind: str) -> Path:
 
 @pytest.mark.parametrize("kind", ["file", "garbage-dir", "work-tree"])
 def test_unusable_cache_says_delete_or_pass_cache(tmp_path: Path, kind: str) -> None:
+    """Deleting is suggested only for a directory kvdiff made (issue 13): never for a file or a
+    directory that is not a kvdiff cache."""
     cache = _unusable_cache(tmp_path, kind)
     src = sources(tmp_path, cache=cache, offline=True)
     with pytest.raises(KvdiffError) as err:
         src.read("v1.0", "mm/rmap.c")
     message = err.value.message
-    assert str(cache) in message and "delete" in message and "--cache" in message
+    assert str(cache) in message and "--cache" in message
+    assert "not a kvdiff cache" in message and "delete" not in message
     assert "\n" not in message
+    if kind != "file":  # the same directory, recognisably kvdiff's: deleting it is fine
+        (cache / "kvdiff.flock").touch()
+        with pytest.raises(KvdiffError) as err:
+            sources(tmp_path, cache=cache, offline=True).read("v1.0", "mm/rmap.c")
+        assert "delete" in err.value.message and "only holds fetched tags" in err.value.message
 
 
 # -- over the git protocol (a local git daemon serving repositories built here) ----------------

@@ -92,6 +92,10 @@ class Analysis:
     errors: tuple[ErrorSpan, ...]
     tree: BranchTree
     concepts: tuple[ConceptStatus, ...]  # one per concept of the rule set, registry order
+    # Every definition of the function in the file (``#ifdef``/``#else`` arms give several), as
+    # (start_line, end_line), and which one (1-based) was analysed.
+    definitions: tuple[tuple[int, int], ...] = ()
+    definition: int = 1
 
     def concept(self, concept_id: str) -> ConceptStatus:
         for status in self.concepts:
@@ -217,17 +221,40 @@ def _status(
     return ConceptStatus(rule.concept, "absent", (), "")
 
 
-def analyze_source(source: SourceFile, rules: RuleSet, function: str | None = None) -> Analysis:
+def analyze_source(
+    source: SourceFile,
+    rules: RuleSet,
+    function: str | None = None,
+    definition: int | None = None,
+) -> Analysis:
     """Parse ``source``, build the branch tree of ``function`` (default: the rule set's) and
     map each concept of ``rules`` onto it. A missing function raises KvdiffError; parse errors
     inside it are recorded in ``errors`` and skipped."""
-    return analyze_parsed(source, parse_c(source.data), rules, function)
+    return analyze_parsed(source, parse_c(source.data), rules, function, definition)
+
+
+def _definition_index(defs: list, definition: int | None, what: str) -> int:
+    index = (definition or 1) - 1
+    if not 0 <= index < len(defs):
+        raise KvdiffError(
+            f"--definition {definition}: {what} has {len(defs)} definition(s); "
+            f"pass a number from 1 to {len(defs)}"
+        )
+    return index
 
 
 def analyze_parsed(
-    source: SourceFile, parsed: ParsedFile, rules: RuleSet, function: str | None = None
+    source: SourceFile,
+    parsed: ParsedFile,
+    rules: RuleSet,
+    function: str | None = None,
+    definition: int | None = None,
 ) -> Analysis:
-    """:func:`analyze_source` for a caller that already parsed ``source.data`` (one parse)."""
+    """:func:`analyze_source` for a caller that already parsed ``source.data`` (one parse).
+
+    A function defined several times is analysed at its first definition in file order, or at
+    ``definition`` (1-based); :attr:`Analysis.definitions` lists them all, so callers can say so.
+    """
     name = function or rules.function
     defs = find_functions(parsed, name)
     if not defs:
@@ -235,7 +262,9 @@ def analyze_parsed(
             require_function(parsed, name, f"{source.path} at {source.tag}")
         except KvdiffError as exc:
             raise FunctionMissing(exc.message) from None
-    fn = defs[0]
+    index = _definition_index(defs, definition, f"{name} in {source.path} at {source.tag}")
+    fn = defs[index]
+    spans = tuple((d.start_line, d.end_line) for d in defs)
     tree = build_tree(parsed, fn, rules.return_var)
     found = find_all_hits(rules, tree, parsed.data)
 
@@ -267,4 +296,6 @@ def analyze_parsed(
         errors=fn.errors,
         tree=tree,
         concepts=statuses,
+        definitions=spans,
+        definition=index + 1,
     )

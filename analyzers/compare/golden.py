@@ -105,8 +105,15 @@ def load_golden(path: Path) -> dict:
 Reader = Callable[[str, str], SourceFile]
 
 
-def run_check(read: Reader, rules: RuleSet, tags: Iterable[str], expected_dir: Path) -> CheckResult:
-    """Re-analyse ``rules.path`` at each tag (read through ``read(tag, path)``) and compare."""
+def run_check(
+    read: Reader,
+    rules: RuleSet,
+    tags: Iterable[str],
+    expected_dir: Path,
+    on_analysis: Callable[[Analysis], None] | None = None,
+) -> CheckResult:
+    """Re-analyse ``rules.path`` at each tag (read through ``read(tag, path)``) and compare;
+    ``on_analysis`` sees each analysis (the CLI warns about functions defined twice)."""
     results = []
     for tag in tags:
         golden = load_golden(golden_path(expected_dir, rules.target, tag))
@@ -114,6 +121,8 @@ def run_check(read: Reader, rules: RuleSet, tags: Iterable[str], expected_dir: P
         try:
             analysis: Analysis | None = analyze_source(source, rules)
             missing = ""
+            if on_analysis is not None:
+                on_analysis(analysis)
         except FunctionMissing as exc:
             analysis, missing = None, exc.message
         results.append(compare(tag, golden, analysis, missing))

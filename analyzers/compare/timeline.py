@@ -77,6 +77,9 @@ class History:
     rule_set: str | None  # the rule set's target when concept rules were applied
     versions: tuple[FunctionVersion, ...]
     stats: HistoryStats = field(compare=False, repr=False, default=HistoryStats(0, 0, 0, 0))
+    # (tag, why) of tags the sources list but could not read (a damaged cache): the CLI names
+    # them and exits non-zero instead of dropping them silently.
+    unreadable: tuple[tuple[str, str], ...] = field(compare=False, default=())
 
     @property
     def tags(self) -> tuple[str, ...]:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.analyze.resultcache import ResultCache, default_result_dir
 from kvdiff.analyzers.analyze.summaries import TagBlob, make_summarizer, summarize_blobs
-from kvdiff.analyzers.compare.timeline import History, build_timeline
-from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.compare.timeline import PRESENT, History, build_timeline
+from kvdiff.analyzers.errors import DamagedTag, KvdiffError
 from kvdiff.analyzers.versions import parse_version, select_tags
 
 if TYPE_CHECKING:
@@ -52,16 +52,30 @@ def fetch_release_tags(
     return tags
 
 
-def resolve_tags(sources: Sources, tags: Sequence[str], path: str) -> list[TagBlob]:
+def resolve_tags(
+    sources: Sources, tags: Sequence[str], path: str, unreadable: list[DamagedTag] | None = None
+) -> list[TagBlob]:
     """Each tag's blob id of ``path`` through ``Sources`` (tree lookups only, no blob reads).
 
     All tags are made available in one batch first: one fetch of the missing tags' commits and
-    trees, one of the distinct blobs the cache lacks (no network when all are at hand)."""
+    trees, one of the distinct blobs the cache lacks (no network when all are at hand). With
+    ``unreadable``, damaged tags are collected there and left out instead of raising."""
+    if unreadable is not None:
+        damage = {tag: sources.damage(tag) for tag in tags}
+        unreadable.extend(e for e in damage.values() if e is not None)
+        tags = [tag for tag in tags if damage[tag] is None]
     infos = sources.ensure_all(tags, [path])
-    return [
-        TagBlob(tag=tag, origin=info.origin, blob_id=sources.blob_id(tag, path))
-        for tag, info in zip(tags, infos, strict=True)
-    ]
+    out = []
+    for tag, info in zip(tags, infos, strict=True):
+        try:
+            blob_id = sources.blob_id(tag, path)
+        except DamagedTag as exc:
+            if unreadable is None:
+                raise
+            unreadable.append(exc)
+            continue
+        out.append(TagBlob(tag=tag, origin=info.origin, blob_id=blob_id))
+    return out
 
 
 def build_history(
@@ -97,7 +111,10 @@ def build_history(
             "no tags to build a history from (none available, or none match --tags/--range); "
             "pass --repo PATH, run kvdiff fetch TAG..., or use --fetch"
         )
-    tag_blobs = resolve_tags(sources, chosen, path)
+    unreadable: list[DamagedTag] = []
+    tag_blobs = resolve_tags(sources, chosen, path, unreadable)
+    if not tag_blobs:
+        raise unreadable[0]
     by_blob = {tb.blob_id: tb.tag for tb in tag_blobs if tb.blob_id}
     file_path = path
 
@@ -106,7 +123,36 @@ def build_history(
 
     summarizer = make_summarizer(function, rules, rules_file)
     summaries = summarize_blobs(tag_blobs, path, read, summarizer, ResultCache(result_dir))
-    return build_timeline(tag_blobs, summaries, function, path, summarizer.rule_set)
+    history = build_timeline(tag_blobs, summaries, function, path, summarizer.rule_set)
+    if not any(v.state == PRESENT for v in history.versions):
+        raise _function_nowhere(sources, function, path, tag_blobs)
+    # Tags listed but unreadable (a damaged cache) are never dropped silently.
+    return replace(history, unreadable=tuple((e.tag, e.message) for e in unreadable))
+
+
+def _function_nowhere(
+    sources: Sources, function: str, path: str, tag_blobs: Sequence[TagBlob]
+) -> KvdiffError:
+    """No tag defines ``function``: name the closest functions of the newest file there is."""
+    from kvdiff.analyzers.parse.cparse import parse_c
+    from kvdiff.analyzers.parse.extract import closest_names
+
+    with_file = [tb for tb in tag_blobs if tb.blob_id]
+    if not with_file:
+        return KvdiffError(
+            f"{path} exists at none of the {len(tag_blobs)} tag(s); check --file (e.g. mm/rmap.c)"
+        )
+    newest = with_file[-1]
+    close = closest_names(parse_c(sources.read(newest.tag, path).data), function)
+    hint = (
+        f"closest in {path} at {newest.tag}: {', '.join(close)}"
+        if close
+        else "no similarly named function there"
+    )
+    return KvdiffError(
+        f"function {function} is defined in {path} at none of the {len(tag_blobs)} tag(s); "
+        f"{hint} (check the name, or pass --file for the file that defines it)"
+    )
 
 
 @dataclass(frozen=True)

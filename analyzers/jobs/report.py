@@ -74,10 +74,10 @@ class ReportRequest:
     ) -> ReportRequest:
         """A request from the command line's raw values (``--tags a,b --pairs A..B …``)."""
         return cls(
-            tags=split_list(tags) or DEFAULT_TAGS,
+            tags=split_list(tags, "--tags") or DEFAULT_TAGS,
             function=function,
             path=path,
-            pairs=tuple(parse_pair(spec) for spec in split_list(pairs)),
+            pairs=tuple(parse_pair(spec) for spec in split_list(pairs, "--pairs")),
             lang=lang,
             history=history,
         )
@@ -146,8 +146,9 @@ def function_span(source: SourceFile, function: str) -> FunctionSpan:
     from kvdiff.analyzers.parse.cparse import parse_c
     from kvdiff.analyzers.parse.extract import require_function
 
-    fn = require_function(parse_c(source.data), function, f"{source.path} at {source.tag}")[0]
-    return FunctionSpan(fn.start_line, fn.end_line, fn.signature, len(fn.errors))
+    defs = require_function(parse_c(source.data), function, f"{source.path} at {source.tag}")
+    fn = defs[0]
+    return FunctionSpan(fn.start_line, fn.end_line, fn.signature, len(fn.errors), len(defs))
 
 
 def build_report(request: ReportRequest, sources: Sources) -> Site:

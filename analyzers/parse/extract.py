@@ -120,6 +120,42 @@ def closest_names(parsed: ParsedFile, name: str, n: int = 3) -> list[str]:
     return difflib.get_close_matches(name, names, n=n, cutoff=0.5)
 
 
+def unparseable_definition(parsed: ParsedFile, name: str) -> tuple[int, list[ErrorSpan]] | None:
+    """When ``name`` is not a parsed definition but is an identifier inside a top-level ERROR
+    node (outside every function definition: a definition tree-sitter could not make sense of),
+    its first line and the ERROR/MISSING spans from there to the end of that broken region."""
+    root = parsed.tree.root_node
+    if not root.has_error:
+        return None
+    target = name.encode()
+    errors = [n for n in error_nodes(root) if not _inside_definition(n)]
+    for index, node in enumerate(errors):
+        ident = _find_identifier(parsed.data, node, target)
+        if ident is not None:
+            spans = [_error_span(parsed.data, n) for n in errors[index:]]
+            return ident.start_point.row + 1, spans[:5]
+    return None
+
+
+def _inside_definition(node: Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "function_definition":
+            return True
+        parent = parent.parent
+    return False
+
+
+def _find_identifier(data: bytes, node: Node, name: bytes) -> Node | None:
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if cur.type == "identifier" and data[cur.start_byte : cur.end_byte] == name:
+            return cur
+        stack.extend(reversed(cur.children))
+    return None
+
+
 def require_function(parsed: ParsedFile, name: str, where: str) -> list[FunctionDef]:
     """Like :func:`find_functions` but a missing function is a :class:`KvdiffError`.
 
@@ -128,6 +164,20 @@ def require_function(parsed: ParsedFile, name: str, where: str) -> list[Function
     found = find_functions(parsed, name)
     if found:
         return found
+    broken = unparseable_definition(parsed, name)
+    if broken is not None:
+        line, spans = broken
+        shown = ", ".join(
+            f"{e.kind} at line {e.start_line}"
+            if e.start_line == e.end_line
+            else f"{e.kind} at lines {e.start_line}-{e.end_line}"
+            for e in spans
+        )
+        raise KvdiffError(
+            f"function {name} is in {where} (line {line}) but tree-sitter cannot parse it "
+            f"({shown}), so it cannot be analysed; an unknown macro or an unbalanced "
+            "#if may be the cause"
+        )
     close = closest_names(parsed, name)
     hint = f"closest: {', '.join(close)}" if close else "no similarly named function there"
     raise KvdiffError(

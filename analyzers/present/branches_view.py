@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from kvdiff.analyzers.analyze.analysis import Analysis
 from kvdiff.analyzers.analyze.ruleset import RuleSet
 from kvdiff.analyzers.parse.branches import BranchTree, Effects
+from kvdiff.analyzers.present.textsafety import terminal_safe
 
 
 def parse_warning(analysis: Analysis) -> str | None:
@@ -25,6 +26,8 @@ def branches_json(analysis: Analysis, rules: RuleSet) -> dict:
     data["origin"] = analysis.origin
     data["rules"] = rules.target if rules.concepts else None
     data["tree"] = analysis.tree.to_json()
+    data["definitions"] = [list(span) for span in analysis.definitions]
+    data["definition"] = analysis.definition
     return data
 
 
@@ -33,7 +36,7 @@ def branches_text(analysis: Analysis, rules: RuleSet) -> str:
     lines = [
         f"{analysis.function}() in {analysis.path} at {analysis.tag} ({analysis.origin}, "
         f"blob {analysis.blob_id[:12]}), lines {analysis.start_line}-{analysis.end_line}\n",
-        tree_text(analysis.tree, analysis.branch_concepts()),
+        terminal_safe(tree_text(analysis.tree, analysis.branch_concepts())),
     ]
     if rules.concepts:
         for status in analysis.concepts:
@@ -43,6 +46,24 @@ def branches_text(analysis: Analysis, rules: RuleSet) -> str:
             note = f": {status.note}" if status.note else ""
             lines.append(f"  {status.concept}: {status.state}{where}{note}\n")
     return "".join(lines)
+
+
+def definitions_warning(analysis: Analysis, chooser: str = "") -> str | None:
+    """When the function is defined several times (``#ifdef``/``#else`` arms): which definition
+    this output is about and why, or None for a single definition. ``chooser`` names the option
+    that picks another one (``--definition N``), if the command has it."""
+    if len(analysis.definitions) < 2:
+        return None
+    spans = ", ".join(f"{a}-{b}" for a, b in analysis.definitions)
+    lo, hi = analysis.definitions[analysis.definition - 1]
+    n = analysis.definition
+    first = ", the first in file order" if n == 1 else ""
+    pick = f"; pick another with {chooser}" if chooser else " (kvdiff show prints them all)"
+    return (
+        f"{analysis.function} is defined {len(analysis.definitions)} times in {analysis.path} at "
+        f"{analysis.tag} (lines {spans}, e.g. #ifdef/#else arms); this uses definition {n} "
+        f"(lines {lo}-{hi}{first}){pick}"
+    )
 
 
 def _effects_summary(e: Effects) -> str:

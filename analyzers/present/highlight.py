@@ -11,7 +11,8 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from kvdiff.analyzers.parse.cparse import parse_c
-from markupsafe import Markup, escape
+from kvdiff.analyzers.present.textsafety import html_piece
+from markupsafe import Markup
 from tree_sitter import Node
 
 # Nodes shown as one token even though tree-sitter gives them children.
@@ -173,8 +174,9 @@ def render_line(
             pieces.append((cls, text[s:e]))
     out = Markup("")
     for cls, piece in pieces:
+        # html_piece escapes, and turns bidi controls and U+FFFD into visible marked spans.
         if cls:
-            out += Markup('<span class="{}">{}</span>').format(cls, escape(piece))
+            out += Markup('<span class="{}">{}</span>').format(cls, html_piece(piece))
         else:
-            out += escape(piece)
+            out += html_piece(piece)
     return out

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 
 from kvdiff.analyzers.parse.cparse import parse_c
 from kvdiff.analyzers.parse.extract import ErrorSpan, FunctionDef, require_function
+from kvdiff.analyzers.present.textsafety import bidi_lines, bidi_warning, terminal_text
 from kvdiff.analyzers.source.repo import SourceFile
 
 
@@ -44,7 +46,8 @@ def numbered_lines(listing: Listing) -> list[str]:
         if i:
             out.append("")
         for number in range(definition.start_line, definition.end_line + 1):
-            text = lines[number - 1].decode("utf-8", errors="replace").rstrip("\r")
+            # Bytes that are not UTF-8 as \xNN, bidi controls as <U+XXXX>: never raw.
+            text = terminal_text(lines[number - 1]).rstrip("\r")
             out.append(f"{number:>{width}}  {text}".rstrip())
     return out
 
@@ -72,6 +75,30 @@ def error_warning(listing: Listing) -> str | None:
     )
 
 
+def bidi_warning_line(listing: Listing) -> str | None:
+    """A warning naming the lines with bidirectional control characters, or None."""
+    lines = [
+        n
+        for d in listing.definitions
+        for n in bidi_lines(listing.source.data, d.start_line, d.end_line)
+    ]
+    return bidi_warning(f"{listing.function} in {listing.where}", lines)
+
+
+def _raw_text(data: bytes, start: int, end: int) -> dict:
+    """``text`` is ``data[start:end]`` decoded with surrogateescape, so that
+    ``text.encode("utf-8", "surrogateescape")`` gives the bytes back exactly (a byte 0xNN that
+    is not UTF-8 becomes U+DCNN, written ``\\udcNN`` in JSON); then ``text_base64`` holds the
+    bytes too, for JSON readers that reject lone surrogates."""
+    raw = data[start:end]
+    out: dict = {"text": raw.decode("utf-8", errors="surrogateescape")}
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        out["text_base64"] = base64.b64encode(raw).decode("ascii")
+    return out
+
+
 def listing_json(listing: Listing) -> dict:
     """The machine form of ``kvdiff show --json`` (fields documented in the README)."""
     src = listing.source
@@ -96,11 +123,11 @@ def listing_json(listing: Listing) -> dict:
                         "end_line": e.end_line,
                         "start_byte": e.start_byte,
                         "end_byte": e.end_byte,
-                        "text": e.text,
+                        **_raw_text(src.data, e.start_byte, e.end_byte),
                     }
                     for e in d.errors
                 ],
-                "text": d.text,
+                **_raw_text(src.data, d.start_byte, d.end_byte),
             }
             for d in listing.definitions
         ],

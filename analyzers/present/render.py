@@ -12,6 +12,8 @@ from pathlib import Path
 import jinja2
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.present.site.views import Site
+from kvdiff.analyzers.present.sitewriter import publish
+from kvdiff.analyzers.present.textsafety import plain_html_text
 
 STATIC = ("style.css", "site.js")
 
@@ -28,11 +30,21 @@ def environment() -> jinja2.Environment:
     )
 
 
+class _UniqueNames(dict):
+    """A dict that refuses a second page under one file name (one would silently replace the
+    other)."""
+
+    def __setitem__(self, name: str, text: str) -> None:
+        if name in self:
+            raise KvdiffError(f"two pages of the site would both be {name}; rename one of the tags")
+        super().__setitem__(name, text)
+
+
 def render_pages(site: Site) -> dict[str, str]:
     """File name -> content of every file of the site (HTML pages and static assets)."""
     env = environment()
     ctx = {"site": site, "t": site.strings, "nav": site.nav, "lang": site.lang}
-    out: dict[str, str] = {}
+    out = _UniqueNames()
     out["index.html"] = env.get_template("index.html.j2").render(page=site.index, **ctx)
     if site.question is not None:
         out[site.question.filename] = env.get_template("question.html.j2").render(
@@ -49,26 +61,11 @@ def render_pages(site: Site) -> dict[str, str]:
     root = resources.files("kvdiff.templates")
     for name in STATIC:
         out[name] = root.joinpath(name).read_text(encoding="utf-8")
-    return out
+    # Bidi controls outside code listings (titles, conditions, cards) become plain markers too.
+    return {name: plain_html_text(text) for name, text in out.items()}
 
 
-def write_site(site: Site, out_dir: Path) -> tuple[Path, ...]:
-    """Write every file of the site under ``out_dir``; returns the paths written, sorted."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise KvdiffError(
-            f"cannot create output directory {out_dir}: {exc.strerror}; choose another --out"
-        ) from None
-    written = []
-    for name, text in sorted(render_pages(site).items()):
-        path = out_dir / name
-        try:
-            with path.open("w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise KvdiffError(
-                f"cannot write {path}: {exc.strerror}; check permissions or choose another --out"
-            ) from None
-        written.append(path)
-    return tuple(written)
+def write_site(site: Site, out_dir: Path, force: bool = False) -> tuple[Path, ...]:
+    """Write every file of the site under ``out_dir`` atomically, touching only kvdiff's own
+    files (see :mod:`analyzers.present.sitewriter`); returns the paths written, sorted."""
+    return publish(render_pages(site), out_dir, force=force)

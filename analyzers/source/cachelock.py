@@ -1,9 +1,11 @@
-"""An exclusive process lock on the cache, and cleanup of what a killed fetch leaves behind."""
+"""An exclusive process lock on the cache, cleanup of what a killed fetch leaves behind, and
+atomic file writes."""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,3 +50,18 @@ def clear_stale_locks(git_dir: Path) -> list[Path]:
                 continue
             removed.append(path)
     return removed
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a reader never sees half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp makes it private; the cache is not secret
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -16,6 +16,7 @@ from pathlib import Path
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.source.gitnet import DEFAULT_TIMEOUT
 from kvdiff.analyzers.source.repo import SourceConfig, Upstream
+from kvdiff.analyzers.source.types import DEFAULT_MAX_FILE_BYTES
 
 DEFAULT_UPSTREAMS: tuple[Upstream, ...] = (
     Upstream("mainline", "https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git"),
@@ -115,6 +116,21 @@ def merge_upstreams(
     return tuple(Upstream(name, url) for name, url in order.items())
 
 
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def parse_size(value: str) -> int:
+    """``--max-file-size``: bytes, or with a K/M/G suffix (powers of 1024)."""
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    unit = text[-1:] if text[-1:] in "KMG" else ""
+    number = text[: len(text) - len(unit)]
+    if not number.isdigit() or len(number) > 15 or int(number) == 0:
+        raise KvdiffError(
+            f"--max-file-size {value!r} is not a size; write e.g. 64M, 2G or 100000000"
+        )
+    return int(number) * _SIZE_UNITS[unit]
+
+
 def build_source_config(
     *,
     upstream_options: Iterable[str] = (),
@@ -123,6 +139,7 @@ def build_source_config(
     offline: bool = False,
     quiet: bool = False,
     timeout: float | None = None,
+    max_file_size: str | None = None,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> SourceConfig:
@@ -146,4 +163,7 @@ def build_source_config(
         offline=offline,
         quiet=quiet,
         timeout=timeout or file_config.timeout or DEFAULT_TIMEOUT,
+        max_file_bytes=(
+            DEFAULT_MAX_FILE_BYTES if max_file_size is None else parse_size(max_file_size)
+        ),
     )

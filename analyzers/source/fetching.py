@@ -9,6 +9,7 @@ it uses.
 
 from __future__ import annotations
 
+import pygit2
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.source import gitnet
 from kvdiff.analyzers.source.cachelock import clear_stale_locks
@@ -31,8 +32,10 @@ class FetchingMixin:
             stats = None
             if todo:
                 clear_stale_locks(self.config.cache)
-                stats = self.net.fetch_tags(self.config.cache, upstream, todo, paths)
+                # Provenance first: a full disk then stops here, before any tag is fetched
+                # whose origin could no longer be recorded.
                 self._record_origins({tag: upstream.name for tag in todo})
+                stats = self.net.fetch_tags(self.config.cache, upstream, todo, paths)
         infos = []
         for tag in tags:
             self._trees.pop(tag, None)
@@ -111,6 +114,11 @@ class FetchingMixin:
                 "pass --upstream NAME=URL (or set [upstreams] in kvdiff.toml) or --repo PATH"
             )
         with self._lock():
+            # Another kvdiff may have fetched them while we waited for the lock.
+            cache = self._open_cache()
+            ids = [i for i in ids if cache is None or pygit2.Oid(hex=i) not in cache]
+            if not ids:
+                return
             clear_stale_locks(self.config.cache)
             for n, upstream in enumerate(candidates):
                 try:

@@ -31,6 +31,23 @@ _MODE_NOTES = {
 }
 
 
+# git's words for a local write failure: the hint must be about the disk, not the URL.
+_DISK_WORDS = ("No space left", "File too large", "Disk quota", "Read-only file system")
+# ... and for a pack it received but could not store (index-pack died, e.g. of a full disk).
+_STORE_WORDS = ("index-pack", "write error", "unable to write", "unable to create")
+
+
+def _hint(message: str) -> str:
+    if any(word in message for word in _DISK_WORDS):
+        return "the cache cannot be written: free disk space or pass --cache DIR"
+    if any(word in message for word in _STORE_WORDS):
+        return (
+            "git could not store what it received in the cache: free disk space (or raise the "
+            "file-size limit) and rerun, or pass --cache DIR"
+        )
+    return HINT
+
+
 @dataclass(frozen=True)
 class FetchRecord:
     """One network fetch this run made (for --json and the benchmark)."""
@@ -160,6 +177,7 @@ class Network:
         )
         try:
             for i, mode in enumerate(modes):
+                progress.label = f"trees ({mode}): {len(tags)} tag(s) from {upstream.name}"
                 try:
                     stats = gitnet.fetch_tags(
                         git_dir,
@@ -207,7 +225,8 @@ class Network:
             )
         except GitNetError as exc:
             raise KvdiffError(
-                f"cannot fetch {what} from upstream {upstream.name} ({upstream.url}): {exc}; {HINT}"
+                f"cannot fetch {what} from upstream {upstream.name} ({upstream.url}): {exc}; "
+                f"{_hint(str(exc))}"
             ) from None
         finally:
             progress.finish()
@@ -221,5 +240,6 @@ class Network:
     def _fetch_error(upstream, tags: Sequence[str], exc: GitNetError) -> KvdiffError:  # noqa: ANN001
         what = tags[0] if len(tags) == 1 else f"{len(tags)} tags ({tags[0]}, ...)"
         return KvdiffError(
-            f"cannot fetch {what} from upstream {upstream.name} ({upstream.url}): {exc}; {HINT}"
+            f"cannot fetch {what} from upstream {upstream.name} ({upstream.url}): {exc}; "
+            f"{_hint(str(exc))}"
         )

@@ -24,14 +24,15 @@ import difflib
 import json
 import os
 import posixpath
-import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 import pygit2
-from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.errors import DamagedTag, KvdiffError, os_error_hint, os_error_text
+from kvdiff.analyzers.source import integrity
 from kvdiff.analyzers.source.cachelock import LOCK_NAME, cache_lock
+from kvdiff.analyzers.source.cachelock import write_atomic as _write_atomic
 from kvdiff.analyzers.source.fetching import FetchingMixin
 from kvdiff.analyzers.source.network import Network
 from kvdiff.analyzers.source.types import Missing, SourceConfig, SourceFile, TagInfo, Upstream
@@ -61,22 +62,11 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _delete_hint(cache: Path) -> str:
-    return f"delete {cache} (it only holds fetched tags) or pass --cache DIR"
+    return integrity.cache_hint(cache)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes it private; the cache is not secret
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _size_hint(size: int) -> str:
+    return f"{-(-size // (1024 * 1024))}M"
 
 
 class Sources(FetchingMixin):
@@ -97,8 +87,16 @@ class Sources(FetchingMixin):
         if self._locked:
             yield
             return
-        self.config.cache.mkdir(parents=True, exist_ok=True)
-        with cache_lock(self.config.cache):
+        cache = self.config.cache
+        with ExitStack() as stack:
+            try:
+                cache.mkdir(parents=True, exist_ok=True)
+                stack.enter_context(cache_lock(cache))
+            except OSError as exc:
+                raise KvdiffError(
+                    f"cannot use cache {cache}: {os_error_text(exc)}; "
+                    f"{os_error_hint(exc, '--cache DIR')}"
+                ) from None
             self._locked = True
             try:
                 yield
@@ -151,6 +149,13 @@ class Sources(FetchingMixin):
                 # Another kvdiff may be creating it right now; it holds the lock until done.
                 with self._lock():
                     return self._open_cache_uncached()
+            ours = integrity.is_kvdiff_cache(cache)
+            problem = integrity.metadata_problem(cache) if ours else None
+            if problem:
+                raise KvdiffError(
+                    f"cache {cache} is damaged: {problem} ({_one_line(exc)}); run kvdiff fetch "
+                    "--repair to fix it in place"
+                ) from None
             raise KvdiffError(
                 f"cache {cache} is not a git repository ({_one_line(exc)}); {_delete_hint(cache)}"
             ) from None
@@ -166,25 +171,43 @@ class Sources(FetchingMixin):
         try:
             self._cache_repo = pygit2.init_repository(str(self.config.cache), bare=True)
             return self._cache_repo
-        except pygit2.GitError as exc:
+        except (pygit2.GitError, OSError) as exc:
             raise KvdiffError(
                 f"cannot create cache {self.config.cache} ({_one_line(exc)}); "
-                "pass --cache DIR somewhere writable"
+                "pass --cache DIR somewhere writable (with free space)"
             ) from None
 
     def _origins(self) -> dict[str, str]:
-        try:
-            data = json.loads((self.config.cache / ORIGINS_NAME).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}  # only used to report provenance; a lost file just says "cache"
-        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        # The previous version is kept beside it: a damaged file falls back to it.
+        for name in (ORIGINS_NAME, ORIGINS_NAME + ".prev"):
+            try:
+                data = json.loads((self.config.cache / name).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(data, dict):
+                return {str(k): str(v) for k, v in data.items()}
+        return {}  # only used to report provenance; a lost file just says "cache"
 
     def _record_origins(self, served: dict[str, str]) -> None:
+        """Record atomically, keeping the previous file as ``.prev``; a full disk is one line
+        (called before the fetch, so a fetched tag never loses its provenance)."""
         origins = self._origins()
+        if all(origins.get(tag) == name for tag, name in served.items()):
+            return
         origins.update(served)
-        _write_atomic(
-            self.config.cache / ORIGINS_NAME, json.dumps(origins, sort_keys=True, indent=1) + "\n"
-        )
+        path = self.config.cache / ORIGINS_NAME
+        try:
+            if path.exists():
+                prev = path.with_name(ORIGINS_NAME + ".prev")
+                prev.unlink(missing_ok=True)
+                os.link(path, prev)
+            _write_atomic(path, json.dumps(origins, sort_keys=True, indent=1) + "\n")
+        except OSError as exc:
+            raise KvdiffError(
+                f"cannot record where {', '.join(served)} comes from in {path}: "
+                f"{os_error_text(exc)} (the previous file is kept); "
+                f"{os_error_hint(exc, '--cache DIR')}"
+            ) from None
 
     @staticmethod
     def _peel_tag(repo: pygit2.Repository, tag: str) -> tuple[pygit2.Oid, str] | None:
@@ -221,11 +244,10 @@ class Sources(FetchingMixin):
         try:
             found = self._peel_tag(cache, tag)
         except (pygit2.GitError, KeyError, ValueError) as exc:
-            raise KvdiffError(
-                f"cache {self.config.cache} is damaged at tag {tag} ({_one_line(exc)}); "
-                f"{_delete_hint(self.config.cache)}"
-            ) from None
+            raise integrity.damaged(self.config.cache, tag, exc) from None
         if found is None:
+            if tag in integrity.listed_tags(self.config.cache):
+                raise integrity.damaged(self.config.cache, tag, None)  # a ref libgit2 cannot read
             return None
         tree_id, target = found
         origin = self._origins().get(tag, "cache")
@@ -272,11 +294,18 @@ class Sources(FetchingMixin):
         self, repo: pygit2.Repository, oid: pygit2.Oid, tag: str, path: str, levels: int
     ) -> pygit2.Object:
         """The object ``oid``, fetched on demand when the cache only promises it."""
-        obj = repo.get(oid)
+        try:
+            obj = repo.get(oid)  # reads (inflates) it whole: a damaged object fails here
+        except pygit2.GitError as exc:
+            raise self._damaged_object(repo, tag, exc) from None
         if obj is not None:
             return obj
         if self._defer and levels:
             raise Missing(oid, levels)
+        if repo is self._cache_repo and integrity.torn_packs(self.config.cache):
+            # Not merely promised: a pack of the cache is cut short or gone (cheap to tell, and
+            # only asked before an error or a network fetch).
+            raise integrity.damaged(self.config.cache, tag, None)
         info = self._trees[tag][2]
         if repo is not self._cache_repo:
             raise KvdiffError(
@@ -299,6 +328,22 @@ class Sources(FetchingMixin):
                 "rerun, or use --repo"
             )
         return obj
+
+    def _damaged_object(self, repo: pygit2.Repository, tag: str, exc: BaseException) -> KvdiffError:
+        if repo is not self._cache_repo:
+            return KvdiffError(
+                f"--repo {self._trees[tag][2].origin} is damaged at tag {tag} "
+                f"({_one_line(exc)}); repair the clone (git fsck) or drop --repo"
+            )
+        return integrity.damaged(self.config.cache, tag, exc)
+
+    def damage(self, tag: str) -> DamagedTag | None:
+        """The error reading ``tag``'s ref from the cache gives, or None (not a fetch)."""
+        try:
+            self._lookup_local(tag)
+        except DamagedTag as exc:
+            return exc
+        return None
 
     def _tree(self, tag: str) -> tuple[pygit2.Repository, pygit2.Oid, TagInfo]:
         found = self._lookup_local(tag)
@@ -358,9 +403,14 @@ class Sources(FetchingMixin):
             )
         repo = self._trees[tag][0]
         blob = self._load(repo, entry.id, tag, path, 0)
-        return SourceFile(
-            tag=tag, path=path, blob_id=str(blob.id), origin=info.origin, data=blob.data
-        )
+        data, limit = blob.data, self.config.max_file_bytes
+        if len(data) > limit:
+            raise KvdiffError(
+                f"{path} at {tag} is {len(data):,} bytes, over the {limit:,}-byte limit "
+                f"(parsing takes ~40x that in memory); pass --max-file-size "
+                f"{_size_hint(len(data))} to read it anyway"
+            )
+        return SourceFile(tag=tag, path=path, blob_id=str(blob.id), origin=info.origin, data=data)
 
     def blob_id(self, tag: str, path: str) -> str | None:
         """The blob id of ``path`` at ``tag`` from the tree entry (the blob is not read)."""
@@ -374,12 +424,19 @@ class Sources(FetchingMixin):
         tags: set[str] = set()
         repos = [repo for _, repo in self._local_repos()]
         cache = self._open_cache()
-        if cache is not None:
-            repos.append(cache)
         for repo in repos:
             for ref in repo.references:
                 if ref.startswith(_TAG_PREFIX):
                     tags.add(ref[len(_TAG_PREFIX) :])
+        if cache is not None:
+            # A damaged packed-refs makes libgit2 fail: the file listing below names every tag.
+            with suppress(pygit2.GitError):
+                tags.update(
+                    r[len(_TAG_PREFIX) :] for r in cache.references if r.startswith(_TAG_PREFIX)
+                )
+            # Refs libgit2 cannot read are listed too, so that reading them reports the damage
+            # instead of the tag silently missing from a history.
+            tags |= integrity.listed_tags(self.config.cache)
         return sort_tags(tags)
 
     def upstream_tags(self) -> dict[str, str]:

@@ -15,6 +15,7 @@ from kvdiff.analyzers.present.site.index import (
 from kvdiff.analyzers.present.site.inputs import SiteInputs
 from kvdiff.analyzers.present.site.pair import PairContext, pair_page
 from kvdiff.analyzers.present.site.question import question_page
+from kvdiff.analyzers.present.site.safety import site_warnings
 from kvdiff.analyzers.present.site.strings import HISTORY_FILENAME, fmt, pair_filename, tag_filename
 from kvdiff.analyzers.present.site.tag import Notes, tag_page
 from kvdiff.analyzers.present.site.views import IndexPage, Link, Nav, Site
@@ -81,6 +82,7 @@ def build_site(si: SiteInputs) -> Site:
         question=question,
     )
     return Site(
+        warnings=site_warnings(function, si.path, [*si.inputs, *si.extra_inputs]),
         lang=si.lang,
         strings=strings,
         nav=nav,

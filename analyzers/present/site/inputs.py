@@ -23,6 +23,7 @@ class FunctionSpan:
     end_line: int
     signature: str
     errors: int  # parse errors inside it
+    definitions: int = 1  # how many times the file defines the function (this is the first)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,9 @@ class TagInput:
     def function_span(self) -> FunctionSpan:
         if self.analysis is not None:
             a = self.analysis
-            return FunctionSpan(a.start_line, a.end_line, a.signature, len(a.errors))
+            return FunctionSpan(
+                a.start_line, a.end_line, a.signature, len(a.errors), len(a.definitions) or 1
+            )
         if self.span is None:
             raise ValueError(f"{self.source.tag}: a TagInput needs an analysis or a span")
         return self.span

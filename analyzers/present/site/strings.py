@@ -35,16 +35,31 @@ def state_label(strings: Mapping[str, str], state: str) -> str:
 
 
 def slug(text: str) -> str:
-    """A file-name and id safe form of a tag or scenario name."""
+    """An id-safe form of a concept or scenario name (anchors inside a page)."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", text)
 
 
+def page_slug(text: str) -> str:
+    """A file-name form of a tag, one-to-one so that no two tags share a page: any other byte
+    becomes ``_XX`` (hex; ``_`` itself too, so ``a/b`` and ``a_b`` differ), and so does a ``-`` at
+    either end or next to another ``-``, which keeps the ``--`` of ``diff-A--B.html``
+    unambiguous."""
+    out = []
+    for i, ch in enumerate(text):
+        dash_ok = ch == "-" and 0 < i < len(text) - 1 and "-" not in (text[i - 1], text[i + 1])
+        if dash_ok or (ch.isascii() and (ch.isalnum() or ch == ".")):
+            out.append(ch)
+        else:
+            out.extend(f"_{b:02x}" for b in ch.encode("utf-8"))
+    return "".join(out)
+
+
 def tag_filename(tag: str) -> str:
-    return f"tag-{slug(tag)}.html"
+    return f"tag-{page_slug(tag)}.html"
 
 
 def pair_filename(a: str, b: str) -> str:
-    return f"diff-{slug(a)}--{slug(b)}.html"
+    return f"diff-{page_slug(a)}--{page_slug(b)}.html"
 
 
 def trace_anchor(scenario: str) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from kvdiff.analyzers.present.site.code import SourceView
 from kvdiff.analyzers.present.site.inputs import TagInput
+from kvdiff.analyzers.present.site.safety import safety_note
 from kvdiff.analyzers.present.site.strings import fmt, tag_filename
 from kvdiff.analyzers.present.site.traces import trace_view, traced_lines
 from kvdiff.analyzers.present.site.views import CodeLine, TagPage, TimelineEntry
@@ -79,5 +80,6 @@ def tag_page(
         concept_note=notes.rules,
         model_note=notes.model or tag_note,
         history_note=fmt(strings, "history_extra_page", tag=tag) if notes.extra else "",
+        safety_note=safety_note(inp.source.data, shown, strings),
     )
     return page, shown

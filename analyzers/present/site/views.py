@@ -177,6 +177,7 @@ class TagPage:
     concept_note: str
     model_note: str
     history_note: str = ""  # set on pages made only because the history links to them
+    safety_note: str = ""  # bidirectional control characters in the shown code (Trojan Source)
 
 
 @dataclass(frozen=True)
@@ -282,3 +283,4 @@ class Site:
     tags: tuple[TagPage, ...]
     pairs: tuple[PairPage, ...]
     history: HistoryPage | None = None
+    warnings: tuple[str, ...] = ()  # for stderr: functions defined twice, bidi controls

@@ -1,0 +1,101 @@
+"""Source text that must not mislead a reader: bidirectional controls and bytes that are not UTF-8.
+
+Trojan Source (CVE-2021-42574): U+202A–U+202E and U+2066–U+2069 reorder how text is displayed
+without changing what a compiler reads, so code can look unlike what it does. kvdiff never shows
+them raw, in a terminal or in HTML: each becomes a visible marker such as ``<U+202E>``, with a
+warning naming the lines. Only what is displayed changes; the analysis reads the original bytes.
+
+Bytes that are not UTF-8 are shown as ``\\xNN`` in a terminal and as a marked U+FFFD in HTML; in
+JSON they survive as Python's ``surrogateescape`` code points (byte 0xNN -> U+DCNN).
+"""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+BIDI_NAMES = {
+    "\u202a": "LEFT-TO-RIGHT EMBEDDING",
+    "\u202b": "RIGHT-TO-LEFT EMBEDDING",
+    "\u202c": "POP DIRECTIONAL FORMATTING",
+    "\u202d": "LEFT-TO-RIGHT OVERRIDE",
+    "\u202e": "RIGHT-TO-LEFT OVERRIDE",
+    "\u2066": "LEFT-TO-RIGHT ISOLATE",
+    "\u2067": "RIGHT-TO-LEFT ISOLATE",
+    "\u2068": "FIRST STRONG ISOLATE",
+    "\u2069": "POP DIRECTIONAL ISOLATE",
+}
+_BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# The same characters as UTF-8 bytes, to find them without decoding a whole file.
+_BIDI_BYTES = re.compile(b"\xe2(?:\x80[\xaa-\xae]|\x81[\xa6-\xa9])")
+
+
+def marker(ch: str) -> str:
+    """The visible stand-in for one control character, e.g. ``<U+202E>``."""
+    return f"<U+{ord(ch):04X}>"
+
+
+def has_bidi(text: str) -> bool:
+    return _BIDI_RE.search(text) is not None
+
+
+def bidi_lines(data: bytes, first_line: int = 1, last_line: int | None = None) -> list[int]:
+    """1-based numbers of the lines of ``data`` in [first_line, last_line] holding a control."""
+    lines = sorted({data.count(b"\n", 0, m.start()) + 1 for m in _BIDI_BYTES.finditer(data)})
+    return [n for n in lines if n >= first_line and (last_line is None or n <= last_line)]
+
+
+def bidi_warning(what: str, lines: list[int]) -> str | None:
+    """One warning line for ``what`` (e.g. "f in mm/x.c at v1"), or None when ``lines`` is empty."""
+    if not lines:
+        return None
+    shown = ", ".join(str(n) for n in lines[:10]) + (" …" if len(lines) > 10 else "")
+    return (
+        f"{what} contains bidirectional control characters (Trojan Source, CVE-2021-42574) at "
+        f"line(s) {shown}; they are shown as <U+XXXX> markers, the code may read otherwise"
+    )
+
+
+def terminal_text(raw: bytes) -> str:
+    """A line of source for a terminal: bad bytes as ``\\xNN``, bidi controls as markers."""
+    text = raw.decode("utf-8", errors="backslashreplace")
+    return _BIDI_RE.sub(lambda m: marker(m.group()), text)
+
+
+def terminal_safe(text: str) -> str:
+    """Already-decoded text for a terminal, with bidi controls as markers."""
+    return _BIDI_RE.sub(lambda m: marker(m.group()), text)
+
+
+def html_piece(piece: str) -> Markup:
+    """Escaped HTML for a piece of source text, with bidi controls and U+FFFD (a byte that is
+    not UTF-8, once decoded) made visible as marked, titled spans."""
+    if not _SPECIAL_RE.search(piece):
+        return escape(piece)
+    out = Markup("")
+    last = 0
+    for m in _SPECIAL_RE.finditer(piece):
+        out += escape(piece[last : m.start()])
+        ch = m.group()
+        if ch == "\ufffd":
+            out += Markup(
+                '<span class="bad-byte" title="bytes that are not valid UTF-8">\ufffd</span>'
+            )
+        else:
+            out += Markup('<span class="bidi" title="{} (U+{:04X})">{}</span>').format(
+                BIDI_NAMES[ch], ord(ch), marker(ch)
+            )
+        last = m.end()
+    return out + escape(piece[last:])
+
+
+_SPECIAL_RE = re.compile("[\u202a-\u202e\u2066-\u2069\ufffd]")
+
+
+def plain_html_text(html: str) -> str:
+    """Last line of defence for a whole rendered page: any bidi control still raw (in a title
+    attribute, a condition, a card) becomes its plain-text marker, escaped for HTML."""
+    if _BIDI_RE.search(html) is None:
+        return html
+    return _BIDI_RE.sub(lambda m: f"&lt;U+{ord(m.group()):04X}&gt;", html)
