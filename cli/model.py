@@ -1,12 +1,17 @@
-"""`kvdiff model`: run the reference model of try_to_unmap_one."""
+"""`kvdiff model`: run the model of try_to_unmap_one, derived from the source at any tag.
+
+``--reference`` runs the hand-written reference models instead (the four corpus tags only).
+"""
 
 from __future__ import annotations
 
 import click
 from kvdiff.analyzers.analyze.analysis import analyze_source, load_rule_set
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.model import SCENARIO_NAMES, ModelConfig, matrix, run_scenario
-from kvdiff.analyzers.model.encoding import KCONFIG_FIELDS, check_tag
+from kvdiff.analyzers.model import MODEL_TARGET, SCENARIO_NAMES, ModelConfig, matrix, run_scenario
+from kvdiff.analyzers.model.encoding import KCONFIG_FIELDS, MODEL_TAGS, check_tag
+from kvdiff.analyzers.model.interp.facts import fact_paths
+from kvdiff.analyzers.model.interp.run import derived_matrix, derived_outcome
 from kvdiff.analyzers.model.scenarios import get_scenario
 from kvdiff.analyzers.present.branches_view import definitions_warning
 from kvdiff.analyzers.present.model_view import (
@@ -16,6 +21,7 @@ from kvdiff.analyzers.present.model_view import (
     to_json_text,
 )
 from kvdiff.analyzers.source.repo import Sources
+from kvdiff.analyzers.versions import split_list
 
 from .options import source_options
 
@@ -34,6 +40,18 @@ def _parse_config(option: str) -> tuple[str, bool]:
 @click.argument("tag", required=False)
 @click.option("--scenario", metavar="NAME", help=f"One of: {', '.join(SCENARIO_NAMES)}.")
 @click.option("--matrix", "show_matrix", is_flag=True, help="Every scenario at every tag.")
+@click.option(
+    "--tags",
+    "tags_option",
+    multiple=True,
+    metavar="T1,T2",
+    help=f"Tags for --matrix (default: {','.join(MODEL_TAGS)}).",
+)
+@click.option(
+    "--reference",
+    is_flag=True,
+    help="Run the hand-written reference models (four tags) instead of the derived model.",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON output (sorted keys).")
 @click.option("--no-source", is_flag=True, help="Do not read the source for the branches taken.")
 @click.option(
@@ -49,6 +67,8 @@ def model(
     tag: str | None,
     scenario: str | None,
     show_matrix: bool,
+    tags_option: tuple[str, ...],
+    reference: bool,
     as_json: bool,
     no_source: bool,
     config_options: tuple[str, ...],
@@ -59,25 +79,62 @@ def model(
     if show_matrix:
         if tag or scenario:
             raise KvdiffError("--matrix runs every tag and scenario; drop TAG and --scenario")
-        outcomes = matrix(config)
+        outcomes = _matrix(sources, split_list(tags_option) or MODEL_TAGS, reference, config)
         if as_json:
             click.echo(to_json_text([o.to_json() for o in outcomes]), nl=False)
         else:
             click.echo(matrix_text(outcomes), nl=False)
         return
+    _check_single(tag, scenario, tags_option, reference)
+    if reference:
+        outcome = run_scenario(tag, scenario, config)
+    else:
+        sources.ensure_all([tag], _derived_paths())
+        outcome = derived_outcome(_reader_for(sources)(tag), tag, scenario, config)
+    _print_outcome(outcome, sources, no_source, as_json)
+
+
+def _check_single(tag: str | None, scenario: str | None, tags: tuple, reference: bool) -> None:
     if not tag:
         raise KvdiffError("no tag given: run `kvdiff model TAG --scenario NAME` or --matrix")
-    check_tag(tag)
+    if tags:
+        raise KvdiffError("--tags goes with --matrix; for one tag pass TAG")
+    if reference:
+        check_tag(tag)
     if not scenario:
         raise KvdiffError(
             f"no scenario given: pass --scenario with one of {', '.join(SCENARIO_NAMES)}"
         )
     get_scenario(scenario)
-    outcome = run_scenario(tag, scenario, config)
+
+
+def _reader_for(sources: Sources):
+    """tag -> read(path) -> the file's bytes at that tag (the derived model's only input)."""
+
+    def reader_for(tag: str):
+        return lambda path: sources.read(tag, path).data
+
+    return reader_for
+
+
+def _matrix(sources: Sources, tags: tuple[str, ...], reference: bool, config: ModelConfig):
+    if reference:
+        for t in tags:
+            check_tag(t)
+        return tuple(o for o in matrix(config) if o.tag in tags)
+    sources.ensure_all(tags, _derived_paths())  # one batch for every tag's files
+    return derived_matrix(_reader_for(sources), tags, config)
+
+
+def _derived_paths() -> list[str]:
+    return [MODEL_TARGET[1], *fact_paths()]
+
+
+def _print_outcome(outcome, sources: Sources, no_source: bool, as_json: bool) -> None:
     source = None
     if not no_source and outcome.applicable:
         rules = load_rule_set()
-        src = sources.read(tag, rules.path)
+        src = sources.read(outcome.tag, rules.path)
         analysis = analyze_source(src, rules)
         warning = definitions_warning(analysis)
         if warning:

@@ -97,8 +97,12 @@ def test_check_and_model_say_which_definition(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     result = run("check", "--tags", "v5.1", "--expected", str(expected), *args)
     assert "try_to_unmap_one is defined 2 times in mm/rmap.c at v5.1" in result.stderr
-    model = run("model", "v5.1", "--scenario", "reclaim-file", *args)
+    # --reference: this repo holds only mm/rmap.c; the derived model also needs the tag's headers
+    # (and says which one is missing).
+    model = run("model", "v5.1", "--scenario", "reclaim-file", "--reference", *args)
     assert "defined 2 times" in model.stderr, model.output
+    derived = run("model", "v5.1", "--scenario", "reclaim-file", *args)
+    assert "include/linux/rmap.h does not exist at v5.1" in derived.stderr
 
 
 def test_function_there_but_unparseable(repo: Path) -> None:

@@ -1,9 +1,14 @@
-"""`kvdiff model`: scenario output, --matrix, --json, one-line errors, source lines via --repo."""
+"""`kvdiff model`: scenario output, --matrix, --json, one-line errors, source lines via --repo.
+
+The derived model reads the source at each tag, so every run here reads the stand-in upstreams
+through --repo with --offline (never the network); --reference runs the hand models.
+"""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 from kvdiff.analyzers.model import MODEL_TAGS, SCENARIOS
 from kvdiff.main import cli
@@ -13,8 +18,15 @@ def _run(*args: str):
     return CliRunner().invoke(cli, ["model", *args])
 
 
-def test_matrix_text_and_json() -> None:
-    r = _run("--matrix")
+@pytest.fixture
+def src(corpus_repo_args: list[str], tmp_path) -> list[str]:
+    return [*corpus_repo_args, "--offline", "--quiet", "--cache", str(tmp_path / "linux.git")]
+
+
+@pytest.mark.parametrize("mode", ["derived", "reference"])
+def test_matrix_text_and_json(src: list[str], mode: str) -> None:
+    extra = ["--reference"] if mode == "reference" else src
+    r = _run("--matrix", *extra)
     assert r.exit_code == 0, r.output
     lines = r.output.splitlines()
     assert len(lines) == 1 + len(SCENARIOS)
@@ -27,26 +39,27 @@ def test_matrix_text_and_json() -> None:
         "migration(W, pfn 0x12345) / true",
         "migration(W, pfn 0x12345) / true",
     ]
-    j1, j2 = _run("--matrix", "--json"), _run("--matrix", "--json")
+    j1, j2 = _run("--matrix", "--json", *extra), _run("--matrix", "--json", *extra)
     assert j1.exit_code == 0 and j1.output == j2.output
     doc = json.loads(j1.output)
     assert len(doc) == len(SCENARIOS) * len(MODEL_TAGS)
     assert list(doc[0]) == sorted(doc[0])
 
 
-def test_scenario_without_source() -> None:
-    r = _run("v2.6.7", "--scenario", "gup-pinned", "--no-source")
+@pytest.mark.parametrize("mode", ["derived", "reference"])
+def test_scenario_without_source(src: list[str], mode: str) -> None:
+    extra = ["--reference"] if mode == "reference" else src
+    r = _run("v2.6.7", "--scenario", "gup-pinned", "--no-source", *extra)
     assert r.exit_code == 0, r.output
     assert "returns: SWAP_FAIL" in r.output
     assert "gup              mm/rmap.c:485   taken" in r.output
     assert "source of the branches" not in r.output
-    r = _run("v2.6.7", "--scenario", "compaction-anon", "--no-source")
+    r = _run("v2.6.7", "--scenario", "compaction-anon", "--no-source", *extra)
     assert r.exit_code == 0 and "not applicable" in r.output
 
 
-def test_scenario_with_source_from_the_corpus(corpus_repo_args: list[str], tmp_path) -> None:
-    args = ["v5.10.37", "--scenario", "reclaim-young", *corpus_repo_args]
-    args += ["--offline", "--quiet", "--cache", str(tmp_path / "linux.git")]
+def test_scenario_with_source_from_the_corpus(src: list[str]) -> None:
+    args = ["v5.10.37", "--scenario", "reclaim-young", *src]
     r = _run(*args)
     assert r.exit_code == 0, r.output
     assert "anon             1617-1684  } else if (PageAnon(page)) {" in r.output
@@ -64,9 +77,12 @@ def test_scenario_with_source_from_the_corpus(corpus_repo_args: list[str], tmp_p
     assert doc["decoded_after"]["kind"] == "swap"
 
 
-def test_bad_input_is_one_line_exit_2() -> None:
+def test_bad_input_is_one_line_exit_2(src: list[str]) -> None:
     for args, needle in (
-        (("v4.4", "--scenario", "reclaim-file"), "v2.6.7, v2.6.35, v5.1, v5.10.37"),
+        (("v4.4", "--scenario", "reclaim-file", "--reference"), "v2.6.7, v2.6.35, v5.1, v5.10.37"),
+        (("v4.4", "--scenario", "reclaim-file", *src), "v4.4"),
+        (("--matrix", "--tags", "v5.1,v4.4", *src), "v4.4"),
+        (("v5.1", "--scenario", "reclaim-file", "--tags", "v5.1"), "--tags goes with --matrix"),
         (("v5.1", "--scenario", "bogus"), "reclaim-anon-swapcache"),
         (("v5.1",), "--scenario"),
         ((), "--matrix"),
@@ -110,7 +126,7 @@ def test_compaction_at_v2_6_35_points_at_the_lines_that_wrote_the_entry(
     )
 
 
-def test_config_option_changes_the_entry_numbers() -> None:
+def test_config_option_changes_the_entry_numbers(src: list[str]) -> None:
     """`--config` changes the swap type numbers, as Kconfig does.
 
     v5.1 include/linux/swap.h: MAX_SWAPFILES = (1 << 5) - SWP_DEVICE_NUM - SWP_MIGRATION_NUM -
@@ -119,7 +135,7 @@ def test_config_option_changes_the_entry_numbers() -> None:
     x86_64 5.x (pgtable_64.h): type in bits 59-63, offset (the pfn) inverted from bit 9, so the
     low bits are ~0x12345 << 9 = ...fdb97400 either way and only the top five bits differ.
     """
-    base = ["v5.1", "--scenario", "compaction-anon", "--no-source", "--json"]
+    base = ["v5.1", "--scenario", "compaction-anon", "--no-source", "--json", *src]
     default = json.loads(_run(*base).output)
     assert default["pte_after"] == "0xeffffffffdb97400"  # 29 << 59 = 0xe8...
     no_device = json.loads(_run(*base, "--config", "CONFIG_DEVICE_PRIVATE=n").output)

@@ -191,8 +191,11 @@ def test_migration_panel_says_it_appears_at_2_6_35(site: Path) -> None:
     assert "Absent at v2.6.7; appears at v2.6.35." in text
 
 
-def test_model_cells_match_kvdiff_model_matrix(site: Path) -> None:
-    result = CliRunner().invoke(cli, ["model", "--matrix", "--json"])
+def test_model_cells_match_kvdiff_model_matrix(
+    site: Path, corpus_repo_args: list[str], tmp_path: Path
+) -> None:
+    src = [*corpus_repo_args, "--offline", "--cache", str(tmp_path / "c.git")]
+    result = CliRunner().invoke(cli, ["model", "--matrix", "--json", *src])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     rows = data if isinstance(data, list) else data.get("outcomes") or data.get("matrix")

@@ -86,8 +86,8 @@ def test_the_installed_package_runs_from_a_fresh_venv(venv: Path, tmp_path: Path
     assert "history" in help_text and "report" in help_text
     version = _run(venv / "bin" / "kvdiff", "--version", cwd=tmp_path).stdout
     assert version.startswith("kvdiff, version ")
-    # The model reads nothing but packaged code: a real command from the installed copy.
-    matrix = _run(venv / "bin" / "kvdiff", "model", "--matrix", "--no-source", cwd=tmp_path)
+    # The reference model reads nothing but packaged code: a real command from the installed copy.
+    matrix = _run(venv / "bin" / "kvdiff", "model", "--matrix", "--reference", cwd=tmp_path)
     assert "compaction-anon" in matrix.stdout
 
 
@@ -100,6 +100,9 @@ def test_the_installed_package_writes_a_site(
     _run(venv / "bin" / "kvdiff", "report", "--out", tmp_path / "site", *args, cwd=tmp_path)
     index = (tmp_path / "site" / "index.html").read_text()
     assert "try_to_unmap_one" in index and (tmp_path / "site" / "style.css").is_file()
+    # The derived model's helper table (model/helpers.toml) is package data too.
+    model = _run(venv / "bin" / "kvdiff", "model", "v5.1", "--scenario", "compaction-anon", *args)
+    assert "after:   0xeffffffffdb97400  migration(W, pfn 0x12345)" in model.stdout
     # Golden files are not packaged: outside a checkout, --expected names them.
     expected = ROOT / "fixtures" / "expected"
     check = _run(venv / "bin" / "kvdiff", "check", "--expected", expected, *args, cwd=tmp_path)

@@ -96,18 +96,38 @@ class ReportRequest:
         return tuple(out)
 
 
-def _model_outcomes(function: str, path: str, tags: Iterable[str]) -> dict[str, tuple]:
-    """Every scenario's outcome at each tag the reference model covers, when it covers the
-    function at all (the model package declares which function that is)."""
-    from kvdiff.analyzers.model import MODEL_TAGS, MODEL_TARGET, SCENARIO_NAMES, run_scenario
+def _model_outcomes(
+    function: str, path: str, tags: Iterable[str], sources: Sources
+) -> dict[str, tuple]:
+    """Every scenario's outcome at each tag, from the model derived from that tag's source, when
+    the model covers the function at all (the model package declares which function that is).
+    A tag whose header facts cannot be had (a header missing from its tree, or no evaluator for
+    it yet) gets no model panels."""
+    from kvdiff.analyzers.model import MODEL_TARGET, SCENARIO_NAMES, ModelConfig
+    from kvdiff.analyzers.model.interp.facts import tag_facts
+    from kvdiff.analyzers.model.interp.run import derived_outcome
 
     if (function, path) != tuple(MODEL_TARGET):
         return {}
-    return {
-        tag: tuple(run_scenario(tag, scenario) for scenario in SCENARIO_NAMES)
-        for tag in tags
-        if tag in MODEL_TAGS
-    }
+    out: dict[str, tuple] = {}
+    for tag in tags:
+
+        def read(p: str, tag: str = tag) -> bytes:
+            return sources.read(tag, p).data
+
+        try:
+            facts = tag_facts(read, tag, ModelConfig())
+        except KvdiffError:
+            continue
+        out[tag] = tuple(derived_outcome(read, tag, s, facts=facts) for s in SCENARIO_NAMES)
+    return out
+
+
+def _model_paths(function: str, path: str) -> tuple[str, ...]:
+    from kvdiff.analyzers.model import MODEL_TARGET
+    from kvdiff.analyzers.model.interp.facts import fact_paths
+
+    return fact_paths() if (function, path) == tuple(MODEL_TARGET) else ()
 
 
 def _model_note(function: str, path: str, modelled: bool, strings: Mapping[str, str]) -> str:
@@ -146,8 +166,6 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
     path = request.path or (rules.path if rules is not None else DEFAULT_PATH)
     strings = load_strings(request.lang)
     rules_note = "" if rules is not None else strings["no_rules"].format(function=function)
-    outcomes = _model_outcomes(function, path, request.tags)
-    model_note = _model_note(function, path, bool(outcomes), strings)
 
     def tag_input(tag: str) -> TagInput:
         source = sources.read(tag, path)
@@ -157,7 +175,10 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
             inp = TagInput(source, span=function_span(source, function))
         return replace(inp, outcomes=outcomes.get(tag, ()))
 
-    sources.ensure_all(request.tags, [path])  # one batch: commits and trees, then the files
+    # One batch: commits and trees, then the files (with the files the model's facts read).
+    sources.ensure_all(request.tags, [path, *_model_paths(function, path)])
+    outcomes = _model_outcomes(function, path, request.tags, sources)
+    model_note = _model_note(function, path, bool(outcomes), strings)
     inputs = [tag_input(tag) for tag in request.tags]
     timeline = None
     extra_inputs = []
@@ -175,7 +196,7 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
             for v in timeline.versions
             if v.state == PRESENT and v.first_tag not in request.tags
         ]
-        outcomes.update(_model_outcomes(function, path, extra_tags))
+        outcomes.update(_model_outcomes(function, path, extra_tags, sources))
         extra_inputs = [tag_input(tag) for tag in extra_tags]
 
     annotations = load_annotations(function)

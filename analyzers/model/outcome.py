@@ -60,12 +60,17 @@ class Outcome:
     flags: tuple[str, ...] = ()  # the TTU_* flags the caller passed, sorted
     flags_source: str = ""  # where the caller's flags come from (file:line, or the assumption)
     config: ModelConfig = ModelConfig()  # the kernel options the entry numbers assume
+    # Why the derived model cannot tell the outcome ("" when it can): names the unknown helper
+    # (or construct) and its line. Never set by the hand models.
+    undetermined: str = ""
 
     @property
     def cell(self) -> str:
         """The one-line summary used in the matrix."""
         if not self.applicable:
             return "n/a"
+        if self.undetermined:
+            return "undetermined"
         return f"{self.decoded_after.text} / {self.ret}"
 
     def to_json(self) -> dict:
@@ -85,4 +90,5 @@ class Outcome:
             "trace": [step.to_json() for step in self.trace],
             "next_fault": self.next_fault,
             "config": {k: "y" if v else "n" for k, v in self.config.kconfig().items()},
+            "undetermined": self.undetermined,
         }

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 
 from kvdiff.analyzers.analyze.analysis import Analysis
-from kvdiff.analyzers.model import MODEL_TAGS, SCENARIOS, Outcome
+from kvdiff.analyzers.model import SCENARIOS, Outcome
 
 
 @dataclass(frozen=True)
@@ -87,12 +87,15 @@ def outcome_text(outcome: Outcome, source: tuple[SourceLine, ...] | None = None)
     if not o.applicable:
         return f"{head}: not applicable\n  {o.reason}\n"
     out = [head]
+    if o.undetermined:
+        out.append(f"  UNDETERMINED: {o.undetermined}")
     out.append(f"  flags:   {' | '.join(o.flags) if o.flags else '(none)'}  [{o.flags_source}]")
     options = " ".join(f"{k}={'y' if on else 'n'}" for k, on in o.config.kconfig().items())
     out.append(f"  config:  {options}")
     out.append(f"  before:  {o.pte_before:#018x}  {o.decoded_before.text}")
-    out.append(f"  after:   {o.pte_after:#018x}  {o.decoded_after.text}")
-    out.append(f"  returns: {o.ret}")
+    after = "after:  " if not o.undetermined else "stopped:"
+    out.append(f"  {after} {o.pte_after:#018x}  {o.decoded_after.text}")
+    out.append(f"  returns: {o.ret if not o.undetermined else '(undetermined)'}")
     out.append("  trace:")
     for s in o.trace:
         mark = "taken" if s.taken else "not taken"
@@ -108,18 +111,20 @@ def outcome_text(outcome: Outcome, source: tuple[SourceLine, ...] | None = None)
             out.append(f"    {sl.concept:<16} {sl.start_line}-{sl.end_line}  {sl.text}")
             for w in sl.writes:
                 out.append(f"    {'':<16} {w.line:<9}  {w.text}")
-    out.append(f"  next fault: {o.next_fault}")
+    if o.next_fault:
+        out.append(f"  next fault: {o.next_fault}")
     return "\n".join(out) + "\n"
 
 
 def matrix_text(outcomes: tuple[Outcome, ...]) -> str:
     cells = {(o.scenario, o.tag): o.cell for o in outcomes}
     names = [s.name for s in SCENARIOS]
+    tags = list(dict.fromkeys(o.tag for o in outcomes))
     width0 = max(len(n) for n in names)
-    widths = {t: max(len(t), *(len(cells[(n, t)]) for n in names)) for t in MODEL_TAGS}
-    rows = [" | ".join([" " * width0, *(t.ljust(widths[t]) for t in MODEL_TAGS)]).rstrip()]
+    widths = {t: max(len(t), *(len(cells[(n, t)]) for n in names)) for t in tags}
+    rows = [" | ".join([" " * width0, *(t.ljust(widths[t]) for t in tags)]).rstrip()]
     for n in names:
-        row = [n.ljust(width0), *(cells[(n, t)].ljust(widths[t]) for t in MODEL_TAGS)]
+        row = [n.ljust(width0), *(cells[(n, t)].ljust(widths[t]) for t in tags)]
         rows.append(" | ".join(row).rstrip())
     return "\n".join(rows) + "\n"
 

@@ -72,6 +72,8 @@ def _model_cell(
 ) -> ModelCell:
     if o is None:
         return ModelCell(tag, False, "", strings["model_not_covered"], "", "")
+    if o.undetermined:  # the derived model met something its helper table does not know
+        return ModelCell(tag, True, "undetermined", o.undetermined, "", "")
     return ModelCell(
         tag=tag,
         applicable=o.applicable,
