@@ -43,3 +43,7 @@ def os_error_hint(exc: OSError, where: str) -> str:
 def os_error_text(exc: OSError) -> str:
     """``strerror (errno N)`` of an OSError, for one-line messages."""
     return f"{exc.strerror or type(exc).__name__} (errno {exc.errno})"
+
+
+class MissingFile(KvdiffError):
+    """A path that does not exist at a tag (the tag's tree has no such file)."""

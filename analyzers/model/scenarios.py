@@ -1,17 +1,20 @@
 """The named scenarios: who calls try_to_unmap_one(), with which page, PTE and flags.
 
-The caller's flags come from the corpus where it has the caller:
-- migration and compaction: compaction (mm/compaction.c: migrate_pages(&cc->migratepages,
-  compaction_alloc, ...) at v2.6.35:395, v5.1:2181, v5.10.37:2322) and every other migration go
-  through unmap_and_move() -> try_to_unmap() in mm/migrate.c with
-  TTU_MIGRATION|TTU_IGNORE_MLOCK|TTU_IGNORE_ACCESS (v2.6.35 migrate.c:674, v5.1 migrate.c:1114-1115)
-  and TTU_MIGRATION|TTU_IGNORE_MLOCK at v5.10.37 (migrate.c:1126: TTU_IGNORE_ACCESS is gone along
-  with the young check).
-- reclaim: shrink_page_list() in mm/vmscan.c, which is NOT in the corpus. Assumed, from the
-  upstream vmscan.c of each release: v2.6.7 try_to_unmap(page) has no flags; v2.6.35 passes
-  TTU_UNMAP (0); v5.1 passes ttu_flags | TTU_BATCH_FLUSH with ttu_flags 0 from
-  shrink_inactive_list(); v5.10.37 passes TTU_BATCH_FLUSH (plus TTU_SPLIT_HUGE_PMD for THP only).
-  TTU_BATCH_FLUSH only defers the TLB flush (should_defer_flush), it changes no outcome here.
+The hand tables below are the reference oracle's callers, read by hand from the corpus (the
+derived model finds the same from the source: model/callers.py, and tests/test_model_oracle.py
+holds the two equal, cites included):
+- reclaim: mm/vmscan.c shrink_list() (v2.6.7:405, try_to_unmap(page): no flags) and
+  shrink_page_list(): TTU_UNMAP at v2.6.35:711; v5.1:1317 flags = ttu_flags | TTU_BATCH_FLUSH
+  with ttu_flags 0 from shrink_inactive_list() (v5.1:1932); TTU_BATCH_FLUSH at v5.10.37:1301.
+  TTU_SPLIT_HUGE_PMD is added for a THP only (v5.1:1319, v5.10.37:1304). TTU_BATCH_FLUSH only
+  defers the TLB flush (should_defer_flush), it changes no outcome here.
+- migration and compaction: compaction's compact_zone() calls migrate_pages() (mm/compaction.c
+  v2.6.35:395, v5.1:2181, v5.10.37:2322); every migration unmaps in unmap_and_move() /
+  __unmap_and_move() with TTU_MIGRATION|TTU_IGNORE_MLOCK|TTU_IGNORE_ACCESS (v2.6.35
+  migrate.c:674, v5.1 migrate.c:1114-1115) and TTU_MIGRATION|TTU_IGNORE_MLOCK at v5.10.37
+  (migrate.c:1126: TTU_IGNORE_ACCESS is gone along with the young check).
+- try_to_unmap() reaches try_to_unmap_one() directly at v2.6.7 (rmap.c:633) and v2.6.35
+  (rmap.c:1193), through .rmap_one at v5.1 (rmap.c:1701) and v5.10.37 (rmap.c:1737).
 """
 
 from __future__ import annotations
@@ -32,37 +35,53 @@ SWAP_TYPE = 0
 SWAP_OFFSET = 0x1A2B
 
 _RECLAIM_FLAGS: dict[str, tuple[tuple[str, ...], str]] = {
-    "v2.6.7": ((), "reclaim: try_to_unmap(page) takes no flags at 2.6.7 (mm/rmap.c:425)"),
+    "v2.6.7": (
+        (),
+        "reclaim: shrink_list() calls try_to_unmap() at mm/vmscan.c:405; try_to_unmap() runs "
+        "try_to_unmap_one() (mm/rmap.c:633)",
+    ),
     "v2.6.35": (
         ("TTU_UNMAP",),
-        "reclaim: shrink_page_list() passes TTU_UNMAP (assumed: mm/vmscan.c is not in the corpus)",
+        "reclaim: shrink_page_list() calls try_to_unmap() at mm/vmscan.c:711; try_to_unmap() "
+        "runs try_to_unmap_one() (mm/rmap.c:1193)",
     ),
     "v5.1": (
         ("TTU_BATCH_FLUSH",),
-        "reclaim: shrink_page_list() passes TTU_BATCH_FLUSH "
-        "(assumed: mm/vmscan.c is not in the corpus)",
+        "reclaim: shrink_page_list() calls try_to_unmap() at mm/vmscan.c:1321; flags = "
+        "ttu_flags | TTU_BATCH_FLUSH (mm/vmscan.c:1317); ttu_flags = 0 from "
+        "shrink_inactive_list() (mm/vmscan.c:1932); not `flags |= TTU_SPLIT_HUGE_PMD`: "
+        "`unlikely(PageTransHuge(page))` is false for one small page (mm/vmscan.c:1319); "
+        "try_to_unmap() runs try_to_unmap_one() (mm/rmap.c:1701)",
     ),
     "v5.10.37": (
         ("TTU_BATCH_FLUSH",),
-        "reclaim: shrink_page_list() passes TTU_BATCH_FLUSH "
-        "(assumed: mm/vmscan.c is not in the corpus)",
+        "reclaim: shrink_page_list() calls try_to_unmap() at mm/vmscan.c:1307; flags = "
+        "TTU_BATCH_FLUSH (mm/vmscan.c:1301); not `flags |= TTU_SPLIT_HUGE_PMD`: "
+        "`unlikely(PageTransHuge(page))` is false for one small page (mm/vmscan.c:1304); "
+        "try_to_unmap() runs try_to_unmap_one() (mm/rmap.c:1737)",
     ),
 }
 _MIGRATION_FLAGS: dict[str, tuple[tuple[str, ...], str]] = {
     "v2.6.35": (
         ("TTU_IGNORE_ACCESS", "TTU_IGNORE_MLOCK", "TTU_MIGRATION"),
-        "migration: mm/migrate.c:674",
+        "migration: unmap_and_move() calls try_to_unmap() at mm/migrate.c:674; try_to_unmap() "
+        "runs try_to_unmap_one() (mm/rmap.c:1193)",
     ),
     "v5.1": (
         ("TTU_IGNORE_ACCESS", "TTU_IGNORE_MLOCK", "TTU_MIGRATION"),
-        "migration: mm/migrate.c:1114-1115",
+        "migration: __unmap_and_move() calls try_to_unmap() at mm/migrate.c:1114; "
+        "try_to_unmap() runs try_to_unmap_one() (mm/rmap.c:1701)",
     ),
-    "v5.10.37": (("TTU_IGNORE_MLOCK", "TTU_MIGRATION"), "migration: mm/migrate.c:1126"),
+    "v5.10.37": (
+        ("TTU_IGNORE_MLOCK", "TTU_MIGRATION"),
+        "migration: __unmap_and_move() calls try_to_unmap() at mm/migrate.c:1126; "
+        "try_to_unmap() runs try_to_unmap_one() (mm/rmap.c:1737)",
+    ),
 }
 _COMPACTION_LINE = {"v2.6.35": 395, "v5.1": 2181, "v5.10.37": 2322}
 _NO_MIGRATION = (
-    "v2.6.7 has no page migration: try_to_unmap_one(page, vma) takes no flags (mm/rmap.c:425), "
-    "so there is no TTU_MIGRATION and no migration entry; compaction arrived in 2.6.35"
+    "v2.6.7 has no page migration: mm/migrate.c is not in the tree and try_to_unmap() takes no "
+    "flags (mm/rmap.c:764): no caller can pass TTU_MIGRATION, so there is no migration entry"
 )
 
 # mm/Makefile builds migrate.c only with CONFIG_MIGRATION, and COMPACTION selects MIGRATION
@@ -213,8 +232,8 @@ def run_scenario(tag: str, scenario: str, config: ModelConfig | None = None) -> 
         flags, source = _MIGRATION_FLAGS[tag]
         if setup.compaction:
             source = (
-                f"compaction: mm/compaction.c:{_COMPACTION_LINE[tag]} migrate_pages() -> "
-                f"try_to_unmap(), {source}"
+                f"compaction: compact_zone() calls migrate_pages() at "
+                f"mm/compaction.c:{_COMPACTION_LINE[tag]}, then {source}"
             )
     else:
         flags, source = _RECLAIM_FLAGS[tag]

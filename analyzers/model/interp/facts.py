@@ -14,9 +14,10 @@ The interface (agreed with the header-evaluation work, ``kvdiff.analyzers.model.
 
 ``read(path) -> bytes`` reads a file at the tag. When ``tagfacts`` is importable it is used;
 otherwise :func:`corpus_facts` stands in for the four corpus tags: it reads TTU_* and SWAP_*
-from the tag's include/linux/rmap.h and takes the rest from the hand encoding (encoding.py) and
-the hand scenario flags (scenarios.py). The model only reads the attributes above (``getattr``
-with defaults for the caller fields), so either provider fits.
+from the tag's include/linux/rmap.h, the rest from the hand encoding (encoding.py), and the
+callers from the tag's own caller files (:func:`kvdiff.analyzers.model.callers.find_callers`).
+The model only reads the attributes above (``getattr`` with defaults for the caller fields), so
+either provider fits.
 """
 
 from __future__ import annotations
@@ -36,11 +37,17 @@ Reader = Callable[[str], bytes]
 
 @dataclass(frozen=True)
 class CallerSpec:
+    """How a scenario kind reaches the per-VMA function at a tag (model/callers.py finds it)."""
+
     function: str
     flags: tuple[str, ...]
     source: str  # file:line of the call, or the stated assumption
     applicable: bool = True
     reason: str = ""
+    # (Kconfig option, what the scenario kind means without it): a config with the option off
+    # makes the scenario not applicable with that reason.
+    requires: tuple[tuple[str, str], ...] = ()
+    undetermined: str = ""  # the caller's flags could not be decided from the source: why
 
 
 @dataclass(frozen=True)
@@ -77,12 +84,16 @@ CORPUS_FACT_PATHS: tuple[str, ...] = ("include/linux/rmap.h",)
 
 
 def fact_paths() -> tuple[str, ...]:
-    """The files the header facts of any tag are read from (for batch prefetching)."""
+    """The files the facts of any tag are read from: headers and callers (for prefetching)."""
+    from ..callers import CALLER_PATHS
+
     try:
         from kvdiff.analyzers.model import tagfacts  # type: ignore[attr-defined]
     except ImportError:
-        return CORPUS_FACT_PATHS
-    return tuple(getattr(tagfacts, "FACT_PATHS", CORPUS_FACT_PATHS))
+        headers = CORPUS_FACT_PATHS
+    else:
+        headers = tuple(getattr(tagfacts, "FACT_PATHS", CORPUS_FACT_PATHS))
+    return tuple(dict.fromkeys(headers + CALLER_PATHS))
 
 
 def tag_facts(read: Reader, tag: str, config: ModelConfig) -> object:
@@ -211,10 +222,18 @@ def corpus_facts(read: Reader, tag: str, config: ModelConfig) -> TagFacts:
     constants.update(_page_masks(tag, config))
     for name in constants:
         cites.setdefault(name, "analyzers/model/encoding.py (hand encoding of the tag)")
-    return TagFacts(constants, cites, Layout(tag, config), _corpus_callers(tag, config))
+    return TagFacts(constants, cites, Layout(tag, config), _source_callers(read, tag))
+
+
+def _source_callers(read: Reader, tag: str) -> dict[str, CallerSpec]:
+    """The callers read from the tag's own mm/vmscan.c, mm/migrate.c, mm/compaction.c."""
+    from ..callers import find_callers
+
+    return find_callers(read, tag)
 
 
 def _corpus_callers(tag: str, config: ModelConfig) -> dict[str, CallerSpec]:
+    """The hand-written callers of scenarios.py (the reference oracle's), as specs."""
     from .. import scenarios as sc
 
     fn = "try_to_unmap_one"
@@ -228,8 +247,8 @@ def _corpus_callers(tag: str, config: ModelConfig) -> dict[str, CallerSpec]:
         return {**out, "migration": off, "compaction": off}
     flags, src = sc._MIGRATION_FLAGS[tag]
     comp = (
-        f"compaction: mm/compaction.c:{sc._COMPACTION_LINE[tag]} migrate_pages() -> "
-        f"try_to_unmap(), {src}"
+        f"compaction: compact_zone() calls migrate_pages() at "
+        f"mm/compaction.c:{sc._COMPACTION_LINE[tag]}, then {src}"
     )
     return {
         **out,

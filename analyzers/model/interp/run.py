@@ -56,7 +56,8 @@ def _objects(
 def _flags_value(names: tuple[str, ...], constant: Callable[[str], int | None]) -> int:
     value = 0
     for name in names:
-        v = constant(name)
+        # A literal from the caller's source (2.6.18's try_to_unmap(page, 1)) is its own value.
+        v = int(name) if name.isdigit() else constant(name)
         if v is None:
             raise Undetermined(f"the caller's flag {name} is not defined at this tag", 0)
         value |= v
@@ -152,6 +153,13 @@ def derived_outcome(
         return base.undetermined(f"no caller facts for {kind} at {tag}", (), "")
     if not getattr(caller, "applicable", True):
         return base.not_applicable(str(getattr(caller, "reason", "")))
+    kconfig = config.kconfig()
+    for option, reason in getattr(caller, "requires", ()):
+        if not kconfig.get(option, True):
+            return base.not_applicable(reason)
+    if getattr(caller, "undetermined", ""):
+        flags = tuple(getattr(caller, "flags", ()))
+        return base.undetermined(str(caller.undetermined), flags, str(caller.source))
     return base.run(read, caller)
 
 
