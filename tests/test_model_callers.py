@@ -107,11 +107,19 @@ def _wild(wild: Path, tree: str) -> dict:
         # migrate_folio_unmap(): the mode is the caller's, an assumption stated in the source.
         ("vivo50-6.8", "try_to_migrate_one", (), "assumed: `mode == MIGRATE_ASYNC` is false"),
         # migrate.c:1102 try_to_unmap(page, TTU_MIGRATION|TTU_IGNORE_MLOCK) (5.10 stable).
-        ("rockchip-5.10.107", "try_to_unmap_one", ("TTU_IGNORE_MLOCK", "TTU_MIGRATION"),
-         "mm/migrate.c:1102"),  # fmt: skip
+        (
+            "rockchip-5.10.107",
+            "try_to_unmap_one",
+            ("TTU_IGNORE_MLOCK", "TTU_MIGRATION"),
+            "mm/migrate.c:1102",
+        ),  # fmt: skip
         # migrate.c:892-894: the vendor adds TTU_IGNORE_HWPOISON over two lines.
-        ("mlpzaq-4.2.8", "try_to_unmap_one", ("TTU_IGNORE_ACCESS", "TTU_IGNORE_HWPOISON",
-         "TTU_IGNORE_MLOCK", "TTU_MIGRATION"), "mm/migrate.c:892"),  # fmt: skip
+        (
+            "mlpzaq-4.2.8",
+            "try_to_unmap_one",
+            ("TTU_IGNORE_ACCESS", "TTU_IGNORE_HWPOISON", "TTU_IGNORE_MLOCK", "TTU_MIGRATION"),
+            "mm/migrate.c:892",
+        ),  # fmt: skip
         # 2.6.18's migrate.c:619 `try_to_unmap(page, 1);`: the int `migration` parameter.
         ("laitianli-2.6.18", "try_to_unmap_one", ("1",), "mm/migrate.c:619"),
     ],
@@ -129,8 +137,11 @@ def test_wild_migration_callers(wild: Path, tree: str, function: str, flags: tup
     [
         # vmscan.c:1880 `try_to_unmap(folio, flags);` in shrink_folio_list(); 1874 `enum
         # ttu_flags flags = TTU_BATCH_FLUSH;`; 1877 folio_test_pmd_mappable -> SPLIT (THP only).
-        ("c133-6.1.20", ("TTU_BATCH_FLUSH",), "shrink_folio_list() calls try_to_unmap() at "
-         "mm/vmscan.c:1880"),  # fmt: skip
+        (
+            "c133-6.1.20",
+            ("TTU_BATCH_FLUSH",),
+            "shrink_folio_list() calls try_to_unmap() at mm/vmscan.c:1880",
+        ),  # fmt: skip
         # 6.18 vmscan.c:1387 `if (folio_test_large(folio)) flags |= TTU_SYNC;`: large only.
         ("gfunkmonk-6.18.2", ("TTU_BATCH_FLUSH",), "not `flags |= TTU_SYNC`"),
         # 3.10 vmscan.c:797 try_to_unmap(page, ttu_flags); 1333 shrink_inactive_list() passes
