@@ -244,3 +244,19 @@ def test_synthetic_makefile_without_migrate_o() -> None:
     c = find_callers(_synthetic(files), "s")
     assert not c["migration"].applicable
     assert c["migration"].reason == "s has no page migration: mm/Makefile builds no migrate.o"
+
+
+@pytest.mark.corpus
+def test_every_not_applicable_reason_is_korean(wild: Path, corpus: Path) -> None:
+    from kvdiff.analyzers.present.model_text import model_text
+
+    ko = model_text("ko")
+    roots = [corpus / "v2.6.7", *(wild / t for t in ("hassebj-2.6.9", "laitianli-2.6.18"))]
+    reasons = {c.reason for r in roots for c in find_callers(_reader(r), r.name).values()}
+    reasons |= {find_callers(_synthetic({"mm/rmap.c": SYN_RMAP, "mm/Makefile": b""}), "s")[
+        "migration"].reason}  # fmt: skip
+    reasons.discard("")
+    assert len(reasons) >= 4
+    for english in reasons:
+        korean = ko.message(english)
+        assert korean != english and "migration" not in korean, english

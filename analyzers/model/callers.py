@@ -273,7 +273,7 @@ class _Finder:
                 return _via(migration, head)
         return CallerSpec("", (), "", False, (
             f"{self.tag} has no memory compaction: {kind['file']} is not in the tree and "
-            f"neither {' nor '.join(files)} refers to compaction"))  # fmt: skip
+            f"none of {', '.join(files)} refers to compaction"))  # fmt: skip
 
 
 def _via(migration: CallerSpec, head: str) -> CallerSpec:
