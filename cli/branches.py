@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 from kvdiff.analyzers.analyze.analysis import analyze_source
-from kvdiff.analyzers.analyze.ruleset import resolve_rule_set
+from kvdiff.analyzers.analyze.locate import locate_function
+from kvdiff.analyzers.analyze.ruleset import resolve_rule_set, rules_for
 from kvdiff.analyzers.present.branches_view import (
     branches_json,
     branches_text,
@@ -49,6 +50,12 @@ def branches(
     sources: Sources,
 ) -> None:
     """Print FUNCTION's (default try_to_unmap_one) branch tree at TAG with real line numbers."""
+    if path is None and rules_file is None and function and rules_for(function, None) is None:
+        # No rule set of its own: look in the files of the rule sets that name it, then in
+        # their directories (analyze/locate.py).
+        path = locate_function(
+            function, tag, lambda p: sources.read(tag, p).data, lambda d: sources.list_dir(tag, d)
+        )
     rules, function, path = resolve_rule_set(function, path, rules_file)
     analysis = analyze_source(sources.read(tag, path), rules, function, definition)
     for warning in (definitions_warning(analysis, "--definition N"), parse_warning(analysis)):
