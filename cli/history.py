@@ -8,8 +8,14 @@ from pathlib import Path
 
 import click
 from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.jobs.behaviour import behaviour_history
 from kvdiff.analyzers.jobs.history import HistoryRequest, run_history
-from kvdiff.analyzers.present.history import format_history, history_json
+from kvdiff.analyzers.present.history import (
+    format_behaviour,
+    format_history,
+    history_json,
+    history_with_behaviour_json,
+)
 from kvdiff.analyzers.source.repo import Sources
 
 from .options import source_options
@@ -43,6 +49,11 @@ from .options import source_options
     metavar="FILE",
     help="Rule set to apply (default: analyzers/analyze/rules/FUNCTION.toml, if any).",
 )
+@click.option(
+    "--behaviour",
+    is_flag=True,
+    help="Also run the derived model at every tag: per scenario, where its outcome changes.",
+)
 @source_options
 def history(
     function: str,
@@ -54,6 +65,7 @@ def history(
     result_cache: Path | None,
     no_result_cache: bool,
     rules_file: Path | None,
+    behaviour: bool,
     sources: Sources,
 ) -> None:
     """Group the tags by FUNCTION's content (default try_to_unmap_one) and show what changed."""
@@ -69,10 +81,17 @@ def history(
         rules_file=rules_file,
     )
     timeline = run_history(request, sources, _progressbar)
+    behaviours = None
+    if behaviour:
+        behaviours = behaviour_history(sources, timeline.tags)
     if as_json:
-        click.echo(history_json(timeline), nl=False)
+        text = history_json(timeline) if behaviours is None else \
+            history_with_behaviour_json(timeline, behaviours)  # fmt: skip
+        click.echo(text, nl=False)
     else:
         click.echo("\n".join(format_history(timeline)))
+        if behaviours is not None:
+            click.echo("\n" + "\n".join(format_behaviour(behaviours)))
     if timeline.unreadable:
         raise _unreadable_error(timeline.unreadable)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from kvdiff.analyzers.compare.changes import Change
 from kvdiff.analyzers.compare.timeline import NO_FUNCTION, PRESENT, FunctionVersion, History
+from kvdiff.analyzers.model.behaviour import ScenarioTimeline, Span
 
 
 def change_json(c: Change) -> dict[str, Any]:
@@ -104,3 +106,64 @@ def format_history(history: History) -> list[str]:
 
 def _span(v: FunctionVersion) -> str:
     return v.first_tag if v.first_tag == v.last_tag else f"{v.first_tag}..{v.last_tag}"
+
+
+# -- the behavioural timeline (kvdiff history --behaviour) ------------------------------------
+def _span_json(s: Span) -> dict[str, Any]:
+    b = s.behaviour
+    return {
+        "first_tag": s.first_tag,
+        "last_tag": s.last_tag,
+        "tags": list(s.tags),
+        "behaviour": b.key,
+        "via": list(s.via),
+        "function": b.function,
+        "detail": b.detail,
+    }
+
+
+def behaviour_doc(timelines: Sequence[ScenarioTimeline]) -> list[dict[str, Any]]:
+    """Per scenario: its spans and, for each change, the neighbouring tags on either side."""
+    return [
+        {
+            "scenario": t.scenario,
+            "spans": [_span_json(s) for s in t.spans],
+            "changes": [
+                {"before_tag": a.last_tag, "after_tag": b.first_tag,
+                 "before": a.behaviour.key, "after": b.behaviour.key}
+                for a, b in t.changes
+            ],  # fmt: skip
+        }
+        for t in timelines
+    ]
+
+
+def history_with_behaviour_json(history: History, timelines: Sequence[ScenarioTimeline]) -> str:
+    doc = history_doc(history)
+    doc["behaviour"] = behaviour_doc(timelines)
+    return json.dumps(doc, sort_keys=True, indent=2) + "\n"
+
+
+def format_behaviour(timelines: Sequence[ScenarioTimeline]) -> list[str]:
+    """Plain-text lines: per scenario, one line per span; a change is marked by its tags."""
+    n_tags = max((sum(len(s.tags) for s in t.spans) for t in timelines), default=0)
+    lines = [f"behaviour of the derived model, per scenario ({n_tags} tags):"]
+    width = max((len(_tags_span(s)) for t in timelines for s in t.spans), default=0)
+    for t in timelines:
+        n = len(t.changes)
+        lines.append(f"{t.scenario}: {n} change{'s' if n != 1 else ''}")
+        previous = None
+        for s in t.spans:
+            b = s.behaviour
+            func = f" [{b.function}]" if b.function else ""
+            since = f"  (changed after {previous})" if previous else ""
+            via = f" via {', '.join(s.via)}" if s.via else ""
+            lines.append(f"  {_tags_span(s):<{width}}  {b.key}{via}{func}{since}")
+            if b.key in ("undetermined", "model unavailable", "not applicable"):
+                lines.append(f"  {'':<{width}}    {b.detail}")
+            previous = s.last_tag
+    return lines
+
+
+def _tags_span(s: Span) -> str:
+    return s.first_tag if s.first_tag == s.last_tag else f"{s.first_tag}..{s.last_tag}"
