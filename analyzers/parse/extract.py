@@ -106,16 +106,6 @@ def _function_def(parsed: ParsedFile, fn: Node, name: str) -> FunctionDef:
     )
 
 
-def all_functions(parsed: ParsedFile) -> list[FunctionDef]:
-    """Every named function definition in file order (one query over the file)."""
-    found = []
-    for fn in _function_defs(parsed):
-        name = _declarator_name(parsed.data, fn.child_by_field_name("declarator"))
-        if name:
-            found.append(_function_def(parsed, fn, name))
-    return found
-
-
 def find_functions(parsed: ParsedFile, name: str) -> list[FunctionDef]:
     """Every definition of ``name`` in file order (``#ifdef``/``#else`` arms give several)."""
     found = []
