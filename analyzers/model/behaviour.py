@@ -47,10 +47,6 @@ class Behaviour:
     detail: str = ""  # the outcome's cell, the n/a reason, why undetermined, or the error
     function: str = ""  # the per-VMA function that ran (from the flags' source), if known
 
-    @property
-    def text(self) -> str:
-        return f"{self.key} via {', '.join(self.via)}" if self.via else self.key
-
 
 def behaviour_of(o: Outcome) -> Behaviour:
     """The behaviour of one outcome."""
