@@ -49,11 +49,7 @@ from .options import source_options
     metavar="FILE",
     help="Rule set to apply (default: analyzers/analyze/rules/FUNCTION.toml, if any).",
 )
-@click.option(
-    "--behaviour",
-    is_flag=True,
-    help="Also run the derived model at every tag: per scenario, where its outcome changes.",
-)
+@click.option("--behaviour", is_flag=True, help="Also where the model's outcomes change.")
 @source_options
 def history(
     function: str,
@@ -81,19 +77,21 @@ def history(
         rules_file=rules_file,
     )
     timeline = run_history(request, sources, _progressbar)
-    behaviours = None
-    if behaviour:
-        behaviours = behaviour_history(sources, timeline.tags)
+    _echo(timeline, behaviour_history(sources, timeline.tags) if behaviour else None, as_json)
+    if timeline.unreadable:
+        raise _unreadable_error(timeline.unreadable)
+
+
+def _echo(timeline, behaviours, as_json: bool) -> None:
+    """The timeline, and with --behaviour the model's behaviour per scenario after it."""
     if as_json:
         text = history_json(timeline) if behaviours is None else \
             history_with_behaviour_json(timeline, behaviours)  # fmt: skip
         click.echo(text, nl=False)
-    else:
-        click.echo("\n".join(format_history(timeline)))
-        if behaviours is not None:
-            click.echo("\n" + "\n".join(format_behaviour(behaviours)))
-    if timeline.unreadable:
-        raise _unreadable_error(timeline.unreadable)
+        return
+    click.echo("\n".join(format_history(timeline)))
+    if behaviours is not None:
+        click.echo("\n" + "\n".join(format_behaviour(behaviours)))
 
 
 def _not_empty(*options: tuple[str, str | None]) -> None:
