@@ -76,8 +76,16 @@ def _read_optional(read: Reader, path: str) -> bytes | None:
 
 
 def _read_files(read: Reader, tag: str) -> list[tuple[str, bytes]]:
-    """(path, bytes) of every header read at ``tag``, in processing order."""
+    """(path, bytes) of every header read at ``tag``, in processing order (arch, then linux).
+
+    The linux headers are required: the reader's own error names a missing one."""
     paths = header_data()["paths"]
+    linux = []
+    for path in paths["linux"]:
+        try:
+            linux.append((path, read(path)))
+        except OSError as exc:
+            raise KvdiffError(f"{path} cannot be read at {tag}: {exc.strerror or exc}") from None
     arch: list[tuple[str, bytes]] = []
     for path in paths["arch_optional"]:
         data = _read_optional(read, path)
@@ -93,14 +101,6 @@ def _read_files(read: Reader, tag: str) -> list[tuple[str, bytes]]:
             f"no x86_64 page-table header at {tag}: none of {', '.join(paths['arch_roots'])} "
             "exists there; the swap-PTE layout is read from it (is this a Linux tree?)"
         )
-    linux = []
-    for path in paths["linux"]:
-        data = _read_optional(read, path)
-        if data is None:
-            raise KvdiffError(
-                f"{path} is not at {tag}: the model's swap and unmap facts are read from it"
-            )
-        linux.append((path, data))
     return [*arch, *linux]
 
 
