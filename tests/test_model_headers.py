@@ -41,7 +41,11 @@ def _facts(root: Path, config: ModelConfig = ModelConfig()):  # noqa: B008
 
 
 def test_the_prefetched_paths_are_the_data_list() -> None:
-    assert fact_paths() == FACT_PATHS
+    from kvdiff.analyzers.model.callers import CALLER_PATHS
+
+    # The header list, then the callers' files (model/callers.py) not already in it.
+    assert fact_paths() == tuple(dict.fromkeys(FACT_PATHS + CALLER_PATHS))
+    assert "mm/vmscan.c" in fact_paths() and "mm/migrate.c" in fact_paths()
     assert "include/linux/swap.h" in FACT_PATHS and "include/asm-x86_64/pgtable.h" in FACT_PATHS
 
 
