@@ -88,13 +88,7 @@ def failures(doc: dict) -> set[tuple[str, str, str]]:
 
 @pytest.mark.parametrize("tree", TREES)
 @pytest.mark.parametrize("concept", wildset.RULES.concept_ids)
-def test_detection_matches_my_judgement(
-    wild: Path, tree: str, concept: str, request: pytest.FixtureRequest
-):
-    if (tree, concept) in wildset.PARSE_GAPS:
-        # strict: when the parse fix lands this passes, and the gap must leave PARSE_GAPS
-        reason = "issue 11 part 5: an #ifdef arm splits the if/else chain (parse worktree)"
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+def test_detection_matches_my_judgement(wild: Path, tree: str, concept: str):
     want = wildset.judged(tree)[concept]
     got = wildset.detected(wildset.analysis(wild, tree), concept)
     assert wildset.agrees(want, got), f"{tree} {concept}: judged {want}, kvdiff says {got}"
@@ -103,13 +97,9 @@ def test_detection_matches_my_judgement(
 @pytest.mark.parametrize("tree", TREES)
 def test_every_judged_state_is_what_the_rules_expect(wild: Path, tree: str):
     """The rules' history agrees with my reading: no concept is unexpected or lost where I
-    judged it absent or present (the parse gaps aside)."""
+    judged it absent or present."""
     a = wildset.analysis(wild, tree)
-    wrong = {
-        s.concept: s.state
-        for s in a.concepts
-        if s.state in ("absent", "unexpected") and (tree, s.concept) not in wildset.PARSE_GAPS
-    }
+    wrong = {s.concept: s.state for s in a.concepts if s.state in ("absent", "unexpected")}
     assert wrong == {}
 
 
@@ -122,8 +112,7 @@ def test_check_without_goldens_passes_on_the_version_tags(wild: Path, wild_repo:
     assert [t["tag"] for t in doc["tags"]] == tags
     assert {t["version_from"] for t in doc["tags"]} == {"tag"}
     assert {t["checked_against"] for t in doc["tags"]} == {"rules"}
-    gaps = {(wildset.manifest(wild)[t][0], c, "concept-missing") for t, c in wildset.PARSE_GAPS}
-    assert failures(doc) == gaps
+    assert failures(doc) == set()
 
 
 def test_vendor_tags_use_the_makefile_version(wild: Path, wild_repo: Path, tmp_path: Path):
@@ -135,8 +124,7 @@ def test_vendor_tags_use_the_makefile_version(wild: Path, wild_repo: Path, tmp_p
         assert entry["version_from"] == "Makefile"
         assert entry["version"] == "v" + wildset.manifest(wild)[tree][1]
     # the same verdicts as through the version tags: gup is expected-absent, not drift
-    gaps = {(f"wild/{t}", c, "concept-missing") for t, c in wildset.PARSE_GAPS}
-    assert failures(doc) == gaps
+    assert failures(doc) == set()
     oppo = by_tag["wild/oppo-msm-4.19.110"]["findings"]
     gup = next(f for f in oppo if f["concept"] == "gup")
     assert gup["kind"] == "ok" and "c475a8ab625d" in gup["message"]

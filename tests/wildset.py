@@ -31,12 +31,14 @@ JUDGED = {
     "hassebj-2.6.9": "mlock=536 young=536 gup=557 anon=571 swapcache=571",
     # :566 `!migration && ((vma->vm_flags & VM_LOCKED) || (ptep_clear_flush_young(...)))`;
     # :586 PageSwapCache; :600 `#ifdef CONFIG_MIGRATION } else {` makes the anon migration
-    # entry, :614 `if (migration)` the file one; the final `else dec_mm_counter(mm, file_rss)`
-    # is reached through `} else` at :612 (CONFIG_MIGRATION=n) or :619 (=y)
-    "laitianli-2.6.18": "mlock=566 young=566 migration=600,614 anon=583 swapcache=586 file=612|619",
+    # entry, `} else` :612 + `if (migration)` :614 the file one (an `else if` once the #ifdef is
+    # resolved); the final `else dec_mm_counter(mm, file_rss)` is reached through `} else` at
+    # :612 (CONFIG_MIGRATION=n) or :619 (=y)
+    "laitianli-2.6.18":
+        "mlock=566 young=566 migration=600,612|614 anon=583 swapcache=586 file=612|619",
     # the same code as 2.6.18, 110 lines further down
     "keenetic-tc-2.6.22.15":
-        "mlock=676 young=676 migration=710,724 anon=693 swapcache=696 file=722|729",
+        "mlock=676 young=676 migration=710,722|724 anon=693 swapcache=696 file=722|729",
     # :781 VM_LOCKED and :785 ptep_clear_flush_young_notify split; :818 `else if
     # (PAGE_MIGRATION)` inside PageAnon, :829 `else if (PAGE_MIGRATION && migration)`; :834 else
     "s5pc100-2.6.29.4": "mlock=781 young=785 migration=818,829 anon=802 swapcache=805 file=834",
@@ -89,10 +91,6 @@ JUDGED = {
                         "lazyfree=2118 swapcache=2104 file=2208",
 }
 # fmt: on
-
-# Judged present, not yet detected: `#ifdef CONFIG_MIGRATION` splits the if/else chain and
-# tree-sitter loses the final else (issue 11 part 5, the parse worktree).
-PARSE_GAPS = {("laitianli-2.6.18", "file"), ("keenetic-tc-2.6.22.15", "file")}
 
 
 def judged(tree: str) -> dict[str, tuple[str, tuple[frozenset[int], ...]]]:
