@@ -244,3 +244,48 @@ def test_every_page_has_a_description_an_icon_and_labelled_scroll_regions(
     question = sites["ko"].joinpath("question.html").read_text(encoding="utf-8")
     title = re.search(r"<h1>([^<]*)</h1>", question).group(1)
     assert f'aria-current="page">{title}</a>' in question  # one title for the question
+
+
+_XREF = re.compile(r'<a class="xr( ext)?" href="([^"]*)"[^>]*>([^<]*)</a>')
+
+
+def test_cross_links_in_the_code_resolve(sites: dict[str, Path], browser: Browser) -> None:
+    site = sites["en"]
+    ids = {
+        p.name: set(re.findall(r' id="([^"]+)"', p.read_text("utf-8"))) for p in site.glob("*.html")
+    }
+    kinds: dict[str, int] = {"label": 0, "definition": 0, "external": 0}
+    for page in sorted(site.glob("*.html")):
+        html = page.read_text("utf-8")
+        for ext, href, name in _XREF.findall(html):
+            if href.startswith("https://elixir.bootlin.com/linux/"):
+                kinds["external" if ext else "definition"] += 1  # ident search / file:line
+                assert re.fullmatch(
+                    r"https://elixir\.bootlin\.com/linux/v[\d.]+/"
+                    r"(C/ident/\w+|source/mm/rmap\.c#L\d+)",
+                    href,
+                ), href
+                continue
+            target, _, frag = href.partition("#")
+            assert frag in ids[target or page.name], (page.name, href, name)
+            kinds["label"] += 1  # the corpus functions' own calls are defined elsewhere in rmap.c
+    assert all(kinds.values()), kinds
+    # goto out_unmap lands on the label's line; a call of a function this file defines lands on
+    # its definition (the function shown on the page, or a sibling excerpt).
+    tag = site.joinpath("tag-v2.6.35.html").read_text("utf-8")
+    rows = dict(
+        re.findall(r'<tr id="(L\d+)"[^>]*>.*?<td class="src"><code>(.*?)</code>', tag, re.S)
+    )
+    gotos = [h for _, h, n in _XREF.findall(tag) if n == "out_unmap"]
+    assert gotos and all(re.sub(r"<[^>]+>", "", rows[h[1:]]).strip() == "out_unmap:" for h in gotos)
+    # In the browser, following a goto on the diff page shows the label's row.
+    url = site.joinpath("diff-v2.6.35--v5.1.html").as_uri()
+    page = browser.page(url, 1400)
+    moved = page.evaluate(
+        """(() => { const a = document.querySelector('a.xr[href^="#A"]');
+          a.click(); const row = document.getElementById(a.getAttribute('href').slice(1));
+          const b = row.getBoundingClientRect();
+          return [location.hash, a.textContent, row.nextElementSibling.textContent.trim(),
+                  b.top >= 0 && b.bottom <= innerHeight]; })()"""
+    )
+    assert moved[0].startswith("#A") and moved[2].startswith(moved[1] + ":") and moved[3], moved
