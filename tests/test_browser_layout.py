@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -289,3 +290,54 @@ def test_cross_links_in_the_code_resolve(sites: dict[str, Path], browser: Browse
                   b.top >= 0 && b.bottom <= innerHeight]; })()"""
     )
     assert moved[0].startswith("#A") and moved[2].startswith(moved[1] + ":") and moved[3], moved
+
+
+@pytest.fixture(scope="module")
+def bilingual(corpus_repo_args: list[str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    site = tmp_path_factory.mktemp("layout-both") / "site"
+    args = ["report", *corpus_repo_args, "--cache", str(tmp_path_factory.mktemp("c") / "c.git")]
+    result = CliRunner().invoke(cli, [*args, "--out", str(site), "--lang", "en,ko", "--history"])
+    assert result.exit_code == 0, result.output
+    return site
+
+
+def test_one_site_in_both_languages_with_a_switch_on_every_page(
+    bilingual: Path, sites: dict[str, Path], browser: Browser
+) -> None:
+    from test_report import check_links
+
+    english = sorted(p.name for p in sites["en"].glob("*.html"))
+    korean = sorted(p.name for p in bilingual.glob("*.ko.html"))
+    assert korean == sorted(n.removesuffix(".html") + ".ko.html" for n in english)
+    assert check_links(bilingual) > 0  # every link of both languages names a file and an id
+    for name in english:
+        en_html = bilingual.joinpath(name).read_text("utf-8")
+        ko_name = name.removesuffix(".html") + ".ko.html"
+        ko_html = bilingual.joinpath(ko_name).read_text("utf-8")
+        assert f'<a href="{ko_name}" hreflang="ko" lang="ko">한국어</a>' in en_html, name
+        assert f'<a href="{name}" hreflang="en" lang="en">English</a>' in ko_html, name
+        assert '<html lang="ko">' in ko_html
+        # Korean pages link to Korean pages only (the switch aside).
+        for href in re.findall(r'<a href="([^"#]+\.html)', ko_html):
+            assert href.endswith(".ko.html") or href == name, (ko_name, href)
+    # The same page in the other language, both ways, in the browser.
+    page = browser.page(bilingual.joinpath("tag-v5.1.html").as_uri(), 390)
+    page.evaluate("setTimeout(() => document.querySelector('nav.langs a[hreflang=ko]').click())")
+    where: list[str] = []
+    for _ in range(50):  # the click navigates: poll the new document until it is there
+        time.sleep(0.1)
+        try:
+            where = page.evaluate(
+                "[location.pathname.split('/').pop(), document.documentElement.lang]"
+            )
+        except Exception:  # the old document went away mid-call
+            continue
+        if where[0] != "tag-v5.1.html":
+            break
+    assert where == ["tag-v5.1.ko.html", "ko"], where
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= 390, scroll
+    bad = [v for v in _axe(page, _axe_source()) if v[1] in ("serious", "critical")]
+    assert not bad, bad  # the Korean page, with its switch, at 390 px
+    # A single-language site has no switch at all.
+    assert 'nav class="langs"' not in sites["en"].joinpath("index.html").read_text("utf-8")

@@ -352,3 +352,18 @@ def test_call_facts_come_from_the_branch_only(site: Path) -> None:
     new_calls = facts.split("New calls: ", 1)[1].split(".</li>", 1)[0].split(", ")
     assert "arch_unmap_one" in new_calls and "set_pte_at" in new_calls
     assert "PageAnon" not in new_calls
+
+
+def test_lang_takes_a_comma_list_of_known_languages() -> None:
+    from kvdiff.analyzers.errors import KvdiffError
+    from kvdiff.analyzers.jobs.report import ReportRequest
+
+    both = ReportRequest.from_options(lang="ko,en")
+    assert (both.lang, both.other_langs) == ("ko", ("en",))
+    assert ReportRequest.from_options(lang="en").other_langs == ()
+    with pytest.raises(KvdiffError, match="unknown language 'xx'.*--lang en,ko"):
+        ReportRequest.from_options(lang="en,xx")
+    result = CliRunner().invoke(cli, ["report", "--lang", "fr", "--offline"])
+    assert result.exit_code != 0
+    assert result.output.strip().startswith("kvdiff: error: unknown language 'fr'")
+    assert len(result.output.strip().splitlines()) == 1

@@ -46,12 +46,24 @@ class ReportRequest:
     pairs: tuple[tuple[str, str], ...] = ()
     lang: str = "en"
     history: bool = False  # add history.html: every version over all the tags the sources hold
+    # The same site in more languages (``--lang en,ko``): pages NAME.<lang>.html, and a language
+    # switch on every page of every language.
+    other_langs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.tags:
             raise KvdiffError("no tags to report on; pass --tags, e.g. --tags v5.1,v5.10.37")
-        if self.lang not in LANGS:
-            raise KvdiffError(f"unknown language {self.lang!r}; use one of: {', '.join(LANGS)}")
+        for lang in (self.lang, *self.other_langs):
+            if lang not in LANGS:
+                raise KvdiffError(
+                    f"unknown language {lang!r}; use one of: {', '.join(LANGS)} "
+                    "(or several, comma-separated: --lang en,ko)"
+                )
+        if len({self.lang, *self.other_langs}) != 1 + len(self.other_langs):
+            raise KvdiffError(
+                f"--lang {','.join((self.lang, *self.other_langs))} names a language twice; "
+                "name each once, e.g. --lang en,ko"
+            )
         for a, b in self.pairs:
             for tag in (a, b):
                 if tag not in self.tags:
@@ -73,13 +85,15 @@ class ReportRequest:
         history: bool = False,
     ) -> ReportRequest:
         """A request from the command line's raw values (``--tags a,b --pairs A..B …``)."""
+        langs = split_list([lang], "--lang") or ("en",)
         return cls(
             tags=split_list(tags, "--tags") or DEFAULT_TAGS,
             function=function,
             path=path,
             pairs=tuple(parse_pair(spec) for spec in split_list(pairs, "--pairs")),
-            lang=lang,
+            lang=langs[0],
             history=history,
+            other_langs=langs[1:],
         )
 
     @property
@@ -200,18 +214,31 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
         extra_inputs = [tag_input(tag) for tag in extra_tags]
 
     annotations = load_annotations(function)
+    si = SiteInputs(
+        function=function,
+        path=path,
+        inputs=inputs,
+        pairs=request.all_pairs,
+        strings=strings,
+        lang=request.lang,
+        annotations=annotations if annotations.source else None,
+        rules_note=rules_note,
+        model_note=model_note,
+        history=timeline,
+        extra_inputs=extra_inputs,
+    )
+    site = build_site(si)
+    if not request.other_langs:
+        return site
+    return replace(site, translations=tuple(_translated(si, lang) for lang in request.other_langs))
+
+
+def _translated(si: SiteInputs, lang: str) -> Site:
+    """The same site in another language: the same inputs, that language's words."""
+    strings = load_strings(lang)
+    rules_note = strings["no_rules"].format(function=si.function) if si.rules_note else ""
+    modelled = any(i.outcomes for i in si.inputs)
+    model_note = _model_note(si.function, si.path, modelled, strings) if si.model_note else ""
     return build_site(
-        SiteInputs(
-            function=function,
-            path=path,
-            inputs=inputs,
-            pairs=request.all_pairs,
-            strings=strings,
-            lang=request.lang,
-            annotations=annotations if annotations.source else None,
-            rules_note=rules_note,
-            model_note=model_note,
-            history=timeline,
-            extra_inputs=extra_inputs,
-        )
+        replace(si, strings=strings, lang=lang, rules_note=rules_note, model_note=model_note)
     )
