@@ -341,3 +341,24 @@ def test_one_site_in_both_languages_with_a_switch_on_every_page(
     assert not bad, bad  # the Korean page, with its switch, at 390 px
     # A single-language site has no switch at all.
     assert 'nav class="langs"' not in sites["en"].joinpath("index.html").read_text("utf-8")
+
+
+def _polite(text: str) -> list[str]:
+    """Sentence endings of 합니다체 / 해요체 (the site writes 한다체, like the cards)."""
+    found = re.findall(r"\w*(?:습니다|까요|세요|[어아해]요|에요|예요)(?![가-힣])", text)
+    for m in re.finditer(r"(\w*)([가-힣])니다(?![가-힣])", text):
+        if (ord(m.group(2)) - 0xAC00) % 28 == 17:  # a syllable ending in ㅂ + 니다: 합니다, 줍니다
+            found.append(m.group(0))
+    return found
+
+
+def test_the_korean_site_writes_in_one_register(sites: dict[str, Path]) -> None:
+    assert _polite("페이지입니다. 그대로 둡니다. 남을까요?") == [
+        "남을까요",
+        "페이지입니다",
+        "둡니다",
+    ]
+    assert not _polite("페이지가 아니다. 그대로 둔다. 남을까?")
+    for page in sorted(sites["ko"].glob("*.html")):
+        text = re.sub(r"<[^>]+>", " ", page.read_text("utf-8"))
+        assert not _polite(text), (page.name, _polite(text)[:5])
