@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.present.site.build import build_site
@@ -17,6 +18,9 @@ from kvdiff.analyzers.present.site.strings import LANGS, load_strings
 from kvdiff.analyzers.present.site.views import Site
 from kvdiff.analyzers.source.repo import SourceFile, Sources
 from kvdiff.analyzers.versions import closest_tags, split_list
+
+if TYPE_CHECKING:
+    from kvdiff.analyzers.compare.timeline import History
 
 DEFAULT_TAGS = ("v2.6.7", "v2.6.35", "v5.1", "v5.10.37")
 DEFAULT_FUNCTION = "try_to_unmap_one"
@@ -169,6 +173,28 @@ def function_span(source: SourceFile, function: str) -> FunctionSpan:
     return FunctionSpan(fn.start_line, fn.end_line, fn.signature, len(fn.errors), len(defs))
 
 
+def _history(
+    request: ReportRequest, sources: Sources, function: str, path: str
+) -> tuple[History | None, list[str]]:
+    """With ``--history``: the timeline, and the first tags of its versions that are not among
+    the report's tags (the history links them, so they get a page too)."""
+    if not request.history:
+        return None, []
+    from kvdiff.analyzers.analyze.resultcache import default_result_dir
+    from kvdiff.analyzers.compare.timeline import PRESENT
+    from kvdiff.analyzers.jobs.history import build_history
+
+    timeline = build_history(
+        sources, function, path, result_dir=default_result_dir(sources.config.cache)
+    )
+    extra = [
+        v.first_tag
+        for v in timeline.versions
+        if v.state == PRESENT and v.first_tag not in request.tags
+    ]
+    return timeline, extra
+
+
 def build_report(request: ReportRequest, sources: Sources) -> Site:
     """Read, analyse and model every tag of ``request`` and lay the results out as a site."""
     from kvdiff.analyzers.analyze.analysis import analyze_source
@@ -194,24 +220,9 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
     outcomes = _model_outcomes(function, path, request.tags, sources)
     model_note = _model_note(function, path, bool(outcomes), strings)
     inputs = [tag_input(tag) for tag in request.tags]
-    timeline = None
-    extra_inputs = []
-    if request.history:
-        from kvdiff.analyzers.analyze.resultcache import default_result_dir
-        from kvdiff.analyzers.compare.timeline import PRESENT
-        from kvdiff.analyzers.jobs.history import build_history
-
-        timeline = build_history(
-            sources, function, path, result_dir=default_result_dir(sources.config.cache)
-        )
-        # The history links each version's first tag; those outside the report get a page too.
-        extra_tags = [
-            v.first_tag
-            for v in timeline.versions
-            if v.state == PRESENT and v.first_tag not in request.tags
-        ]
-        outcomes.update(_model_outcomes(function, path, extra_tags, sources))
-        extra_inputs = [tag_input(tag) for tag in extra_tags]
+    timeline, extra_tags = _history(request, sources, function, path)
+    outcomes.update(_model_outcomes(function, path, extra_tags, sources))
+    extra_inputs = [tag_input(tag) for tag in extra_tags]
 
     annotations = load_annotations(function)
     si = SiteInputs(
@@ -227,10 +238,13 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
         history=timeline,
         extra_inputs=extra_inputs,
     )
-    site = build_site(si)
-    if not request.other_langs:
+    return _with_translations(build_site(si), si, request.other_langs)
+
+
+def _with_translations(site: Site, si: SiteInputs, langs: tuple[str, ...]) -> Site:
+    if not langs:
         return site
-    return replace(site, translations=tuple(_translated(si, lang) for lang in request.other_langs))
+    return replace(site, translations=tuple(_translated(si, lang) for lang in langs))
 
 
 def _translated(si: SiteInputs, lang: str) -> Site:
