@@ -20,6 +20,16 @@ from kvdiff.analyzers.source.types import Missing, TagInfo, Upstream
 class FetchingMixin:
     """Batched network fetches into the cache (see the module docstring)."""
 
+    def list_dir(self, tag: str, folder: str) -> list[str]:
+        """The names of the files (blobs) directly in ``folder`` at ``tag``, sorted; [] when
+        there is no such folder (a tree the cache only promises is fetched on demand)."""
+        entry, _, _ = self._entry(tag, folder)
+        if entry is None or entry.type_str != "tree":
+            return []
+        repo = self._trees[tag][0]
+        tree = self._load(repo, entry.id, tag, folder, 1)
+        return sorted(e.name for e in tree if e.type_str == "blob")
+
     def _upstream(self, name: str) -> Upstream | None:
         return next((u for u in self.config.upstreams if u.name == name), None)
 

@@ -462,16 +462,6 @@ class Sources(FetchingMixin):
             self._versions[tag] = (version, "Makefile") if version else ("", "")
         return self._versions[tag]
 
-    def list_dir(self, tag: str, folder: str) -> list[str]:
-        """The names of the files (blobs) directly in ``folder`` at ``tag``, sorted; [] when
-        there is no such folder."""
-        entry, _, _ = self._entry(tag, folder)
-        if entry is None or entry.type_str != "tree":
-            return []
-        repo = self._trees[tag][0]
-        tree = self._load(repo, entry.id, tag, folder, 1)
-        return sorted(e.name for e in tree if e.type_str == "blob")
-
     def blob_id(self, tag: str, path: str) -> str | None:
         """The blob id of ``path`` at ``tag`` from the tree entry (the blob is not read)."""
         entry, _, _ = self._entry(tag, path)
