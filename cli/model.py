@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 from kvdiff.analyzers.analyze.analysis import analyze_source, load_rule_set
+from kvdiff.analyzers.analyze.ruleset import rules_for
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.model import MODEL_TARGET, SCENARIO_NAMES, ModelConfig, matrix, run_scenario
 from kvdiff.analyzers.model.encoding import KCONFIG_FIELDS, MODEL_TAGS, check_tag
@@ -133,7 +134,9 @@ def _derived_paths() -> list[str]:
 def _print_outcome(outcome, sources: Sources, no_source: bool, as_json: bool) -> None:
     source = None
     if not no_source and outcome.applicable:
-        rules = load_rule_set()
+        # The rules of the function that ran (try_to_migrate_one for migration from v5.14).
+        rules = rules_for(outcome.function, None) if outcome.function else None
+        rules = rules or load_rule_set()
         src = sources.read(outcome.tag, rules.path)
         analysis = analyze_source(src, rules)
         warning = definitions_warning(analysis)

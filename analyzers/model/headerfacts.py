@@ -18,7 +18,7 @@ from .cexpr import CExprError, Val, evaluate, tokenize
 from .cpp import Preprocessor
 from .swaplayout import SwapType
 
-_PREFIXES = ("TTU_", "SWAP_")
+_PREFIXES = ("TTU_", "SWAP_", "PVMW_")
 
 
 def rmap_constants(pp: Preprocessor, path: str) -> tuple[dict[str, int], dict[str, str]]:

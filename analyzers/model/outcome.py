@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from .encoding import Decoded, ModelConfig
 
@@ -63,6 +63,9 @@ class Outcome:
     # Why the derived model cannot tell the outcome ("" when it can): names the unknown helper
     # (or construct) and its line. Never set by the hand models.
     undetermined: str = ""
+    # The per-VMA function the derived model ran (try_to_unmap_one, or try_to_migrate_one from
+    # v5.14); "" for the hand models. Not compared and not in the JSON (the schema stays).
+    function: str = field(default="", compare=False)
 
     @property
     def cell(self) -> str:

@@ -25,6 +25,10 @@ class Page:
     zone_device: bool = False  # is_zone_device_page (5.x)
     device_private: bool = False  # is_device_private_page (5.x)
     locked: bool = True  # PageLocked: callers lock the page before try_to_unmap
+    ksm: bool = False  # PageKsm: the scenarios' pages are not KSM-merged
+    # PageAnonExclusive (5.19+): not set by the scenarios; a writable PTE gives a writable
+    # migration entry either way, only a read-only exclusive PTE would differ.
+    anon_exclusive: bool = False
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,8 @@ def _field(ev, h, node, args, line):
     if name not in obj.fields:
         raise Undetermined(f"{h.name}() at line {line}: the {obj.kind} has no {name} state", line)
     value = obj.fields[name]
+    if h.get("entry") and isinstance(value, EntryVal):
+        return Entry(value.type, value.offset)  # page_swap_entry(): the swp_entry_t itself
     return value + delta if name == "pfn" else value
 
 
@@ -298,7 +300,29 @@ def _debug(ev, h, node, args, line):
     return 0
 
 
+def _subpage(ev, h, node, args, line):
+    """folio_page(folio, n): the folio's n-th page (the model's one small page: n is 0)."""
+    _need(args, 2, h, line)
+    page, delta = _page_of(args[0], h, line)
+    n = _int(args[1], h, line) + delta
+    return page if n == 0 else PageRef(page, n)
+
+
 # -- kinds that decide themselves which arguments to evaluate ---------------------------------
+def _declare(ev, h, node, arg_nodes, env, line):
+    """A macro that declares a local (DEFINE_FOLIO_VMA_WALK(name, folio, vma, address, flags)):
+    the variable named by the first argument becomes an object with [fields] bound to the
+    others, plus the fixed [values]."""
+    fields = list(h.get("fields", []))
+    if len(arg_nodes) != len(fields) + 1 or arg_nodes[0].type != "identifier":
+        raise Undetermined(f"{h.name}() at line {line} takes a name and {len(fields)} values", line)
+    values = {f: ev.eval(a, env) for f, a in zip(fields, arg_nodes[1:], strict=True)}
+    values.update(dict(h.get("values", {})))
+    env[text_of(arg_nodes[0])] = Obj(str(h.get("struct", "struct")), values)
+    return 0
+
+
+
 def _is_enabled(ev, h, node, arg_nodes, env, line):
     if len(arg_nodes) != 1:
         raise Undetermined(f"{h.name} at line {line} wants one CONFIG_ name", line)
@@ -336,7 +360,10 @@ def _macro(ev, h, node, arg_nodes, env, line):
     return value
 
 
-_LAZY = {"is_enabled": _is_enabled, "bug_on": _bug_on, "warn": _warn, "macro": _macro}
+_LAZY = {
+    "is_enabled": _is_enabled, "bug_on": _bug_on, "warn": _warn, "macro": _macro,
+    "declare": _declare,
+}  # fmt: skip
 _KINDS = {
     "field": _field, "set_field": _set_field, "state": _state, "const": _const,
     "identity": _identity, "config": _config, "fallible": _fallible, "entry": _entry,
@@ -346,4 +373,5 @@ _KINDS = {
     "pte_pfn": _pte_pfn, "pte_read": _pte_read, "pte_get_clear": _pte_get_clear,
     "pte_test_clear": _pte_test_clear, "pte_write": _pte_write, "find_pte": _find_pte,
     "walk_done": _walk_done, "opaque": _opaque, "effect": _effect, "debug": _debug,
+    "subpage": _subpage,
 }  # fmt: skip

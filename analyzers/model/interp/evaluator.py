@@ -13,6 +13,7 @@ from tree_sitter import Node
 
 from .machine import Machine, c_int, line_of, text_of
 from .values import (
+    LOCAL,
     PTE_PTR,
     UNINIT,
     Entry,
@@ -214,7 +215,8 @@ class Evaluator:
                 field = text_of(target.child_by_field_name("field"))
                 old = base.fields.get(field)
                 base.fields[field] = value
-                self.m.effect(f"{text_of(target)}: {old} -> {value}", line_of(target))
+                if not base.kind.startswith(LOCAL):
+                    self.m.effect(f"{text_of(target)}: {old} -> {value}", line_of(target))
                 return
         raise Undetermined(
             f"the assignment to {text_of(target)} at line {line_of(target)} is outside the model",

@@ -14,6 +14,7 @@ from .calls import call
 from .evaluator import Env, Evaluator
 from .machine import Machine, line_of, text_of
 from .values import (
+    LOCAL,
     UNINIT,
     BreakSignal,
     ContinueSignal,
@@ -150,6 +151,10 @@ class Executor:
                 value_node = decl.child_by_field_name("value")
                 value = self.ev.eval(value_node, env)
                 env[name] = self._typed(type_text, value, value_node)
+            elif decl.type == "identifier" and type_text.startswith("struct "):
+                # A struct local (struct mmu_notifier_range range;): its members are assigned
+                # one by one before use.
+                env[text_of(decl)] = Obj(LOCAL + type_text.removeprefix("struct ").strip(), {})
             else:
                 env[self._declared_name(decl)] = UNINIT
 

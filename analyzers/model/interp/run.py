@@ -231,6 +231,7 @@ class _Base:
         return self._outcome(
             ret=ret, flags=tuple(sorted(flags)), flags_source=source, **common,
             next_fault=_next_fault(self.tag, after, bool(self.setup.page.anon)),
+            function=fn_name,
         )  # fmt: skip
 
 

@@ -17,6 +17,7 @@ KINDS = frozenset(
         "entry_part",
         "pte_bit", "pte_set_bits", "pte_pfn", "pte_read", "pte_get_clear", "pte_test_clear",
         "pte_write", "find_pte", "walk_done", "bug_on", "warn", "debug", "opaque", "effect",
+        "declare", "subpage",
     }
 )  # fmt: skip
 

@@ -82,6 +82,7 @@ class Unknown:
 
 
 UNINIT = Opaque("uninitialised")
+LOCAL = "local:"  # the kind prefix of a struct local's Obj: its member writes are bookkeeping
 
 
 class Undetermined(Exception):
