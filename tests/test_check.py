@@ -19,6 +19,7 @@ from kvdiff.analyzers.compare.golden import (
     golden_tags,
     load_golden,
 )
+from kvdiff.analyzers.present.check_words import finding_message
 from kvdiff.analyzers.source.repo import SourceFile
 from kvdiff.main import cli
 
@@ -319,6 +320,7 @@ def test_states_the_rules_contradict_fail_even_when_the_golden_recorded_them():
     assert golden["concepts"]["gup"]["state"] == "unexpected"
     findings = {f.concept: f for f in compare("v5.1", golden, now).findings}
     assert findings["gup"].kind == "unexpected" and findings["gup"].failed
-    assert "485" not in findings["gup"].message and "18-21" in findings["gup"].message
+    message = finding_message(findings["gup"])
+    assert "485" not in message and "18-21" in message
     assert findings["file"].kind == "concept-missing" and findings["file"].failed
     assert findings["mlock"].kind == "ok"
