@@ -14,14 +14,15 @@ from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.present.branches_view import definitions_warning
 from kvdiff.analyzers.present.check import check_json, check_junit, check_text
 from kvdiff.analyzers.source.repo import Sources
-from kvdiff.analyzers.versions import split_list
 
-from .options import source_options
+from .completion import complete_function
+from .options import resolve_tags, source_options, tags_option
 
 
 @click.command()
-@click.option("--tags", "tag_options", multiple=True, metavar="TAG[,TAG…]", help="Tags to check.")
-@click.option("--target", default="try_to_unmap_one", show_default=True, help="Rule set name.")
+@click.argument("function", required=False, shell_complete=complete_function)
+@tags_option("Tags to check (default: those with a golden file).")
+@click.option("--target", "target_option", default=None, hidden=True, help="Deprecated: FUNCTION.")
 @click.option(
     "--rules",
     "rules_file",
@@ -43,8 +44,9 @@ from .options import source_options
 @click.option("--update", is_flag=True, help="Rewrite the golden files (then review them!).")
 @source_options
 def check(
+    function: str | None,
     tag_options: tuple[str, ...],
-    target: str,
+    target_option: str | None,
     rules_file: Path | None,
     expected_dir: Path | None,
     as_json: bool,
@@ -54,9 +56,12 @@ def check(
 ) -> None:
     """Re-analyse each tag and compare with its golden file: exit 0 clean, 1 drift, 2 bad input.
 
-    Default tags: those with a golden file for the target. Line drift alone does not fail.
+    FUNCTION names the rule set (default try_to_unmap_one: analyzers/analyze/rules/FUNCTION.toml).
+    Default tags: those with a golden file for it. Line drift alone does not fail.
     """
-    rules = load_rule_set(target, rules_file)
+    if function and target_option and function != target_option:
+        raise KvdiffError(f"FUNCTION {function} and --target {target_option} disagree; give one")
+    rules = load_rule_set(function or target_option or "try_to_unmap_one", rules_file)
     expected = expected_dir or golden.default_expected_dir()
     tags = _tags(tag_options, rules, expected, sources)
     if update:
@@ -84,7 +89,7 @@ def _warn_definitions(analysis: Analysis) -> None:
 
 def _tags(tag_options: tuple[str, ...], rules: Any, expected: Path, sources: Sources) -> list[str]:
     """The tags to check, made available in one batch (their trees, then the rule's file)."""
-    tags = split_list(tag_options, "--tags") or golden.golden_tags(expected, rules.target)
+    tags = list(resolve_tags(tag_options, sources)) or golden.golden_tags(expected, rules.target)
     if not tags:
         raise KvdiffError(
             f"no golden files for {rules.target} in {expected}; "

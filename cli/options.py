@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
 from kvdiff.analyzers.source.config import build_source_config
 from kvdiff.analyzers.source.repo import Sources
+from kvdiff.analyzers.versions import expand_tags, tag_patterns
+
+from .completion import complete_tag_list
 
 # In the order --help lists them.
 _OPTIONS = (
@@ -90,3 +93,33 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(_OPTIONS):
         wrapper = option(wrapper)
     return wrapper
+
+
+def tags_option(help_text: str, name: str = "tag_options") -> Callable[..., Any]:
+    """``--tags``, the same on every command: repeatable, each a comma list of tags and globs
+    (``v5.1,v5.10.*``), completed from the cache."""
+    return click.option(
+        "--tags",
+        name,
+        multiple=True,
+        metavar="TAG,GLOB…",
+        help=f"{help_text} A comma list (repeatable); globs like 'v5.*' match the cached tags.",
+        shell_complete=complete_tag_list,
+    )
+
+
+def resolve_tags(
+    values: Iterable[str], sources: Sources, fetching: bool = False
+) -> tuple[str, ...]:
+    """The tags ``--tags`` (or TAG arguments) name, in the order given: a plain tag as it is, a
+    glob expanded over the cache and ``--repo`` clones (and, for a command that fetches, the
+    upstreams' tag lists). ``()`` when nothing was given: the command's default."""
+    patterns = tag_patterns(tuple(values))
+    if not fetching:
+        return expand_tags(patterns, sources.available_tags)
+
+    def known() -> list[str]:
+        return [*sources.available_tags(), *sources.upstream_tags()]
+
+    where = "tags in the cache, --repo clones and upstream listings"
+    return expand_tags(patterns, known, where)

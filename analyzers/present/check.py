@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 
 from kvdiff.analyzers.compare.changes import LINE_DRIFT
 from kvdiff.analyzers.compare.check import OK, CheckResult, Finding
+from kvdiff.analyzers.present.schema import json_text
 
 
 def finding_json(f: Finding) -> dict:
@@ -37,7 +37,7 @@ def check_doc(result: CheckResult) -> dict:
 
 def check_json(result: CheckResult) -> str:
     """The JSON document ``kvdiff check --json`` prints (sorted keys, two-space indent)."""
-    return json.dumps(check_doc(result), sort_keys=True, indent=2)
+    return json_text(check_doc(result)).rstrip("\n")
 
 
 def check_text(result: CheckResult) -> str:
