@@ -72,7 +72,7 @@ def _run_pager(command: str, text: str) -> bool:
     return True
 
 
-def emit(text: str, pager: bool = True, color: bool = False) -> None:
+def emit(text: str, pager: bool = True, color: bool | None = None) -> None:
     """Print ``text``; on a terminal, through the pager (:func:`pager_command`) when it is
     longer than the screen, as git does. ``--no-pager`` or a pipe prints directly."""
     if not text.endswith("\n"):

@@ -30,6 +30,8 @@ class _Line:
         try:
             width = os.get_terminal_size(stream.fileno()).columns
         except (AttributeError, OSError, ValueError):
+            width = 0
+        if width <= 0:  # not a terminal, or one that does not know its size (0 columns)
             width = shutil.get_terminal_size((80, 24)).columns
         text = text if len(text) < width else text[: max(width - 2, 1)] + "…"
         stream.write(f"\r{text}\x1b[K")
