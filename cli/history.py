@@ -12,8 +12,31 @@ from kvdiff.analyzers.source.repo import Sources
 from kvdiff.analyzers.versions import tag_patterns
 
 from .completion import complete_function
-from .options import source_options, tags_option
+from .options import source_options, stacked, tags_option
 from .output import emit
+
+# The result cache and the rules: --result-cache, --no-result-cache, --rules.
+_CACHE_OPTIONS = stacked(
+    click.option(
+        "--result-cache",
+        "result_cache",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        metavar="DIR",
+        help="Result cache directory (default: kvdiff-results/ inside the source cache).",
+    ),
+    click.option(
+        "--no-result-cache", is_flag=True, help="Neither read nor write the result cache."
+    ),
+    click.option(
+        "--rules",
+        "rules_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        metavar="FILE",
+        help="Rule set to apply (default: analyzers/analyze/rules/FUNCTION.toml, if any).",
+    ),
+)
 
 
 @click.command()
@@ -28,23 +51,7 @@ from .output import emit
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (see README).")
 @click.option("--no-pager", is_flag=True, help="Never page long output.")
 @click.option("--fetch", is_flag=True, help="Also fetch matching release tags the upstreams have.")
-@click.option(
-    "--result-cache",
-    "result_cache",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    metavar="DIR",
-    help="Result cache directory (default: kvdiff-results/ inside the source cache).",
-)
-@click.option("--no-result-cache", is_flag=True, help="Neither read nor write the result cache.")
-@click.option(
-    "--rules",
-    "rules_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    metavar="FILE",
-    help="Rule set to apply (default: analyzers/analyze/rules/FUNCTION.toml, if any).",
-)
+@_CACHE_OPTIONS
 @source_options
 def history(
     function: str,

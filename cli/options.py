@@ -95,6 +95,17 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def stacked(*options: Callable[..., Any]) -> Callable[..., Any]:
+    """Several click options as one decorator, in the order given (as --help lists them)."""
+
+    def apply(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
 def tags_option(help_text: str, name: str = "tag_options") -> Callable[..., Any]:
     """``--tags``, the same on every command: repeatable, each a comma list of tags and globs
     (``v5.1,v5.10.*``), completed from the cache."""
