@@ -77,7 +77,7 @@ def function_names(parsed: ParsedFile) -> list[str]:
     return names
 
 
-def _error_span(data: bytes, node: Node) -> ErrorSpan:
+def error_span(data: bytes, node: Node) -> ErrorSpan:
     return ErrorSpan(
         kind="MISSING" if node.is_missing else "ERROR",
         start_line=node.start_point.row + 1,
@@ -100,7 +100,7 @@ def _function_def(parsed: ParsedFile, fn: Node, name: str) -> FunctionDef:
         start_byte=fn.start_byte,
         end_byte=fn.end_byte,
         text=node_text(data, fn),
-        errors=tuple(_error_span(data, n) for n in error_nodes(fn)),
+        errors=tuple(error_span(data, n) for n in error_nodes(fn)),
         node=fn,
         body=body,
     )
@@ -111,6 +111,16 @@ def find_functions(parsed: ParsedFile, name: str) -> list[FunctionDef]:
     found = []
     for fn in _function_defs(parsed):
         if _declarator_name(parsed.data, fn.child_by_field_name("declarator")) == name:
+            found.append(_function_def(parsed, fn, name))
+    return found
+
+
+def all_functions(parsed: ParsedFile) -> list[FunctionDef]:
+    """Every named function definition in the file, in file order."""
+    found = []
+    for fn in _function_defs(parsed):
+        name = _declarator_name(parsed.data, fn.child_by_field_name("declarator"))
+        if name:
             found.append(_function_def(parsed, fn, name))
     return found
 
@@ -132,7 +142,7 @@ def unparseable_definition(parsed: ParsedFile, name: str) -> tuple[int, list[Err
     for index, node in enumerate(errors):
         ident = _find_identifier(parsed.data, node, target)
         if ident is not None:
-            spans = [_error_span(parsed.data, n) for n in errors[index:]]
+            spans = [error_span(parsed.data, n) for n in errors[index:]]
             return ident.start_point.row + 1, spans[:5]
     return None
 
