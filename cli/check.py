@@ -1,4 +1,5 @@
-"""`kvdiff check`: compare the concept maps with the golden expectations (exit 0/1/2)."""
+"""`kvdiff check`: compare the concept maps with the golden files, or for a tag without one with
+the rules' history (exit 0/1/2)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.present.branches_view import definitions_warning
 from kvdiff.analyzers.present.check import check_json, check_junit, check_text
 from kvdiff.analyzers.source.repo import Sources
+from kvdiff.analyzers.versions import parse_version
 
 from .completion import complete_function
 from .options import resolve_tags, source_options, tags_option
@@ -28,7 +30,7 @@ from .options import resolve_tags, source_options, tags_option
     "rules_file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Rule file (default: analyzers/analyze/rules/<TARGET>.toml).",
+    help="Rule file (default: analyzers/analyze/rules/FUNCTION.toml).",
 )
 @click.option(
     "--expected",
@@ -54,14 +56,13 @@ def check(
     update: bool,
     sources: Sources,
 ) -> None:
-    """Re-analyse each tag and compare with its golden file: exit 0 clean, 1 drift, 2 bad input.
+    """Re-analyse each tag and compare with its golden file, or, without one, with the rules'
+    history (present, absent or moved at the tree's version): exit 0 clean, 1 drift, 2 bad input.
 
     FUNCTION names the rule set (default try_to_unmap_one: analyzers/analyze/rules/FUNCTION.toml).
     Default tags: those with a golden file for it. Line drift alone does not fail.
     """
-    if function and target_option and function != target_option:
-        raise KvdiffError(f"FUNCTION {function} and --target {target_option} disagree; give one")
-    rules = load_rule_set(function or target_option or "try_to_unmap_one", rules_file)
+    rules = load_rule_set(_target(function, target_option), rules_file)
     expected = expected_dir or golden.default_expected_dir()
     tags = _tags(tag_options, rules, expected, sources)
     if update:
@@ -81,6 +82,13 @@ def check(
     sys.exit(1 if result.failed else 0)
 
 
+def _target(function: str | None, target_option: str | None) -> str:
+    """FUNCTION, or the old ``--target F`` spelling of it."""
+    if function and target_option and function != target_option:
+        raise KvdiffError(f"FUNCTION {function} and --target {target_option} disagree; give one")
+    return function or target_option or "try_to_unmap_one"
+
+
 def _warn_definitions(analysis: Analysis) -> None:
     warning = definitions_warning(analysis)
     if warning:
@@ -88,12 +96,14 @@ def _warn_definitions(analysis: Analysis) -> None:
 
 
 def _tags(tag_options: tuple[str, ...], rules: Any, expected: Path, sources: Sources) -> list[str]:
-    """The tags to check, made available in one batch (their trees, then the rule's file)."""
+    """The tags to check, made available in one batch (their trees, then the rule's file, and
+    the Makefile of a tag not shaped like a version: it says which version the tree is)."""
     tags = list(resolve_tags(tag_options, sources)) or golden.golden_tags(expected, rules.target)
     if not tags:
         raise KvdiffError(
             f"no golden files for {rules.target} in {expected}; "
             "pass --tags (with --update to create them) or --expected DIR"
         )
-    sources.ensure_all(tags, [rules.path])
+    paths = [rules.path] + (["Makefile"] if any(parse_version(t) is None for t in tags) else [])
+    sources.ensure_all(tags, paths)
     return tags

@@ -57,7 +57,7 @@ def fetch(
         return
     if not tags and not tag_options:
         raise click.UsageError("give at least one TAG (or --repair)")
-    wanted = resolve_tags((*tags, *tag_options), sources, fetching=True)
+    wanted = resolve_tags((*tags, *tag_options), sources)
     infos = sources.ensure_all(wanted, paths or (DEFAULT_PATH,))
     if as_json:
         click.echo(fetch_json(infos, sources.net.log), nl=False)

@@ -44,7 +44,11 @@ _CACHE_OPTIONS = stacked(
 @click.option(
     "--file", "path", default=None, help="File defining FUNCTION (default: its rule set's)."
 )
-@tags_option("Only these tags.", name="pattern")
+@tags_option(
+    "Only these tags.",
+    name="pattern",
+    globs="globs like 'v5.*' match the tags at hand (with --fetch, also the upstreams').",
+)
 @click.option(
     "--range", "tag_range", default=None, metavar="A..B", help="Only tags A..B (inclusive)."
 )

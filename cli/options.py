@@ -106,7 +106,12 @@ def stacked(*options: Callable[..., Any]) -> Callable[..., Any]:
     return apply
 
 
-def tags_option(help_text: str, name: str = "tag_options") -> Callable[..., Any]:
+_GLOBS = "globs like 'v5.*' match the tags of --repo, the cache and (online) the upstreams."
+
+
+def tags_option(
+    help_text: str, name: str = "tag_options", globs: str = _GLOBS
+) -> Callable[..., Any]:
     """``--tags``, the same on every command: repeatable, each a comma list of tags and globs
     (``v5.1,v5.10.*``), completed from the cache."""
     return click.option(
@@ -114,23 +119,21 @@ def tags_option(help_text: str, name: str = "tag_options") -> Callable[..., Any]
         name,
         multiple=True,
         metavar="TAG,GLOB…",
-        help=f"{help_text} A comma list (repeatable); globs like 'v5.*' match the cached tags.",
+        help=f"{help_text} A comma list (repeatable); {globs}",
         shell_complete=complete_tag_list,
     )
 
 
-def resolve_tags(
-    values: Iterable[str], sources: Sources, fetching: bool = False
-) -> tuple[str, ...]:
-    """The tags ``--tags`` (or TAG arguments) name, in the order given: a plain tag as it is, a
-    glob expanded over the cache and ``--repo`` clones (and, for a command that fetches, the
-    upstreams' tag lists). ``()`` when nothing was given: the command's default."""
+def resolve_tags(values: Iterable[str], sources: Sources) -> tuple[str, ...]:
+    """The tags ``--tags`` (or TAG arguments) name, in the order given: a plain tag as it is (it
+    is fetched when missing), a glob expanded over the tags of the ``--repo`` clones, the cache
+    and, unless ``--offline``, the upstreams' tag lists (asked only when there is a glob).
+    ``()`` when nothing was given: the command's default."""
     patterns = tag_patterns(tuple(values))
-    if not fetching:
-        return expand_tags(patterns, sources.available_tags)
+    offline = sources.config.offline or not sources.config.upstreams
 
     def known() -> list[str]:
         return [*sources.available_tags(), *sources.upstream_tags()]
 
-    where = "tags in the cache, --repo clones and upstream listings"
+    where = "tags of --repo clones and the cache" + ("" if offline else " and upstream listings")
     return expand_tags(patterns, known, where)
