@@ -31,7 +31,14 @@ _OPTIONS = (
         type=click.Path(file_okay=False, path_type=Path),
         help="Directory to write the site into.",
     ),
-    click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True),
+    click.option(
+        "--lang",
+        default="en",
+        show_default=True,
+        metavar="LANG[,LANG]",
+        help=f"Site language ({', '.join(LANGS)}); several (en,ko) make one site with a language "
+        "switch, the first at index.html, the others at NAME.<lang>.html.",
+    ),
     click.option(
         "--pairs",
         "pair_options",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.present.site.build import build_site
@@ -17,6 +18,9 @@ from kvdiff.analyzers.present.site.strings import LANGS, load_strings
 from kvdiff.analyzers.present.site.views import Site
 from kvdiff.analyzers.source.repo import SourceFile, Sources
 from kvdiff.analyzers.versions import closest_tags, split_list
+
+if TYPE_CHECKING:
+    from kvdiff.analyzers.compare.timeline import History
 
 DEFAULT_TAGS = ("v2.6.7", "v2.6.35", "v5.1", "v5.10.37")
 DEFAULT_FUNCTION = "try_to_unmap_one"
@@ -46,12 +50,24 @@ class ReportRequest:
     pairs: tuple[tuple[str, str], ...] = ()
     lang: str = "en"
     history: bool = False  # add history.html: every version over all the tags the sources hold
+    # The same site in more languages (``--lang en,ko``): pages NAME.<lang>.html, and a language
+    # switch on every page of every language.
+    other_langs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.tags:
             raise KvdiffError("no tags to report on; pass --tags, e.g. --tags v5.1,v5.10.37")
-        if self.lang not in LANGS:
-            raise KvdiffError(f"unknown language {self.lang!r}; use one of: {', '.join(LANGS)}")
+        for lang in (self.lang, *self.other_langs):
+            if lang not in LANGS:
+                raise KvdiffError(
+                    f"unknown language {lang!r}; use one of: {', '.join(LANGS)} "
+                    "(or several, comma-separated: --lang en,ko)"
+                )
+        if len({self.lang, *self.other_langs}) != 1 + len(self.other_langs):
+            raise KvdiffError(
+                f"--lang {','.join((self.lang, *self.other_langs))} names a language twice; "
+                "name each once, e.g. --lang en,ko"
+            )
         for a, b in self.pairs:
             for tag in (a, b):
                 if tag not in self.tags:
@@ -73,13 +89,15 @@ class ReportRequest:
         history: bool = False,
     ) -> ReportRequest:
         """A request from the command line's raw values (``--tags a,b --pairs A..B …``)."""
+        langs = split_list([lang], "--lang") or ("en",)
         return cls(
             tags=split_list(tags, "--tags") or DEFAULT_TAGS,
             function=function,
             path=path,
             pairs=tuple(parse_pair(spec) for spec in split_list(pairs, "--pairs")),
-            lang=lang,
+            lang=langs[0],
             history=history,
+            other_langs=langs[1:],
         )
 
     @property
@@ -155,6 +173,28 @@ def function_span(source: SourceFile, function: str) -> FunctionSpan:
     return FunctionSpan(fn.start_line, fn.end_line, fn.signature, len(fn.errors), len(defs))
 
 
+def _history(
+    request: ReportRequest, sources: Sources, function: str, path: str
+) -> tuple[History | None, list[str]]:
+    """With ``--history``: the timeline, and the first tags of its versions that are not among
+    the report's tags (the history links them, so they get a page too)."""
+    if not request.history:
+        return None, []
+    from kvdiff.analyzers.analyze.resultcache import default_result_dir
+    from kvdiff.analyzers.compare.timeline import PRESENT
+    from kvdiff.analyzers.jobs.history import build_history
+
+    timeline = build_history(
+        sources, function, path, result_dir=default_result_dir(sources.config.cache)
+    )
+    extra = [
+        v.first_tag
+        for v in timeline.versions
+        if v.state == PRESENT and v.first_tag not in request.tags
+    ]
+    return timeline, extra
+
+
 def build_report(request: ReportRequest, sources: Sources) -> Site:
     """Read, analyse and model every tag of ``request`` and lay the results out as a site."""
     from kvdiff.analyzers.analyze.analysis import analyze_source
@@ -180,38 +220,39 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
     outcomes = _model_outcomes(function, path, request.tags, sources)
     model_note = _model_note(function, path, bool(outcomes), strings)
     inputs = [tag_input(tag) for tag in request.tags]
-    timeline = None
-    extra_inputs = []
-    if request.history:
-        from kvdiff.analyzers.analyze.resultcache import default_result_dir
-        from kvdiff.analyzers.compare.timeline import PRESENT
-        from kvdiff.analyzers.jobs.history import build_history
-
-        timeline = build_history(
-            sources, function, path, result_dir=default_result_dir(sources.config.cache)
-        )
-        # The history links each version's first tag; those outside the report get a page too.
-        extra_tags = [
-            v.first_tag
-            for v in timeline.versions
-            if v.state == PRESENT and v.first_tag not in request.tags
-        ]
-        outcomes.update(_model_outcomes(function, path, extra_tags, sources))
-        extra_inputs = [tag_input(tag) for tag in extra_tags]
+    timeline, extra_tags = _history(request, sources, function, path)
+    outcomes.update(_model_outcomes(function, path, extra_tags, sources))
+    extra_inputs = [tag_input(tag) for tag in extra_tags]
 
     annotations = load_annotations(function)
+    si = SiteInputs(
+        function=function,
+        path=path,
+        inputs=inputs,
+        pairs=request.all_pairs,
+        strings=strings,
+        lang=request.lang,
+        annotations=annotations if annotations.source else None,
+        rules_note=rules_note,
+        model_note=model_note,
+        history=timeline,
+        extra_inputs=extra_inputs,
+    )
+    return _with_translations(build_site(si), si, request.other_langs)
+
+
+def _with_translations(site: Site, si: SiteInputs, langs: tuple[str, ...]) -> Site:
+    if not langs:
+        return site
+    return replace(site, translations=tuple(_translated(si, lang) for lang in langs))
+
+
+def _translated(si: SiteInputs, lang: str) -> Site:
+    """The same site in another language: the same inputs, that language's words."""
+    strings = load_strings(lang)
+    rules_note = strings["no_rules"].format(function=si.function) if si.rules_note else ""
+    modelled = any(i.outcomes for i in si.inputs)
+    model_note = _model_note(si.function, si.path, modelled, strings) if si.model_note else ""
     return build_site(
-        SiteInputs(
-            function=function,
-            path=path,
-            inputs=inputs,
-            pairs=request.all_pairs,
-            strings=strings,
-            lang=request.lang,
-            annotations=annotations if annotations.source else None,
-            rules_note=rules_note,
-            model_note=model_note,
-            history=timeline,
-            extra_inputs=extra_inputs,
-        )
+        replace(si, strings=strings, lang=lang, rules_note=rules_note, model_note=model_note)
     )

@@ -21,6 +21,7 @@ def report_json(site: Site, written: Sequence[Path], out: Path) -> str:
         "out": str(out),
         "index": str(out / site.index.filename),
         "lang": site.lang,
+        "langs": [site.lang, *(t.lang for t in site.translations)],
         "function": site.index.function,
         "path": site.index.path,
         "tags": [
