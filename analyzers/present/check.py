@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 
 from kvdiff.analyzers.compare.changes import LINE_DRIFT
 from kvdiff.analyzers.compare.check import OK, CheckResult, Finding, TagCheck
 from kvdiff.analyzers.present.check_words import finding_message
+from kvdiff.analyzers.present.schema import json_text
 
 
 def finding_json(f: Finding) -> dict:
@@ -41,7 +41,7 @@ def check_doc(result: CheckResult) -> dict:
 
 def check_json(result: CheckResult) -> str:
     """The JSON document ``kvdiff check --json`` prints (sorted keys, two-space indent)."""
-    return json.dumps(check_doc(result), sort_keys=True, indent=2)
+    return json_text(check_doc(result)).rstrip("\n")
 
 
 def _tag_header(t: TagCheck, target: str) -> str:
