@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from kvdiff.analyzers.compare.changes import Change
 from kvdiff.analyzers.compare.timeline import NO_FUNCTION, PRESENT, FunctionVersion, History
 from kvdiff.analyzers.model.behaviour import ScenarioTimeline, Span
+from kvdiff.analyzers.present.schema import json_text
 
 
 def change_json(c: Change) -> dict[str, Any]:
@@ -56,7 +56,7 @@ def history_doc(history: History) -> dict[str, Any]:
 
 def history_json(history: History) -> str:
     """Deterministic JSON text (sorted keys, stable order, trailing newline)."""
-    return json.dumps(history_doc(history), sort_keys=True, indent=2) + "\n"
+    return json_text(history_doc(history))
 
 
 _CHANGE_WORDS = (
@@ -141,7 +141,7 @@ def behaviour_doc(timelines: Sequence[ScenarioTimeline]) -> list[dict[str, Any]]
 def history_with_behaviour_json(history: History, timelines: Sequence[ScenarioTimeline]) -> str:
     doc = history_doc(history)
     doc["behaviour"] = behaviour_doc(timelines)
-    return json.dumps(doc, sort_keys=True, indent=2) + "\n"
+    return json_text(doc)
 
 
 def format_behaviour(timelines: Sequence[ScenarioTimeline]) -> list[str]:
