@@ -35,13 +35,8 @@ from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 import pygit2
-from kvdiff.analyzers.errors import (
-    DamagedTag,
-    KvdiffError,
-    MissingFile,
-    os_error_hint,
-    os_error_text,
-)
+from kvdiff.analyzers import errors
+from kvdiff.analyzers.errors import DamagedTag, KvdiffError, os_error_hint, os_error_text
 from kvdiff.analyzers.source import integrity
 from kvdiff.analyzers.source.cachelock import LOCK_NAME, cache_lock
 from kvdiff.analyzers.source.cachelock import write_atomic as _write_atomic
@@ -418,7 +413,7 @@ class Sources(FetchingMixin):
             if close
             else "check the path (e.g. mm/rmap.c)"
         )
-        return MissingFile(f"{path} does not exist at {tag} (from {origin}); {hint}")
+        return errors.MissingFile(f"{path} does not exist at {tag} (from {origin}); {hint}")
 
     def read(self, tag: str, path: str) -> SourceFile:
         entry, folder, parent, info = self._walk(tag, path)
