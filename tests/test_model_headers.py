@@ -372,10 +372,18 @@ def test_migration_entries_carry_young_and_dirty_from_the_tree_headers(
         assert any("migration_entry_supports_ad() is true" in a for a in m.assumptions)
 
 
+def _hand(wild: Path, tree: str, version: tuple[int, ...]):
+    """tagfacts' fallback when model/callers.py is absent, on the tree's own constants."""
+    from kvdiff.analyzers.model.tagfacts import hand_callers
+
+    return hand_callers(tree, ModelConfig(), version, _facts(wild / tree).constants)
+
+
 def test_hand_caller_flags_outside_the_corpus_are_ones_the_tag_defines(wild: Path) -> None:
-    """Until model/callers.py reads the callers: per scenario kind, the nearest corpus tag's hand
-    flags that the tag's own rmap.h defines, stated as an assumption."""
-    callers = _facts(wild / "oppo-msm-4.19.110").callers
+    """Without model/callers.py: per scenario kind, the nearest corpus tag's hand flags that the
+    tag's own rmap.h defines, stated as an assumption (model/callers.py now reads the callers:
+    tests/test_model_callers.py)."""
+    callers = _hand(wild, "oppo-msm-4.19.110", (4, 19, 110))
     # 4.19.110 include/linux/rmap.h enum ttu_flags starts at TTU_MIGRATION = 0x1: there is no
     # TTU_UNMAP (v2.6.35's reclaim flag), so reclaim takes v5.1's TTU_BATCH_FLUSH.
     assert callers["reclaim"].flags == ("TTU_BATCH_FLUSH",)
@@ -383,12 +391,12 @@ def test_hand_caller_flags_outside_the_corpus_are_ones_the_tag_defines(wild: Pat
     assert callers["migration"].flags == ("TTU_IGNORE_ACCESS", "TTU_IGNORE_MLOCK", "TTU_MIGRATION")
     assert "hand for v2.6.35" in callers["migration"].source
     assert "model/callers.py is not installed" in callers["compaction"].source
-    # 6.8 has no TTU_MIGRATION (rmap.h): no hand flags fit, the nearest older's stay and the
-    # outcome is undetermined, naming the flag.
-    new = _facts(wild / "vivo50-6.8").callers["migration"]
+    # 6.8 has no TTU_MIGRATION (rmap.h): no hand flags fit, the nearest older's stay.
+    new = _hand(wild, "vivo50-6.8", (6, 8))["migration"]
     assert "TTU_MIGRATION" in new.flags and "hand for v5.10.37" in new.source
+    # With the callers read from the tree, 6.8's migration runs try_to_migrate_one instead.
     o = derived_outcome(_reader(wild / "vivo50-6.8"), "v6.8", "compaction-anon")
-    assert o.undetermined == "the caller's flag TTU_MIGRATION is not defined at this tag"
+    assert not o.undetermined and o.function == "try_to_migrate_one"
     # 2.6.9 (no migration): v2.6.7's not-applicable reason, marked as assumed.
-    old = _facts(wild / "hassebj-2.6.9").callers["migration"]
+    old = _hand(wild, "hassebj-2.6.9", (2, 6, 9))["migration"]
     assert not old.applicable and "hand for v2.6.7" in old.reason
