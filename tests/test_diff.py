@@ -75,10 +75,47 @@ def test_highlight_classifies_real_tokens_and_escapes() -> None:
 
 
 def test_render_line_marks_changed_ranges_inside_syntax_spans() -> None:
+    lines = highlight_lines(b"x = swap_fail + 1;\n")
+    out = str(render_line(lines[0].text, lines[0].spans, ((4, 13),)))
+    assert '<span class="dm">swap_fail</span>' in out
+    assert '<span class="t-n">1</span>' in out
     lines = highlight_lines(b"x = SWAP_FAIL + 1;\n")
     out = str(render_line(lines[0].text, lines[0].spans, ((4, 13),)))
-    assert '<span class="dm">SWAP_FAIL</span>' in out
-    assert '<span class="t-n">1</span>' in out
+    assert '<span class="t-o dm">SWAP_FAIL</span>' in out
+
+
+def test_highlight_follows_the_grammars_query_later_patterns_win() -> None:
+    src = (
+        b"#define PTE_BIT(x) (1UL << (x))\n"
+        b"static unsigned long f(struct vm_area_struct *vma, struct page *p)\n"
+        b"{\n\tif (vma->vm_flags & VM_LOCKED)\n\t\treturn BUG_ON(p->ops->get(NULL));\n"
+        b"out:\n\treturn TTU_IGNORE_MLOCK;\n}\n"
+    )
+    classes = {}
+    for ln in highlight_lines(src):
+        for sp in ln.spans:
+            classes.setdefault(ln.text[sp.start : sp.end], set()).add(sp.cls)
+    # ALL_CAPS names are constants, unless the query says more (a call, a macro's name).
+    assert classes["VM_LOCKED"] == {"o"} and classes["TTU_IGNORE_MLOCK"] == {"o"}
+    assert classes["NULL"] == {"o"}
+    assert classes["BUG_ON"] == {"f"} and classes["PTE_BIT"] == {"p"}
+    assert classes["get"] == {"f"} and classes["ops"] == {"m"} and classes["vm_flags"] == {"m"}
+    assert classes["#define"] == {"p"} and classes["if"] == {"k"} and classes["out"] == {"l"}
+    assert classes["unsigned long"] == {"t"} and classes["vm_area_struct"] == {"t"}
+    assert "vma" not in classes and "&" not in classes  # variables and operators stay plain
+
+
+def test_highlight_marks_the_kernels_constants(corpus: Path) -> None:
+    data = (corpus / "v5.10.37" / "mm" / "rmap.c").read_bytes()
+    fn = find_functions(parse_c(data), "try_to_unmap_one")[0]
+    constants = {
+        ln.text[sp.start : sp.end]
+        for ln in highlight_lines(data, fn.start_byte, fn.end_byte)
+        for sp in ln.spans
+        if sp.cls == "o"
+    }
+    assert {"VM_LOCKED", "TTU_IGNORE_MLOCK"} <= constants
+    assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*", c) for c in constants)
 
 
 def test_highlight_of_a_real_function_keeps_real_line_numbers(corpus: Path) -> None:

@@ -1,39 +1,22 @@
-"""C syntax highlighting from tree-sitter tokens, as escaped HTML per source line.
+"""C syntax highlighting from tree-sitter-c's own ``HIGHLIGHTS_QUERY``, as escaped HTML per line.
 
-Highlighting classifies the leaves of the real syntax tree (so ``if`` inside a comment is never a
-keyword), splits them at line breaks, and turns each line into :class:`Markup` by escaping every
-piece of source text with :func:`markupsafe.escape` before any tag is put around it.
+Highlighting runs the grammar's highlighting query over the real syntax tree (so ``if`` inside a
+comment is never a keyword; ``TTU_IGNORE_MLOCK`` is a constant), splits the captured nodes at
+line breaks, and turns each line into :class:`Markup` by escaping every piece of source text with
+:func:`markupsafe.escape` before any tag is put around it.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cache
 
-from kvdiff.analyzers.parse.cparse import parse_c
+import tree_sitter_c
+from kvdiff.analyzers.parse.cparse import compile_query, parse_c
 from kvdiff.analyzers.present.textsafety import html_piece
 from markupsafe import Markup
-from tree_sitter import Node
-
-# Nodes shown as one token even though tree-sitter gives them children.
-_ATOMIC = {
-    "comment": "c",
-    "string_literal": "s",
-    "char_literal": "s",
-    "system_lib_string": "s",
-    "concatenated_string": "s",
-    "preproc_arg": "p",
-}
-_LEAF = {
-    "number_literal": "n",
-    "primitive_type": "t",
-    "type_identifier": "t",
-    "true": "k",
-    "false": "k",
-    "null": "k",
-    "statement_identifier": "l",
-    "field_identifier": "m",
-}
+from tree_sitter import Node, Query, QueryCursor
 
 
 @dataclass(frozen=True)
@@ -54,49 +37,76 @@ class Line:
     spans: tuple[Span, ...]
 
 
-def _classify(node: Node) -> str | None:
-    if node.type in _LEAF:
-        return _LEAF[node.type]
-    if not node.is_named:
-        if node.type.startswith("#"):
-            return "p"
-        if node.type.isidentifier():
-            return "k"
-        return None
-    if node.type == "identifier":
-        parent = node.parent
-        if (
-            parent is not None
-            and parent.type == "call_expression"
-            and parent.child_by_field_name("function") == node
-        ):
-            return "f"
-        if parent is not None and parent.type == "function_declarator":
-            return "f"
-        if parent is not None and parent.type in ("preproc_def", "preproc_function_def"):
-            return "p"
-    return None
+# The grammar's own highlighting query (tree-sitter-c's queries/highlights.scm) names what each
+# node is; these are the CSS class suffixes its capture names become. Operators, delimiters and
+# plain variables stay unstyled.
+_CLASSES = {
+    "comment": "c",
+    "string": "s",
+    "number": "n",
+    "type": "t",
+    "keyword": "k",
+    "label": "l",
+    "property": "m",
+    "function": "f",
+    "function.special": "p",  # the name a function-like macro defines
+    "constant": "o",  # NULL and ALL_CAPS names: TTU_IGNORE_MLOCK, VM_LOCKED
+}
+
+
+@cache
+def _query() -> Query:
+    return compile_query(tree_sitter_c.HIGHLIGHTS_QUERY)
+
+
+def _node_class(name: str, node: Node) -> str | None:
+    cls = _CLASSES.get(name)
+    if cls == "k" and (node.type.startswith("#") or node.type == "preproc_directive"):
+        return "p"  # preprocessor lines keep their own colour
+    return cls
 
 
 def _tokens(root: Node, start: int, end: int) -> list[tuple[int, int, str]]:
-    """(start_byte, end_byte, class) of classified tokens overlapping [start, end)."""
-    out: list[tuple[int, int, str]] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.end_byte <= start or node.start_byte >= end:
-            continue
-        atomic = _ATOMIC.get(node.type)
-        if atomic:
-            out.append((node.start_byte, node.end_byte, atomic))
-            continue
-        if node.child_count == 0:
-            cls = _classify(node)
-            if cls and node.end_byte > node.start_byte:
-                out.append((node.start_byte, node.end_byte, cls))
-            continue
-        stack.extend(reversed(node.children))
+    """(start_byte, end_byte, class) of the highlighted nodes overlapping [start, end),
+    sorted, innermost nodes inside outer ones left to :func:`_flatten`.
+
+    When several patterns capture one node, the later pattern wins (as in Neovim): the query
+    starts with the general ``(identifier) @variable`` and refines it below (constants,
+    called functions)."""
+    cursor = QueryCursor(_query())
+    cursor.set_byte_range(start, end)
+    best: dict[int, tuple[int, Node, str]] = {}
+    for pattern, caps in cursor.matches(root):
+        for name, nodes in caps.items():
+            for node in nodes:
+                seen = best.get(node.id)
+                if seen is None or pattern >= seen[0]:
+                    best[node.id] = (pattern, node, name)
+    out = []
+    for _, node, name in best.values():
+        cls = _node_class(name, node)
+        if cls and node.end_byte > node.start_byte:
+            out.append((node.start_byte, node.end_byte, cls))
     out.sort()
+    return out
+
+
+def _flatten(spans: list[Span]) -> list[Span]:
+    """Non-overlapping spans in order: where one capture lies inside another (a type inside
+    ``unsigned long``), the inner one wins its characters."""
+    if all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False)):
+        return spans
+    cuts = sorted({p for sp in spans for p in (sp.start, sp.end)})
+    out: list[Span] = []
+    for s, e in zip(cuts, cuts[1:], strict=False):
+        inside = [sp for sp in spans if sp.start <= s and e <= sp.end]
+        if not inside:
+            continue
+        cls = min(inside, key=lambda sp: sp.end - sp.start).cls
+        if out and out[-1].end == s and out[-1].cls == cls:
+            out[-1] = Span(out[-1].start, e, cls)
+        else:
+            out.append(Span(s, e, cls))
     return out
 
 
@@ -137,7 +147,7 @@ def highlight_lines(
         Line(
             number=first_number + idx,
             text=raw.decode("utf-8", errors="replace"),
-            spans=tuple(spans[idx]),
+            spans=tuple(_flatten(spans[idx])),
         )
         for idx, raw in enumerate(raw_lines)
     )
