@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from kvdiff.analyzers.compare.linediff import intraline, side_by_side, tokenize
 from kvdiff.analyzers.parse.cparse import parse_c
 from kvdiff.analyzers.parse.extract import find_functions
-from kvdiff.analyzers.present.highlight import highlight_lines, render_line
+from kvdiff.analyzers.present.highlight import FileLines, Span, highlight_lines, render_line
 
 LINES = st.lists(st.sampled_from(["a;", "b = 1;", "if (x)", "\treturn 0;", "}", "", "c(d);"]))
 
@@ -146,3 +146,39 @@ def test_diff_of_real_versions_accounts_for_every_line(corpus: Path) -> None:
     # v5.10.37 dropped the young check: the ptep_clear_flush_young line is only on the left.
     young = [r for r in sbs.rows if r.left and "ptep_clear_flush_young" in r.left.text]
     assert young and all(r.right is None or "young" not in r.right.text for r in young)
+
+
+def _wild_files() -> list[Path]:
+    wild = Path(__file__).resolve().parents[2] / "shared" / "kernel-wild"
+    return sorted(wild.glob("*/mm/rmap.c"))
+
+
+def test_lines_highlighted_on_demand_equal_the_whole_file(corpus: Path) -> None:
+    """FileLines highlights a chunk at a time, from a given tree: every line comes out as the
+    whole-file highlighting gives it (tokens crossing chunk edges included)."""
+    files = [corpus / tag / "mm" / "rmap.c" for tag in ("v2.6.7", "v5.10.37")]
+    files += _wild_files()[:3]
+    files.append(corpus / "v5.1" / "include" / "linux" / "swapops.h")
+    for path in files:
+        data = path.read_bytes()
+        whole = {ln.number: ln for ln in highlight_lines(data)}
+        lazy = FileLines(data, parse_c(data).tree)
+        assert lazy.count == len(whole), path
+        # Out of order, as pages ask: the function first, then traced lines elsewhere.
+        order = sorted(whole, key=lambda n: (n * 7919) % len(whole))
+        assert all(lazy[n] == whole[n] for n in order), path
+        assert lazy.get(0) is None and lazy.get(len(whole) + 1) is None
+    for data in (b"", b"int x;", b"int x;\n", b"/* a\n b */\nint y;\n\n"):
+        whole = {ln.number: ln for ln in highlight_lines(data)}
+        lazy = FileLines(data)
+        assert {n: lazy[n] for n in range(1, lazy.count + 1)} == whole
+
+
+def test_render_line_escapes_like_markupsafe_and_marks_controls() -> None:
+    text = "a<b>&'\"\u202e x\ufffd"
+    spans = (Span(0, 1, "k"), Span(2, 3, "f"))
+    out = str(render_line(text, spans, ((4, 6),)))
+    assert out.startswith('<span class="t-k">a</span>&lt;<span class="t-f">b</span>&gt;')
+    assert '<span class="dm">&amp;&#39;</span>&#34;' in out
+    assert '<span class="bidi"' in out and '<span class="bad-byte"' in out
+    assert "\u202e" not in out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.present.site.build import build_site
@@ -17,6 +18,9 @@ from kvdiff.analyzers.present.site.strings import LANGS, load_strings
 from kvdiff.analyzers.present.site.views import Site
 from kvdiff.analyzers.source.repo import SourceFile, Sources
 from kvdiff.analyzers.versions import closest_tags, split_list
+
+if TYPE_CHECKING:
+    from kvdiff.analyzers.parse.cparse import ParsedFile
 
 DEFAULT_TAGS = ("v2.6.7", "v2.6.35", "v5.1", "v5.10.37")
 DEFAULT_FUNCTION = "try_to_unmap_one"
@@ -144,21 +148,25 @@ def _model_note(function: str, path: str, modelled: bool, strings: Mapping[str, 
     return ""
 
 
-def function_span(source: SourceFile, function: str) -> FunctionSpan:
+def function_span(
+    source: SourceFile, function: str, parsed: ParsedFile | None = None
+) -> FunctionSpan:
     """Where ``function`` is in ``source`` (its first definition), for a function no rule set
     analyses; a missing function is a one-line KvdiffError naming the closest names."""
     from kvdiff.analyzers.parse.cparse import parse_c
     from kvdiff.analyzers.parse.extract import require_function
 
-    defs = require_function(parse_c(source.data), function, f"{source.path} at {source.tag}")
+    parsed = parsed if parsed is not None else parse_c(source.data)
+    defs = require_function(parsed, function, f"{source.path} at {source.tag}")
     fn = defs[0]
     return FunctionSpan(fn.start_line, fn.end_line, fn.signature, len(fn.errors), len(defs))
 
 
 def build_report(request: ReportRequest, sources: Sources) -> Site:
     """Read, analyse and model every tag of ``request`` and lay the results out as a site."""
-    from kvdiff.analyzers.analyze.analysis import analyze_source
+    from kvdiff.analyzers.analyze.analysis import analyze_parsed
     from kvdiff.analyzers.analyze.ruleset import rules_for
+    from kvdiff.analyzers.parse.cparse import parse_c
     from kvdiff.analyzers.present.annotations import load_annotations
 
     function = request.function
@@ -169,10 +177,12 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
 
     def tag_input(tag: str) -> TagInput:
         source = sources.read(tag, path)
+        parsed = parse_c(source.data)  # once: the analysis and the highlighting share it
         if rules is not None:
-            inp = TagInput(source, analysis=analyze_source(source, rules, function))
+            analysis = analyze_parsed(source, parsed, rules, function)
+            inp = TagInput(source, analysis=analysis, tree=parsed.tree)
         else:
-            inp = TagInput(source, span=function_span(source, function))
+            inp = TagInput(source, span=function_span(source, function, parsed), tree=parsed.tree)
         return replace(inp, outcomes=outcomes.get(tag, ()))
 
     # One batch: commits and trees, then the files (with the files the model's facts read).

@@ -8,19 +8,19 @@ line breaks, and turns each line into :class:`Markup` by escaping every piece of
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
-from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
+from typing import NamedTuple
 
 import tree_sitter_c
 from kvdiff.analyzers.parse.cparse import compile_query, parse_c
-from kvdiff.analyzers.present.textsafety import html_piece
+from kvdiff.analyzers.present.textsafety import html_piece, needs_marks
 from markupsafe import Markup
-from tree_sitter import Node, Query, QueryCursor
+from tree_sitter import Node, Query, QueryCursor, Tree
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """A classified piece of one line: [start, end) character offsets and a CSS class suffix."""
 
     start: int
@@ -28,8 +28,7 @@ class Span:
     cls: str
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """One real source line (1-based number), its text (no newline) and its token spans."""
 
     number: int
@@ -115,9 +114,12 @@ def _char_offset(line: bytes, col: int) -> int:
 
 
 def highlight_lines(
-    data: bytes, start_byte: int = 0, end_byte: int | None = None
+    data: bytes, start_byte: int = 0, end_byte: int | None = None, tree: Tree | None = None
 ) -> tuple[Line, ...]:
-    """The whole lines that hold bytes [start_byte, end_byte) of ``data``, highlighted."""
+    """The whole lines that hold bytes [start_byte, end_byte) of ``data``, highlighted.
+
+    ``tree`` is ``data``'s syntax tree when the caller has one (the analysis parsed the file
+    already); only the nodes overlapping those lines are queried."""
     end_byte = len(data) if end_byte is None else end_byte
     first_start = data.rfind(b"\n", 0, start_byte) + 1
     last_nl = data.find(b"\n", max(end_byte - 1, first_start))
@@ -129,8 +131,9 @@ def highlight_lines(
         line_starts.append(line_starts[-1] + len(raw) + 1)
 
     spans: list[list[Span]] = [[] for _ in raw_lines]
-    tree = parse_c(data).tree
-    for tok_start, tok_end, cls in _tokens(tree.root_node, first_start, last_end):
+    root = (tree if tree is not None else parse_c(data).tree).root_node
+    ascii_lines = [raw.isascii() for raw in raw_lines]
+    for tok_start, tok_end, cls in _tokens(root, first_start, last_end):
         # A token may span lines (block comments): give each line its part.
         first = max(bisect_right(line_starts, tok_start) - 1, 0)
         for idx in range(first, len(line_starts)):
@@ -141,8 +144,11 @@ def highlight_lines(
             s = max(tok_start, ls) - ls
             e = min(tok_end, le) - ls
             if e > s:
-                raw = raw_lines[idx]
-                spans[idx].append(Span(_char_offset(raw, s), _char_offset(raw, e), cls))
+                if ascii_lines[idx]:  # byte offsets are character offsets
+                    spans[idx].append(Span(s, e, cls))
+                else:
+                    raw = raw_lines[idx]
+                    spans[idx].append(Span(_char_offset(raw, s), _char_offset(raw, e), cls))
     return tuple(
         Line(
             number=first_number + idx,
@@ -153,40 +159,90 @@ def highlight_lines(
     )
 
 
+class FileLines:
+    """A file's highlighted lines by 1-based number, highlighted on first use, a chunk of
+    :data:`CHUNK` lines per query: pages show the function and a few traced lines, not the
+    whole file. Each line comes out as :func:`highlight_lines` over the whole file gives it."""
+
+    CHUNK = 64
+
+    def __init__(self, data: bytes, tree: Tree | None = None) -> None:
+        self.data = data
+        self._tree = tree
+        self._starts = [0, *(m.end() for m in re.finditer(b"\n", data))]
+        if len(self._starts) > 1 and self._starts[-1] == len(data):
+            self._starts.pop()  # a final newline ends the last line; no empty line after it
+        self.count = len(self._starts)
+        self._lines: dict[int, Line] = {}
+
+    def _fill(self, n: int) -> None:
+        first = (n - 1) // self.CHUNK * self.CHUNK + 1
+        last = min(first + self.CHUNK - 1, self.count)
+        if self._tree is None:
+            self._tree = parse_c(self.data).tree
+        # [start of line first, start of the line after last): highlight_lines takes whole lines.
+        end = self._starts[last] if last < self.count else len(self.data)
+        for ln in highlight_lines(self.data, self._starts[first - 1], end, self._tree):
+            self._lines[ln.number] = ln
+
+    def get(self, n: int) -> Line | None:
+        if not 1 <= n <= self.count:
+            return None
+        if n not in self._lines:
+            self._fill(n)
+        return self._lines[n]
+
+    def __getitem__(self, n: int) -> Line:
+        ln = self.get(n)
+        if ln is None:
+            raise KeyError(n)
+        return ln
+
+    def __contains__(self, n: object) -> bool:
+        return isinstance(n, int) and 1 <= n <= self.count
+
+
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
+
+
+def _html(piece: str) -> str:
+    # markupsafe.escape's five characters; bidi controls and U+FFFD take html_piece's marked path.
+    if needs_marks(piece):
+        return str(html_piece(piece))
+    return piece.translate(_ESCAPES)
+
+
+@lru_cache(maxsize=1 << 16)
 def render_line(
     text: str, spans: tuple[Span, ...] = (), changed: tuple[tuple[int, int], ...] = ()
 ) -> Markup:
     """HTML for one line: syntax classes ``t-<cls>``, ``dm`` (diff mark) on changed ranges.
 
-    Every piece of ``text`` goes through :func:`escape`; only our own tags are added around it.
-    """
+    Every piece of ``text`` is escaped; only our own tags are added around it. The same line is
+    shown on several pages, so the result is remembered."""
     cuts = {0, len(text)}
     for sp in spans:
         cuts.update((sp.start, sp.end))
     for s, e in changed:
         cuts.update((s, e))
     points = sorted(c for c in cuts if 0 <= c <= len(text))
-    pieces: list[tuple[str, str]] = []
+    pieces: list[list[str]] = []
     for s, e in zip(points, points[1:], strict=False):
         if e <= s:
             continue
-        classes = []
+        cls = ""
         for sp in spans:
             if sp.start <= s and e <= sp.end:
-                classes = [f"t-{sp.cls}"]
+                cls = f"t-{sp.cls}"
                 break
         if any(cs <= s and e <= ce for cs, ce in changed):
-            classes.append("dm")  # a diff mark: background only (".chg" is the history badge)
-        cls = " ".join(classes)
+            cls = f"{cls} dm" if cls else "dm"  # a diff mark: background only
         if pieces and pieces[-1][0] == cls:
-            pieces[-1] = (cls, pieces[-1][1] + text[s:e])
+            pieces[-1][1] += text[s:e]
         else:
-            pieces.append((cls, text[s:e]))
-    out = Markup("")
-    for cls, piece in pieces:
-        # html_piece escapes, and turns bidi controls and U+FFFD into visible marked spans.
-        if cls:
-            out += Markup('<span class="{}">{}</span>').format(cls, html_piece(piece))
-        else:
-            out += html_piece(piece)
-    return out
+            pieces.append([cls, text[s:e]])
+    out = [
+        f'<span class="{cls}">{_html(piece)}</span>' if cls else _html(piece)
+        for cls, piece in pieces
+    ]
+    return Markup("".join(out))

@@ -93,6 +93,12 @@ def html_piece(piece: str) -> Markup:
 _SPECIAL_RE = re.compile("[\u202a-\u202e\u2066-\u2069\ufffd]")
 
 
+def needs_marks(piece: str) -> bool:
+    """Whether :func:`html_piece` has more to do than escape ``piece`` (a bidi control or a
+    U+FFFD in it)."""
+    return _SPECIAL_RE.search(piece) is not None
+
+
 def plain_html_text(html: str) -> str:
     """Last line of defence for a whole rendered page: any bidi control still raw (in a title
     attribute, a condition, a card) becomes its plain-text marker, escaped for HTML."""
