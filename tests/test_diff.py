@@ -182,3 +182,27 @@ def test_render_line_escapes_like_markupsafe_and_marks_controls() -> None:
     assert '<span class="dm">&amp;&#39;</span>&#34;' in out
     assert '<span class="bidi"' in out and '<span class="bad-byte"' in out
     assert "\u202e" not in out
+
+
+def test_pair_similarities_equal_the_plain_ratio_where_it_matters(corpus: Path) -> None:
+    """The pre-filtered table agrees with SequenceMatcher.ratio() on every pair that can pair
+    (ratio >= PAIR_THRESHOLD) and leaves only pairs below the threshold at 0.0."""
+    from kvdiff.analyzers.compare.linediff import PAIR_THRESHOLD, _similarities, _similarity
+
+    def fn_lines(tag: str) -> list[str]:
+        data = (corpus / tag / "mm" / "rmap.c").read_bytes()
+        fn = find_functions(parse_c(data), "try_to_unmap_one")[0]
+        return data.decode("utf-8", "replace").split("\n")[fn.start_line - 1 : fn.end_line]
+
+    a, b = fn_lines("v2.6.35")[:70], fn_lines("v5.1")[:70]
+    table = _similarities(a, b)
+    paired = 0
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            exact = _similarity(x, y)
+            if exact >= PAIR_THRESHOLD:
+                assert table[i][j] == exact
+                paired += 1
+            else:
+                assert table[i][j] < PAIR_THRESHOLD
+    assert paired > 20

@@ -114,6 +114,25 @@ def _similarity(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a.strip(), b.strip(), autojunk=False).ratio()
 
 
+def _similarities(a: list[str], b: list[str]) -> list[list[float]]:
+    """``_similarity(a[i], b[j])`` for every pair, where it can reach PAIR_THRESHOLD; 0.0 where
+    an upper bound (``real_quick_ratio``, ``quick_ratio``) says it cannot (the alignment only
+    compares a value below the threshold with the threshold). One matcher per ``b`` line: it
+    keeps what it learnt about its second sequence."""
+    sa = [line.strip() for line in a]
+    sim = [[0.0] * len(b) for _ in a]
+    for j, line in enumerate(b):
+        matcher = difflib.SequenceMatcher(None, "", line.strip(), autojunk=False)
+        for i, text in enumerate(sa):
+            matcher.set_seq1(text)
+            if (
+                matcher.real_quick_ratio() >= PAIR_THRESHOLD
+                and matcher.quick_ratio() >= PAIR_THRESHOLD
+            ):
+                sim[i][j] = matcher.ratio()
+    return sim
+
+
 def _align_replace(a: list[str], b: list[str]) -> list[tuple[int | None, int | None]]:
     """Pair lines of a replaced block in order, maximising total similarity (a small DP).
 
@@ -126,7 +145,7 @@ def _align_replace(a: list[str], b: list[str]) -> list[tuple[int | None, int | N
         for k in range(max(n, m)):
             pairs.append((k if k < n else None, k if k < m else None))
         return pairs
-    sim = [[_similarity(a[i], b[j]) for j in range(m)] for i in range(n)]
+    sim = _similarities(a, b)
     best = [[0.0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):

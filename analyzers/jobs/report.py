@@ -20,6 +20,7 @@ from kvdiff.analyzers.source.repo import SourceFile, Sources
 from kvdiff.analyzers.versions import closest_tags, split_list
 
 if TYPE_CHECKING:
+    from kvdiff.analyzers.analyze.ruleset import RuleSet
     from kvdiff.analyzers.parse.cparse import ParsedFile
 
 DEFAULT_TAGS = ("v2.6.7", "v2.6.35", "v5.1", "v5.10.37")
@@ -162,11 +163,21 @@ def function_span(
     return FunctionSpan(fn.start_line, fn.end_line, fn.signature, len(fn.errors), len(defs))
 
 
+def _tag_input(source: SourceFile, rules: RuleSet | None, function: str) -> TagInput:
+    """One tag's file, parsed once: the analysis and the highlighting share the tree."""
+    from kvdiff.analyzers.analyze.analysis import analyze_parsed
+    from kvdiff.analyzers.parse.cparse import parse_c
+
+    parsed = parse_c(source.data)
+    if rules is not None:
+        analysis = analyze_parsed(source, parsed, rules, function)
+        return TagInput(source, analysis=analysis, tree=parsed.tree)
+    return TagInput(source, span=function_span(source, function, parsed), tree=parsed.tree)
+
+
 def build_report(request: ReportRequest, sources: Sources) -> Site:
     """Read, analyse and model every tag of ``request`` and lay the results out as a site."""
-    from kvdiff.analyzers.analyze.analysis import analyze_parsed
     from kvdiff.analyzers.analyze.ruleset import rules_for
-    from kvdiff.analyzers.parse.cparse import parse_c
     from kvdiff.analyzers.present.annotations import load_annotations
 
     function = request.function
@@ -176,14 +187,9 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
     rules_note = "" if rules is not None else strings["no_rules"].format(function=function)
 
     def tag_input(tag: str) -> TagInput:
-        source = sources.read(tag, path)
-        parsed = parse_c(source.data)  # once: the analysis and the highlighting share it
-        if rules is not None:
-            analysis = analyze_parsed(source, parsed, rules, function)
-            inp = TagInput(source, analysis=analysis, tree=parsed.tree)
-        else:
-            inp = TagInput(source, span=function_span(source, function, parsed), tree=parsed.tree)
-        return replace(inp, outcomes=outcomes.get(tag, ()))
+        return replace(
+            _tag_input(sources.read(tag, path), rules, function), outcomes=outcomes.get(tag, ())
+        )
 
     # One batch: commits and trees, then the files (with the files the model's facts read).
     sources.ensure_all(request.tags, [path, *_model_paths(function, path)])
