@@ -1,0 +1,123 @@
+"""Warm commands against the import floor, measured in one run with interleaved repetitions.
+
+The import floor is ``python -c 'import pygit2, tree_sitter, tree_sitter_c, jinja2, click'`` in
+the same venv: what any kvdiff command costs at least. The script builds the stand-in upstreams
+(the corpus's make-upstreams), fetches the four corpus tags once into a fresh cache over
+``git daemon``, then runs, round after round (each round one run of every command, in a shuffled
+order, so load on a shared machine falls on all of them alike):
+
+- the floor;
+- ``kvdiff report`` warm: sources cached, the site cache (``kvdiff-results/sites``) removed
+  first, into a fresh ``--out``;
+- ``kvdiff report`` repeated: the same command again, nothing changed, same ``--out``;
+- ``kvdiff show v2.6.35``, ``kvdiff check`` (the golden files), ``kvdiff model --matrix``.
+
+Each figure is a whole process (wall time). It prints, per command, the median and the spread
+(min-max) of its time and of its ratio to the floor measured in the same round; it asserts
+nothing. Not part of the test run::
+
+    KVDIFF_CORPUS=../shared/kernel-corpus .venv/bin/python bench/warm_commands.py [--rounds 9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import TAGS, GitDaemon  # noqa: E402
+
+FLOOR = "import pygit2, tree_sitter, tree_sitter_c, jinja2, click"
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(argv[:3])} … failed: {done.stderr.strip()}")
+    return elapsed
+
+
+def spread(values: list[float], fmt: str) -> str:
+    return (
+        f"{format(statistics.median(values), fmt)} "
+        f"({format(min(values), fmt)}-{format(max(values), fmt)})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=9, help="rounds (default 9)")
+    parser.add_argument("--seed", type=int, default=1, help="order shuffling seed")
+    args = parser.parse_args()
+    corpus = Path(os.environ.get("KVDIFF_CORPUS", ROOT.parent / "shared" / "kernel-corpus"))
+    kvdiff = str(Path(sys.executable).parent / "kvdiff")
+    with tempfile.TemporaryDirectory(prefix="kvdiff-warm-") as tmp_name:
+        tmp = Path(tmp_name)
+        env = {**os.environ, "XDG_CONFIG_HOME": str(tmp / "no-config")}
+        env["XDG_CACHE_HOME"] = str(tmp / "xdg-cache")
+        ups = tmp / "upstreams"
+        subprocess.run(
+            [str(corpus / "make-upstreams"), str(corpus), str(ups)], check=True, capture_output=True
+        )
+        cache = tmp / "cache.git"
+        daemon = GitDaemon(ups).start()
+        try:
+            fetch = [kvdiff, "fetch", *TAGS, "--cache", str(cache), "-q", *daemon.upstream_args()]
+            subprocess.run(fetch, check=True, capture_output=True, env=env)
+            # The model's header facts are fetched by the first model run (and report's).
+            model = [kvdiff, "model", "--matrix", "--cache", str(cache), "-q"]
+            subprocess.run(
+                [*model, *daemon.upstream_args()], check=True, capture_output=True, env=env
+            )
+        finally:
+            daemon.stop()
+        src = ["--offline", "-q", "--cache", str(cache)]
+        sites = cache / "kvdiff-results" / "sites"
+        fresh = tmp / "fresh"
+
+        def warm_report() -> list[str]:
+            shutil.rmtree(sites, ignore_errors=True)
+            shutil.rmtree(fresh, ignore_errors=True)
+            return [kvdiff, "report", *src, "--out", str(fresh)]
+
+        repeated = [kvdiff, "report", *src, "--out", str(tmp / "same")]
+        commands = {
+            "floor": lambda: [sys.executable, "-c", FLOOR],
+            "report (warm)": warm_report,
+            "report (repeated)": lambda: repeated,
+            "show": lambda: [kvdiff, "show", *src, "v2.6.35"],
+            "check": lambda: [kvdiff, "check", *src],
+            "model --matrix": lambda: [kvdiff, "model", "--matrix", *src],
+        }
+        for make in commands.values():  # one untimed run each: page cache, the repeated site
+            timed(make(), env)
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        ratios: dict[str, list[float]] = {name: [] for name in commands}
+        rng = random.Random(args.seed)
+        for _ in range(args.rounds):
+            order = list(commands)
+            rng.shuffle(order)
+            got = {name: timed(commands[name](), env) for name in order}
+            for name, seconds in got.items():
+                times[name].append(seconds)
+                ratios[name].append(seconds / got["floor"])
+    print(f"{args.rounds} rounds, interleaved; median (min-max); ratio to the floor of its round")
+    print(f"{'command':<20} {'wall s':>20} {'ratio to floor':>20}")
+    for name in commands:
+        print(f"{name:<20} {spread(times[name], '.3f'):>20} {spread(ratios[name], '.2f'):>20}")
+
+
+if __name__ == "__main__":
+    main()
