@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from kvdiff.analyzers.jobs.report import DEFAULT_FUNCTION, ReportRequest, build_report
-from kvdiff.analyzers.present.render import write_site
+from kvdiff.analyzers.jobs.report import DEFAULT_FUNCTION, ReportRequest, report_pages
 from kvdiff.analyzers.present.site.strings import LANGS
+from kvdiff.analyzers.present.sitewriter import publish
 from kvdiff.analyzers.source.repo import Sources
 
 from .options import source_options
@@ -74,8 +74,8 @@ def report(
     request = ReportRequest.from_options(
         tag_options, function, path, pair_options, lang, with_history
     )
-    site = build_report(request, sources)
-    for warning in site.warnings:
+    pages, warnings = report_pages(request, sources)
+    for warning in warnings:
         click.echo(f"kvdiff: warning: {warning}", err=True)
-    written = write_site(site, out, force=force)
+    written = publish(pages, out, force=force)
     click.echo(f"wrote {len(written)} files to {out}/ (open {out / 'index.html'})")

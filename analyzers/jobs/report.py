@@ -12,16 +12,17 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.present.site.build import build_site
-from kvdiff.analyzers.present.site.inputs import FunctionSpan, SiteInputs, TagInput
 from kvdiff.analyzers.present.site.strings import LANGS, load_strings
-from kvdiff.analyzers.present.site.views import Site
-from kvdiff.analyzers.source.repo import SourceFile, Sources
 from kvdiff.analyzers.versions import closest_tags, split_list
 
+# The page builders (tree-sitter, the highlighter, the diff engine) load only when a site is
+# built: a repeated report served from the site cache needs none of them.
 if TYPE_CHECKING:
     from kvdiff.analyzers.analyze.ruleset import RuleSet
     from kvdiff.analyzers.parse.cparse import ParsedFile
+    from kvdiff.analyzers.present.site.inputs import FunctionSpan, TagInput
+    from kvdiff.analyzers.present.site.views import Site
+    from kvdiff.analyzers.source.repo import SourceFile, Sources
 
 DEFAULT_TAGS = ("v2.6.7", "v2.6.35", "v5.1", "v5.10.37")
 DEFAULT_FUNCTION = "try_to_unmap_one"
@@ -156,6 +157,7 @@ def function_span(
     analyses; a missing function is a one-line KvdiffError naming the closest names."""
     from kvdiff.analyzers.parse.cparse import parse_c
     from kvdiff.analyzers.parse.extract import require_function
+    from kvdiff.analyzers.present.site.inputs import FunctionSpan
 
     parsed = parsed if parsed is not None else parse_c(source.data)
     defs = require_function(parsed, function, f"{source.path} at {source.tag}")
@@ -167,6 +169,7 @@ def _tag_input(source: SourceFile, rules: RuleSet | None, function: str) -> TagI
     """One tag's file, parsed once: the analysis and the highlighting share the tree."""
     from kvdiff.analyzers.analyze.analysis import analyze_parsed
     from kvdiff.analyzers.parse.cparse import parse_c
+    from kvdiff.analyzers.present.site.inputs import TagInput
 
     parsed = parse_c(source.data)
     if rules is not None:
@@ -179,6 +182,8 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
     """Read, analyse and model every tag of ``request`` and lay the results out as a site."""
     from kvdiff.analyzers.analyze.ruleset import rules_for
     from kvdiff.analyzers.present.annotations import load_annotations
+    from kvdiff.analyzers.present.site.build import build_site
+    from kvdiff.analyzers.present.site.inputs import SiteInputs
 
     function = request.function
     rules = rules_for(function, request.path)
@@ -230,4 +235,42 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
             history=timeline,
             extra_inputs=extra_inputs,
         )
+    )
+
+
+def report_pages(
+    request: ReportRequest, sources: Sources
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The site's files (name -> text) and its warnings: rendered, or, when every input of the
+    report is unchanged since a run that rendered them, from the site cache (see
+    :mod:`.sitecache`). The caller writes them with :func:`.present.sitewriter.publish`."""
+    from kvdiff.analyzers.analyze.ruleset import rules_for
+    from kvdiff.analyzers.jobs.sitecache import site_cache, site_key
+
+    rules = rules_for(request.function, request.path)
+    path = request.path or (rules.path if rules is not None else DEFAULT_PATH)
+    key = None
+    cache = None if request.history else site_cache(sources)
+    if cache is not None:
+        key = site_key(request, path, sources.ensure_all(request.tags, [path]))
+        hit = cache.get(key)
+        if hit is not None and _valid_entry(hit):
+            return dict(hit["pages"]), tuple(hit["warnings"])
+    from kvdiff.analyzers.present.render import render_pages
+
+    site = build_report(request, sources)
+    pages = render_pages(site)
+    if cache is not None and key is not None:
+        cache.put(key, {"pages": pages, "warnings": list(site.warnings)})
+    return pages, tuple(site.warnings)
+
+
+def _valid_entry(entry: Mapping) -> bool:
+    pages, warnings = entry.get("pages"), entry.get("warnings")
+    return (
+        isinstance(pages, dict)
+        and bool(pages)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in pages.items())
+        and isinstance(warnings, list)
+        and all(isinstance(w, str) for w in warnings)
     )
