@@ -179,7 +179,10 @@ def build_repo(dest: Path, corpus: Path, n_tags: int, change_every: int, functio
 def run_child(argv: list[str]) -> tuple[float, int]:
     """Wall seconds and peak RSS (KiB, the child's own, from wait4) of one process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"
+    }  # .pyc as installed
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
