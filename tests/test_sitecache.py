@@ -91,3 +91,21 @@ def test_the_site_writers_rules_hold_on_a_cache_hit(args: list[str], tmp_path: P
     code, output = report(*args, "--out", str(foreign))
     assert code != 0 and "kvdiff: error:" in output
     assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
+
+
+def test_compiled_templates_are_kept_and_a_damaged_one_is_compiled_again(
+    args: list[str], tmp_path: Path
+) -> None:
+    cache = tmp_path / "c.git"
+    code, output = report(*args, "--out", str(tmp_path / "a"))
+    assert code == 0, output
+    compiled = sorted((cache / "kvdiff-results" / "templates").iterdir())
+    assert len(compiled) >= 5  # the page templates and the macros they import
+    for n, path in enumerate(compiled):
+        # Garbage, a cut-off entry, an empty file: each reads as a miss.
+        path.write_bytes([b"garbage", path.read_bytes()[:12], b""][n % 3])
+    for entry in entries(cache):
+        entry.unlink()  # render again, through the damaged templates
+    code, output = report(*args, "--out", str(tmp_path / "b"))
+    assert code == 0, output
+    assert files(tmp_path / "a") == files(tmp_path / "b")

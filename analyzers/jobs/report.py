@@ -244,6 +244,7 @@ def report_pages(
     """The site's files (name -> text) and its warnings: rendered, or, when every input of the
     report is unchanged since a run that rendered them, from the site cache (see
     :mod:`.sitecache`). The caller writes them with :func:`.present.sitewriter.publish`."""
+    from kvdiff.analyzers.analyze.resultcache import default_result_dir
     from kvdiff.analyzers.analyze.ruleset import rules_for
     from kvdiff.analyzers.jobs.sitecache import site_cache, site_key
 
@@ -259,7 +260,7 @@ def report_pages(
     from kvdiff.analyzers.present.render import render_pages
 
     site = build_report(request, sources)
-    pages = render_pages(site)
+    pages = render_pages(site, default_result_dir(sources.config.cache) / "templates")
     if cache is not None and key is not None:
         cache.put(key, {"pages": pages, "warnings": list(site.warnings)})
     return pages, tuple(site.warnings)
