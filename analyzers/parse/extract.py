@@ -108,11 +108,32 @@ def _function_def(parsed: ParsedFile, fn: Node, name: str) -> FunctionDef:
 
 def find_functions(parsed: ParsedFile, name: str) -> list[FunctionDef]:
     """Every definition of ``name`` in file order (``#ifdef``/``#else`` arms give several)."""
-    found = []
-    for fn in _function_defs(parsed):
-        if _declarator_name(parsed.data, fn.child_by_field_name("declarator")) == name:
-            found.append(_function_def(parsed, fn, name))
-    return found
+    return [_function_def(parsed, fn, name) for fn in _definitions_of(parsed, name)]
+
+
+def _definitions_of(parsed: ParsedFile, name: str) -> list[Node]:
+    """The ``function_definition`` nodes whose declarator names ``name``: the same nodes as
+    filtering every definition of the file (``_function_defs``), found from where the name's
+    bytes occur instead (a definition's declarator identifier is one of those occurrences, and
+    each occurrence's ancestors are checked), without visiting the whole tree."""
+    data, target = parsed.data, name.encode()
+    if not target:
+        return []
+    root = parsed.tree.root_node
+    found: dict[int, Node] = {}
+    at = data.find(target)
+    while at >= 0:
+        node = root.descendant_for_byte_range(at, at + len(target))
+        while node is not None:
+            if (
+                node.type == "function_definition"
+                and node.id not in found
+                and _declarator_name(data, node.child_by_field_name("declarator")) == name
+            ):
+                found[node.id] = node
+            node = node.parent
+        at = data.find(target, at + 1)
+    return sorted(found.values(), key=lambda n: n.start_byte)
 
 
 def closest_names(parsed: ParsedFile, name: str, n: int = 3) -> list[str]:
