@@ -63,6 +63,36 @@ class Manifest:
         return self.rows[(tag, path)]
 
 
+def _wild_problem(path: Path) -> str | None:
+    if not (path / "MANIFEST.tsv").is_file():
+        return f"{path} has no MANIFEST.tsv"
+    if not list(path.glob("*/mm/rmap.c")):
+        return f"{path} holds no <tree>/mm/rmap.c"
+    return None
+
+
+@pytest.fixture(scope="session")
+def wild() -> Path:
+    """The kernel-wild trees (real mm/rmap.c and friends from forks, GPL-2.0 test input read in
+    place): KVDIFF_WILD, else beside the corpus. Skips when neither variable is set and none is
+    found; FAILS when one is set (as in CI) and the trees are missing or unusable."""
+    env = os.environ.get("KVDIFF_WILD")
+    corpus_env = os.environ.get("KVDIFF_CORPUS")
+    if env:
+        path = Path(env)
+    elif corpus_env:
+        path = Path(corpus_env).parent / "kernel-wild"
+    else:
+        path = REPO_ROOT.parent / "shared" / "kernel-wild"
+    path = (Path.cwd() / path).resolve() if not path.is_absolute() else path
+    problem = _wild_problem(path) if path.is_dir() else f"{path} is not a directory"
+    if problem is None:
+        return path
+    if env or corpus_env:
+        pytest.fail(f"kernel-wild trees unusable: {problem} (set KVDIFF_WILD)", pytrace=False)
+    pytest.skip(f"no kernel-wild trees: {problem}; set KVDIFF_WILD")
+
+
 @pytest.fixture(scope="session")
 def manifest(corpus: Path) -> Manifest:
     rows = {}

@@ -20,8 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 60
 OVERSIZE = {
-    # issue 11 is rewriting the branch-tree builder and the rule engine; split them when it lands
-    "analyzers/parse/branches.py": 522,
+    # issue 11 is rewriting the rule engine; split it when it lands
     "analyzers/analyze/ruleset.py": 509,
 }
 

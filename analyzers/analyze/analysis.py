@@ -293,7 +293,7 @@ def analyze_parsed(
         start_line=fn.start_line,
         end_line=fn.end_line,
         signature=fn.signature,
-        errors=fn.errors,
+        errors=tree.errors,  # what is left after any per-configuration parse (configs.py)
         tree=tree,
         concepts=statuses,
         definitions=spans,

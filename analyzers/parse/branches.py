@@ -13,13 +13,36 @@ ERROR nodes (code tree-sitter could not parse, e.g. unusual kernel macros) are r
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
+from kvdiff.analyzers.parse import configs, ppconfig
+from kvdiff.analyzers.parse.branchtypes import (
+    Assignment,
+    Branch,
+    BranchTree,
+    Call,
+    Effects,
+    Exit,
+    label,
+    normalize,
+)
 from kvdiff.analyzers.parse.cparse import ParsedFile, node_text
-from kvdiff.analyzers.parse.extract import ErrorSpan, FunctionDef
+from kvdiff.analyzers.parse.extract import FunctionDef
 from tree_sitter import Node
+
+__all__ = [
+    "ENTRY_CONSTRUCTORS",
+    "PTE_WRITERS",
+    "Assignment",
+    "Branch",
+    "BranchTree",
+    "Call",
+    "Effects",
+    "Exit",
+    "build_tree",
+    "label",
+    "normalize",
+]
 
 # Calls that store into a page table entry. ``ptep_*`` helpers (ptep_clear_flush,
 # ptep_get_and_clear, ...) are recognised by prefix.
@@ -67,144 +90,13 @@ _EXITS = {
     "continue_statement": "continue",
 }
 
-_WS = re.compile(r"\s+")
-
-
-def normalize(text: str) -> str:
-    """Collapse runs of whitespace (including newlines and tabs) into single spaces."""
-    return _WS.sub(" ", text).strip()
-
-
-@dataclass(frozen=True)
-class Call:
-    name: str  # the called function (or the callee expression's text)
-    args: tuple[str, ...]  # argument texts, whitespace collapsed
-    line: int
-
-
-@dataclass(frozen=True)
-class Assignment:
-    target: str
-    value: str  # right-hand side, whitespace collapsed
-    line: int
-
-
-@dataclass(frozen=True)
-class Exit:
-    kind: str  # "goto" | "return" | "break" | "continue"
-    target: str  # goto label or return value ("" when none)
-    line: int
-
-
-@dataclass(frozen=True)
-class Effects:
-    """What the statements that belong directly to a branch do."""
-
-    calls: tuple[Call, ...] = ()
-    pte_writes: tuple[Call, ...] = ()
-    entries: tuple[Call, ...] = ()
-    ret_assignments: tuple[Assignment, ...] = ()
-    exits: tuple[Exit, ...] = ()
-
-    def to_json(self) -> dict:
-        return {
-            "calls": [_call_json(c) for c in self.calls],
-            "pte_writes": [_call_json(c) for c in self.pte_writes],
-            "entries": [_call_json(c) for c in self.entries],
-            "ret_assignments": [
-                {"target": a.target, "value": a.value, "line": a.line} for a in self.ret_assignments
-            ],
-            "exits": [{"kind": e.kind, "target": e.target, "line": e.line} for e in self.exits],
-        }
-
-
-def _call_json(c: Call) -> dict:
-    return {"name": c.name, "args": list(c.args), "line": c.line}
-
-
-@dataclass(frozen=True)
-class Branch:
-    """One arm of the control flow.
-
-    ``kind`` is ``function`` (the root), ``if``, ``else if``, ``else``, ``switch``, ``case``,
-    ``default``, ``while``, ``for``, ``do`` or ``preproc`` (``condition`` then holds the directive,
-    e.g. ``#ifdef CONFIG_MIGRATION``). ``chain`` identifies the if/else-if/else chain (or switch)
-    an arm belongs to, ``arm`` its position in it; both are -1 for other kinds.
-    """
-
-    kind: str
-    condition: str
-    condition_normalized: str
-    start_line: int
-    end_line: int
-    path: tuple[str, ...]
-    effects: Effects
-    children: tuple[Branch, ...]
-    chain: int = -1
-    arm: int = -1
-    start_byte: int = 0
-    end_byte: int = 0
-    # The syntax nodes rules run their tree-sitter queries over; not part of equality.
-    condition_node: Node | None = field(default=None, compare=False, repr=False, hash=False)
-    body_node: Node | None = field(default=None, compare=False, repr=False, hash=False)
-
-    @property
-    def label(self) -> str:
-        return label(self.kind, self.condition_normalized)
-
-    def walk(self) -> Iterator[Branch]:
-        """This branch and all its descendants, in file order (pre-order)."""
-        yield self
-        for child in self.children:
-            yield from child.walk()
-
-    def to_json(self) -> dict:
-        return {
-            "kind": self.kind,
-            "condition": self.condition,
-            "condition_normalized": self.condition_normalized,
-            "start_line": self.start_line,
-            "end_line": self.end_line,
-            "path": list(self.path),
-            "effects": self.effects.to_json(),
-            "children": [c.to_json() for c in self.children],
-        }
-
-
-@dataclass(frozen=True)
-class BranchTree:
-    function: str
-    root: Branch
-    errors: tuple[ErrorSpan, ...]
-
-    def walk(self) -> Iterator[Branch]:
-        return self.root.walk()
-
-    def to_json(self) -> dict:
-        return {
-            "function": self.function,
-            "errors": [
-                {"kind": e.kind, "start_line": e.start_line, "end_line": e.end_line}
-                for e in self.errors
-            ],
-            "root": self.root.to_json(),
-        }
-
-
-def label(kind: str, condition_normalized: str) -> str:
-    if kind in ("function", "else", "default", "do"):
-        return kind
-    if kind == "preproc":
-        return condition_normalized
-    return f"{kind} {condition_normalized}"
-
 
 class _Builder:
     def __init__(self, data: bytes, return_var: str) -> None:
         self.data = data
         self.return_var = return_var
         self.next_chain = 0
-        self.errors: list[ErrorSpan] = []
+        self.config: tuple[str, ...] = ()  # what the enclosing #if arms need
 
     def text(self, node: Node) -> str:
         return node_text(self.data, node)
@@ -243,6 +135,7 @@ class _Builder:
             arm=arm,
             start_byte=first.start_byte,
             end_byte=last.end_byte,
+            config=self.config,
             condition_node=condition_node,
             body_node=body_node,
         )
@@ -399,17 +292,22 @@ class _Builder:
             children=tuple(arms),
             start_byte=node.start_byte,
             end_byte=node.end_byte,
+            config=self.config,
             condition_node=cond,
             body_node=body,
         )
 
     def preproc(self, node: Node, path: tuple[str, ...]) -> list[Branch]:
-        """``#ifdef``/``#if``/``#elif``/``#else`` arms, each a ``preproc`` branch."""
+        """``#ifdef``/``#if``/``#elif``/``#else`` arms, each a ``preproc`` branch whose
+        ``config`` (and its children's) adds what taking that arm needs."""
         arms: list[Branch] = []
+        tests: list[ppconfig.Expr] = []
+        outer = self.config
         cur: Node | None = node
         while cur is not None:
             alt = cur.child_by_field_name("alternative")
             directive = self._directive(cur)
+            tests.append(ppconfig.directive_expr(directive))
             skip = {n.id for n in (cur.child_by_field_name("name"), alt) if n is not None}
             # #if/#elif have a condition, #ifdef/#ifndef a macro name: rules query either.
             cond = cur.child_by_field_name("condition") or cur.child_by_field_name("name")
@@ -424,7 +322,10 @@ class _Builder:
             else:
                 end = node.end_byte
                 end_line = node.end_point.row + 1
+            need = ppconfig.arm_requirement(tests, len(tests) - 1)
+            self.config = tuple(dict.fromkeys(outer + need))
             branch = self.branch("preproc", cond, directive, (cur, cur), body, cur, path)
+            self.config = outer
             arms.append(replace(branch, end_line=max(branch.start_line, end_line), end_byte=end))
             cur = alt
         return arms
@@ -516,7 +417,28 @@ class _EffectsCollector:
 
 def build_tree(parsed: ParsedFile, fn: FunctionDef, return_var: str = "ret") -> BranchTree:
     """The branch tree of ``fn`` (found in ``parsed``); ``return_var`` names the variable whose
-    assignments are recorded as return-value effects."""
-    builder = _Builder(parsed.data, return_var)
-    root = builder.branch("function", None, "", (fn.node, fn.node), _stmts(fn.body), fn.body, ())
-    return BranchTree(function=fn.name, root=root, errors=fn.errors)
+    assignments are recorded as return-value effects.
+
+    When ``#if`` arms split ``fn``'s statements so that tree-sitter cannot parse them, the tree
+    merges one parse per configuration of the symbols they test (``configs.py``)."""
+    names, parses = configs.variants(parsed.data, fn)
+    if not parses:
+        builder = _Builder(parsed.data, return_var)
+        root = builder.branch(
+            "function", None, "", (fn.node, fn.node), _stmts(fn.body), fn.body, ()
+        )
+        return BranchTree(function=fn.name, root=root, errors=fn.errors)
+    roots = [
+        _Builder(v.data, return_var).branch(
+            "function", None, "", (v.node, v.node), _stmts(v.body), v.body, ()
+        )
+        for v in parses
+    ]
+    root = configs.merge_roots(roots, [v.values for v in parses])
+    return BranchTree(
+        function=fn.name,
+        root=root,
+        errors=configs.merged_errors(parses),
+        resolved=tuple(names),
+        parses=len(parses),
+    )

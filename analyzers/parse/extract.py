@@ -77,7 +77,7 @@ def function_names(parsed: ParsedFile) -> list[str]:
     return names
 
 
-def _error_span(data: bytes, node: Node) -> ErrorSpan:
+def error_span(data: bytes, node: Node) -> ErrorSpan:
     return ErrorSpan(
         kind="MISSING" if node.is_missing else "ERROR",
         start_line=node.start_point.row + 1,
@@ -100,7 +100,7 @@ def _function_def(parsed: ParsedFile, fn: Node, name: str) -> FunctionDef:
         start_byte=fn.start_byte,
         end_byte=fn.end_byte,
         text=node_text(data, fn),
-        errors=tuple(_error_span(data, n) for n in error_nodes(fn)),
+        errors=tuple(error_span(data, n) for n in error_nodes(fn)),
         node=fn,
         body=body,
     )
@@ -136,6 +136,16 @@ def _definitions_of(parsed: ParsedFile, name: str) -> list[Node]:
     return sorted(found.values(), key=lambda n: n.start_byte)
 
 
+def all_functions(parsed: ParsedFile) -> list[FunctionDef]:
+    """Every named function definition in the file, in file order."""
+    found = []
+    for fn in _function_defs(parsed):
+        name = _declarator_name(parsed.data, fn.child_by_field_name("declarator"))
+        if name:
+            found.append(_function_def(parsed, fn, name))
+    return found
+
+
 def closest_names(parsed: ParsedFile, name: str, n: int = 3) -> list[str]:
     names = sorted(set(function_names(parsed)))
     return difflib.get_close_matches(name, names, n=n, cutoff=0.5)
@@ -153,7 +163,7 @@ def unparseable_definition(parsed: ParsedFile, name: str) -> tuple[int, list[Err
     for index, node in enumerate(errors):
         ident = _find_identifier(parsed.data, node, target)
         if ident is not None:
-            spans = [_error_span(parsed.data, n) for n in errors[index:]]
+            spans = [error_span(parsed.data, n) for n in errors[index:]]
             return ident.start_point.row + 1, spans[:5]
     return None
 

@@ -78,12 +78,22 @@ def tree_text(
     tree: BranchTree, labels: Mapping[tuple[int, int, str], tuple[str, ...]] | None = None
 ) -> str:
     """The tree as indented text with real line spans; ``labels`` maps a branch's
-    (start_line, end_line, condition_normalized) to the concept ids it carries."""
+    (start_line, end_line, condition_normalized) to the concept ids it carries. A branch that
+    needs more of the configuration than its parent says so (``{needs CONFIG_X}``), except a
+    ``preproc`` arm, whose directive already does."""
     labels = labels or {}
     out = []
     for e in tree.errors:
         out.append(f"parse {e.kind} at lines {e.start_line}-{e.end_line} (skipped)")
+    if tree.resolved:
+        out.append(
+            f"#if arms split statements: parsed once per configuration of "
+            f"{', '.join(tree.resolved)} ({tree.parses} parses, merged)"
+        )
+    parents: dict[int, tuple[str, ...]] = {}
     for b in tree.walk():
+        for child in b.children:
+            parents[id(child)] = b.config
         span = f"{b.start_line}-{b.end_line}"
         if b.kind == "function":
             head = f"{span:>11}  {tree.function}()"
@@ -92,6 +102,8 @@ def tree_text(
         concepts = labels.get((b.start_line, b.end_line, b.condition_normalized), ())
         if concepts and b.kind != "function":
             head += f"  [{', '.join(concepts)}]"
+        if b.config != parents.get(id(b), ()) and b.kind != "preproc":
+            head += f"  {{needs {' && '.join(b.config)}}}"
         summary = _effects_summary(b.effects)
         if summary:
             head += f"  -> {summary}"
