@@ -109,23 +109,18 @@ def _model_outcomes(
     the model covers the function at all (the model package declares which function that is).
     A tag whose header facts cannot be had (a header missing from its tree, or no evaluator for
     it yet) gets no model panels."""
-    from kvdiff.analyzers.model import MODEL_TARGET, SCENARIO_NAMES, ModelConfig
-    from kvdiff.analyzers.model.interp.facts import tag_facts
-    from kvdiff.analyzers.model.interp.run import derived_outcome
+    from kvdiff.analyzers.analyze.resultcache import ResultCache, default_result_dir
+    from kvdiff.analyzers.jobs.modelcache import tag_outcomes
+    from kvdiff.analyzers.model import MODEL_TARGET, ModelConfig
 
     if (function, path) != tuple(MODEL_TARGET):
         return {}
+    cache = ResultCache(default_result_dir(sources.config.cache))
     out: dict[str, tuple] = {}
-    for tag in tags:
-
-        def read(p: str, tag: str = tag) -> bytes:
-            return sources.read(tag, p).data
-
-        try:
-            facts = tag_facts(read, tag, ModelConfig())
-        except KvdiffError:
-            continue
-        out[tag] = tuple(derived_outcome(read, tag, s, facts=facts) for s in SCENARIO_NAMES)
+    for info in sources.ensure_all(list(tags)):
+        found = tag_outcomes(sources, info, ModelConfig(), cache, missing_facts_ok=True)
+        if found is not None:
+            out[info.tag] = found
     return out
 
 
