@@ -241,24 +241,36 @@ def report_pages(
     :mod:`.sitecache`). The caller writes them with :func:`.present.sitewriter.publish`."""
     from kvdiff.analyzers.analyze.resultcache import default_result_dir
     from kvdiff.analyzers.analyze.ruleset import rules_for
-    from kvdiff.analyzers.jobs.sitecache import site_cache, site_key
+    from kvdiff.analyzers.jobs.sitecache import site_cache
 
     rules = rules_for(request.function, request.path)
     path = request.path or (rules.path if rules is not None else DEFAULT_PATH)
-    key = None
     cache = None if request.history else site_cache(sources)
-    if cache is not None:
-        key = site_key(request, path, sources.ensure_all(request.tags, [path]))
+    key = _site_key(request, path, sources) if cache is not None else None
+    if cache is not None and key is not None:
         hit = cache.get(key)
         if hit is not None and _valid_entry(hit):
             return dict(hit["pages"]), tuple(hit["warnings"])
     from kvdiff.analyzers.present.render import render_pages
 
-    site = build_report(request, sources)
+    site = build_report(request, sources)  # one batch fetches whatever is missing
     pages = render_pages(site, default_result_dir(sources.config.cache) / "templates")
-    if cache is not None and key is not None:
-        cache.put(key, {"pages": pages, "warnings": list(site.warnings)})
+    if cache is not None:
+        key = key or _site_key(request, path, sources)
+        if key is not None:
+            cache.put(key, {"pages": pages, "warnings": list(site.warnings)})
     return pages, tuple(site.warnings)
+
+
+def _site_key(request: ReportRequest, path: str, sources: Sources) -> str | None:
+    """The site cache key when every tag is at hand (None otherwise: nothing is fetched here,
+    so a cold report still makes its one batch of fetches)."""
+    from kvdiff.analyzers.jobs.sitecache import site_key
+
+    infos = [sources.local_info(tag) for tag in request.tags]
+    if any(info is None for info in infos):
+        return None
+    return site_key(request, path, [i for i in infos if i is not None])
 
 
 def _valid_entry(entry: Mapping) -> bool:

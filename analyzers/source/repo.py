@@ -412,6 +412,12 @@ class Sources(FetchingMixin):
             )
         return SourceFile(tag=tag, path=path, blob_id=str(blob.id), origin=info.origin, data=data)
 
+    def local_info(self, tag: str) -> TagInfo | None:
+        """``tag``'s origin and commit when the cache or a ``--repo`` clone holds it (never
+        fetches), else None; a damaged ref raises as reading it would."""
+        found = self._lookup_local(tag)
+        return found[2] if found is not None else None
+
     def blob_id(self, tag: str, path: str) -> str | None:
         """The blob id of ``path`` at ``tag`` from the tree entry (the blob is not read)."""
         entry, _, _ = self._entry(tag, path)
