@@ -3,8 +3,6 @@ arms, K&R line breaks, pointer returns, macro bodies and ERROR nodes."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.parse.cparse import parse_c
@@ -168,28 +166,3 @@ def test_garbage_input_never_raises() -> None:
     parsed = parse_c(b"}}}{{{ int ( ; #if\n\x00\xff garbage")
     assert find_functions(parsed, "anything") == []
 
-
-def test_definitions_found_by_name_equal_every_definition_filtered(corpus: Path) -> None:
-    """find_functions looks only where the name's bytes occur: it finds exactly the
-    definitions a walk over every function_definition of the file finds, for every name the
-    file defines, names it only mentions, and short names that occur everywhere."""
-    from kvdiff.analyzers.parse import extract
-
-    wild = sorted((corpus.parent / "kernel-wild").glob("*/mm/rmap.c"))[:4]
-    files = [corpus / tag / "mm" / "rmap.c" for tag in ("v2.6.7", "v5.10.37")] + wild
-    files += sorted((corpus / "v5.1" / "include" / "linux").glob("*.h"))
-    checked = 0
-    for path in files:
-        parsed = parse_c(path.read_bytes())
-        names = set(extract.function_names(parsed))
-        names |= {"try_to_unmap_one", "page_vma_mapped_walk", "not_defined_here", "x", "e", "_"}
-        for name in sorted(names):
-            every = [
-                fn
-                for fn in extract._function_defs(parsed)
-                if extract._declarator_name(parsed.data, fn.child_by_field_name("declarator"))
-                == name
-            ]
-            assert [n.id for n in extract._definitions_of(parsed, name)] == [n.id for n in every]
-            checked += bool(every)
-    assert checked > 100

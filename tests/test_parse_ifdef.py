@@ -104,7 +104,7 @@ def test_two_symbols_in_one_if(data: bytes) -> None:
 
 def test_a_macro_error_stays_reported_after_the_split_is_resolved(data: bytes) -> None:
     tree = tree_of(data, "fx_split_and_macro")
-    macro = line_of(data, "FX_LOCK(x) __fx_annotate(;")
+    macro = line_of(data, "FX_LOCK(x) x++ FX_LOCK(x);")
     assert [e.start_line for e in tree.errors] == [macro]
     labels = [(b.label, b.config) for b in tree.walk()][1:]
     assert labels == [("if x", ()), ("else if x < 0", ("!CONFIG_FX_SMALL",)), ("else", ())]

@@ -182,6 +182,8 @@ class _Builder:
             )
         elif t in _PREPROC:
             out.extend(self.preproc(node, path))
+        elif t == "function_definition":
+            out.append(self.macro_loop(node, path))
         elif t == "compound_statement":
             for child in node.named_children:
                 self.statement(child, path, effects, out)
@@ -193,6 +195,14 @@ class _Builder:
             effects.exit(node)
         else:
             effects.expression(node)
+
+    def macro_loop(self, node: Node, path: tuple[str, ...]) -> Branch:
+        """A loop macro and its block inside a body (``for_each_online_node(nid) {``), which
+        the grammar reads as a nested definition: a ``for`` loop whose header is the macro."""
+        body = node.child_by_field_name("body")
+        end = body.start_byte if body is not None else node.end_byte
+        header = self.data[node.start_byte : end].decode("utf-8", errors="replace").strip()
+        return self.branch("for", None, header, (node, node), _stmts(body), body, path)
 
     def _inner(self, cond: Node) -> str:
         # Record the condition without the parentheses the grammar requires around it.
@@ -423,7 +433,7 @@ def build_tree(parsed: ParsedFile, fn: FunctionDef, return_var: str = "ret") -> 
     merges one parse per configuration of the symbols they test (``configs.py``)."""
     names, parses = configs.variants(parsed.data, fn)
     if not parses:
-        builder = _Builder(parsed.data, return_var)
+        builder = _Builder(fn.source or parsed.data, return_var)
         root = builder.branch(
             "function", None, "", (fn.node, fn.node), _stmts(fn.body), fn.body, ()
         )

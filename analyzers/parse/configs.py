@@ -39,7 +39,7 @@ class Variant:
 def split_groups(data: bytes, fn: FunctionDef) -> list[ppconfig.Group]:
     """The ``#if`` groups inside ``fn`` that tree-sitter could not parse as clean
     preprocessor nodes (outer ones before the groups nested in them)."""
-    if not fn.node.has_error:
+    if not fn.node.has_error and "#if" not in fn.recovered:
         return []
     grouped = ppconfig.build_groups(ppconfig.scan_directives(data, fn.start_byte, fn.end_byte))
     if not grouped:
@@ -72,7 +72,8 @@ def variants(data: bytes, fn: FunctionDef) -> tuple[list[str], list[Variant]]:
     names = group_symbols(groups)
     if not groups:
         return [], []
-    head = bytearray(data[: fn.end_byte])
+    # a definition read from the shadow copy (extract/recover.py) is parsed with its header
+    head = bytearray((fn.source or data)[: fn.end_byte])
     ppconfig.blank(head, 0, fn.start_byte)  # parse the function alone, at its real offsets
     out = []
     for values in ppconfig.configurations(names):

@@ -6,6 +6,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.parse import recover
 from kvdiff.analyzers.parse.cparse import ParsedFile, captures, error_nodes, node_text
 from tree_sitter import Node
 
@@ -38,6 +39,13 @@ class FunctionDef:
     errors: tuple[ErrorSpan, ...]
     node: Node = field(compare=False, repr=False, hash=False)
     body: Node | None = field(compare=False, repr=False, hash=False)
+    # Kernel symbols the definition is also known by (SYSCALL_DEFINEn: sys_<name>).
+    aliases: tuple[str, ...] = ()
+    # Why the definition was read from a shadow copy of the file (recover.py), "" when not:
+    # the header macro (e.g. "SYSCALL_DEFINE6"), "header macro", and/or "#if arms".
+    recovered: str = ""
+    # The bytes ``node`` was parsed from when they are not the file's (a rewritten header).
+    source: bytes | None = field(default=None, compare=False, repr=False, hash=False)
 
     @property
     def has_errors(self) -> bool:
@@ -62,19 +70,56 @@ def _declarator_name(data: bytes, decl: Node | None) -> str | None:
     return None
 
 
-def _function_defs(parsed: ParsedFile) -> list[Node]:
-    nodes = captures(_FUNCTIONS, parsed.tree.root_node).get("fn", [])
-    return sorted(nodes, key=lambda n: n.start_byte)
+@dataclass(frozen=True)
+class _Found:
+    node: Node
+    name: str
+    aliases: tuple[str, ...] = ()
+    recovered: str = ""
+    source: bytes | None = None
+
+
+def _definitions(parsed: ParsedFile) -> list[_Found]:
+    """Every named definition in file order: the tree's own (never a block nested in a
+    function), then those only the shadow copy has (``recover.py``)."""
+    found = []
+    for fn in captures(_FUNCTIONS, parsed.tree.root_node).get("fn", []):
+        name = _declarator_name(parsed.data, fn.child_by_field_name("declarator"))
+        if name and not recover.is_nested(fn):
+            found.append(_own_definition(parsed.data, fn, name))
+    shadow = recover.shadow(parsed.data, parsed.tree.root_node)
+    if shadow is not None:
+        taken = [(f.node.start_byte, f.node.end_byte) for f in found]
+        for fn in captures(_FUNCTIONS, shadow.tree.root_node).get("fn", []):
+            if recover.is_nested(fn) or any(
+                a < fn.end_byte and fn.start_byte < b for a, b in taken
+            ):
+                continue
+            found.append(_shadow_definition(shadow, fn))
+    return sorted((f for f in found if f.name), key=lambda f: f.node.start_byte)
+
+
+def _own_definition(data: bytes, fn: Node, name: str) -> _Found:
+    # SYSCALL_DEFINE0(getpid) parses as a definition of "getpid" typed SYSCALL_DEFINE0
+    body = fn.child_by_field_name("body")
+    found = recover.syscall(data[fn.start_byte : body.start_byte if body else fn.end_byte])
+    return _Found(fn, found[0], found[1]) if found else _Found(fn, name)
+
+
+def _shadow_definition(shadow: recover.Shadow, fn: Node) -> _Found:
+    body = fn.child_by_field_name("body")
+    header = shadow.headers.get(body.start_byte) if body is not None else None
+    reasons = [header.reason] if header is not None else []
+    if shadow.resolved and header is None:
+        reasons.append("#if arms")
+    name = _declarator_name(shadow.data, fn.child_by_field_name("declarator")) or ""
+    aliases = header.aliases if header is not None else ()
+    return _Found(fn, name, aliases, "; ".join(reasons), shadow.data)
 
 
 def function_names(parsed: ParsedFile) -> list[str]:
     """Names of all functions defined in the file, in file order (duplicates kept)."""
-    names = []
-    for fn in _function_defs(parsed):
-        name = _declarator_name(parsed.data, fn.child_by_field_name("declarator"))
-        if name:
-            names.append(name)
-    return names
+    return [f.name for f in _definitions(parsed)]
 
 
 def error_span(data: bytes, node: Node) -> ErrorSpan:
@@ -88,62 +133,43 @@ def error_span(data: bytes, node: Node) -> ErrorSpan:
     )
 
 
-def _function_def(parsed: ParsedFile, fn: Node, name: str) -> FunctionDef:
-    data = parsed.data
+def _function_def(parsed: ParsedFile, found: _Found) -> FunctionDef:
+    data, fn = parsed.data, found.node
     body = fn.child_by_field_name("body")
     sig_end = body.start_byte if body is not None else fn.end_byte
+    start = recover.header_start(data, fn.start_byte, sig_end)
     return FunctionDef(
-        name=name,
-        signature=data[fn.start_byte : sig_end].decode("utf-8", errors="replace").rstrip(),
-        start_line=fn.start_point.row + 1,
+        name=found.name,
+        signature=data[start:sig_end].decode("utf-8", errors="replace").rstrip(),
+        start_line=data.count(b"\n", 0, start) + 1
+        if start != fn.start_byte
+        else fn.start_point.row + 1,
         end_line=fn.end_point.row + 1,
-        start_byte=fn.start_byte,
+        start_byte=start,
         end_byte=fn.end_byte,
-        text=node_text(data, fn),
+        text=data[start : fn.end_byte].decode("utf-8", errors="replace"),
         errors=tuple(error_span(data, n) for n in error_nodes(fn)),
         node=fn,
         body=body,
+        aliases=found.aliases,
+        recovered=found.recovered,
+        source=found.source,
     )
 
 
 def find_functions(parsed: ParsedFile, name: str) -> list[FunctionDef]:
-    """Every definition of ``name`` in file order (``#ifdef``/``#else`` arms give several)."""
-    return [_function_def(parsed, fn, name) for fn in _definitions_of(parsed, name)]
-
-
-def _definitions_of(parsed: ParsedFile, name: str) -> list[Node]:
-    """The ``function_definition`` nodes whose declarator names ``name``: the same nodes as
-    filtering every definition of the file (``_function_defs``), found from where the name's
-    bytes occur instead (a definition's declarator identifier is one of those occurrences, and
-    each occurrence's ancestors are checked), without visiting the whole tree."""
-    data, target = parsed.data, name.encode()
-    if not target:
-        return []
-    root = parsed.tree.root_node
-    found: dict[int, Node] = {}
-    at = data.find(target)
-    while at >= 0:
-        node = root.descendant_for_byte_range(at, at + len(target))
-        while node is not None:
-            if (
-                node.type == "function_definition"
-                and node.id not in found
-                and _declarator_name(data, node.child_by_field_name("declarator")) == name
-            ):
-                found[node.id] = node
-            node = node.parent
-        at = data.find(target, at + 1)
-    return sorted(found.values(), key=lambda n: n.start_byte)
+    """Every definition of ``name`` (or of a kernel symbol it is known by, e.g.
+    ``sys_move_pages``) in file order (``#ifdef``/``#else`` arms give several)."""
+    return [
+        _function_def(parsed, f)
+        for f in _definitions(parsed)
+        if f.name == name or name in f.aliases
+    ]
 
 
 def all_functions(parsed: ParsedFile) -> list[FunctionDef]:
     """Every named function definition in the file, in file order."""
-    found = []
-    for fn in _function_defs(parsed):
-        name = _declarator_name(parsed.data, fn.child_by_field_name("declarator"))
-        if name:
-            found.append(_function_def(parsed, fn, name))
-    return found
+    return [_function_def(parsed, f) for f in _definitions(parsed)]
 
 
 def closest_names(parsed: ParsedFile, name: str, n: int = 3) -> list[str]:
