@@ -165,4 +165,3 @@ def test_invalid_utf8_does_not_crash() -> None:
 def test_garbage_input_never_raises() -> None:
     parsed = parse_c(b"}}}{{{ int ( ; #if\n\x00\xff garbage")
     assert find_functions(parsed, "anything") == []
-
