@@ -206,3 +206,29 @@ def test_pair_similarities_equal_the_plain_ratio_where_it_matters(corpus: Path) 
             else:
                 assert table[i][j] < PAIR_THRESHOLD
     assert paired > 20
+
+
+def test_line_diffs_kept_in_a_store_come_back_equal(corpus: Path, tmp_path: Path) -> None:
+    from kvdiff.analyzers.analyze.resultcache import ResultCache
+    from kvdiff.analyzers.compare.linediff import diffs_cached_in
+
+    def fn_lines(tag: str) -> tuple[list[str], int]:
+        data = (corpus / tag / "mm" / "rmap.c").read_bytes()
+        fn = find_functions(parse_c(data), "try_to_unmap_one")[0]
+        return data.decode("utf-8", "replace").split("\n")[fn.start_line - 1 : fn.end_line], (
+            fn.start_line
+        )
+
+    (a, sa), (b, sb) = fn_lines("v2.6.35"), fn_lines("v5.10.37")
+    plain = side_by_side(a, sa, b, sb)
+    store = ResultCache(tmp_path / "diffs")
+    with diffs_cached_in(store):
+        first = side_by_side(a, sa, b, sb)
+        entries = sorted((tmp_path / "diffs").rglob("*.json"))
+        again = side_by_side(a, sa, b, sb)
+        assert first == plain and again == plain and store.hits == 1
+        assert side_by_side(a, sa + 1, b, sb) != plain  # other line numbers, another entry
+        for entry in entries:
+            entry.write_bytes(b'{"schema": 1, "key": "x", "payload": {"rows": [[1]]}}')
+        assert side_by_side(a, sa, b, sb) == plain  # damaged: computed again
+    assert len(list((tmp_path / "diffs").rglob("*.json"))) == 2

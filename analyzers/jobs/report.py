@@ -175,7 +175,9 @@ def _tag_input(source: SourceFile, rules: RuleSet | None, function: str) -> TagI
 
 def build_report(request: ReportRequest, sources: Sources) -> Site:
     """Read, analyse and model every tag of ``request`` and lay the results out as a site."""
+    from kvdiff.analyzers.analyze.resultcache import ResultCache, default_result_dir
     from kvdiff.analyzers.analyze.ruleset import rules_for
+    from kvdiff.analyzers.compare.linediff import diffs_cached_in
     from kvdiff.analyzers.present.annotations import load_annotations
     from kvdiff.analyzers.present.site.build import build_site
     from kvdiff.analyzers.present.site.inputs import SiteInputs
@@ -216,21 +218,21 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
         extra_inputs = [tag_input(tag) for tag in extra_tags]
 
     annotations = load_annotations(function)
-    return build_site(
-        SiteInputs(
-            function=function,
-            path=path,
-            inputs=inputs,
-            pairs=request.all_pairs,
-            strings=strings,
-            lang=request.lang,
-            annotations=annotations if annotations.source else None,
-            rules_note=rules_note,
-            model_note=model_note,
-            history=timeline,
-            extra_inputs=extra_inputs,
-        )
+    site_inputs = SiteInputs(
+        function=function,
+        path=path,
+        inputs=inputs,
+        pairs=request.all_pairs,
+        strings=strings,
+        lang=request.lang,
+        annotations=annotations if annotations.source else None,
+        rules_note=rules_note,
+        model_note=model_note,
+        history=timeline,
+        extra_inputs=extra_inputs,
     )
+    with diffs_cached_in(ResultCache(default_result_dir(sources.config.cache) / "diffs")):
+        return build_site(site_inputs)
 
 
 def report_pages(
