@@ -94,6 +94,17 @@ def wild() -> Path:
 
 
 @pytest.fixture(scope="session")
+def wild_repo(wild: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """wild.git built by the trees' make-upstream: one commit per tree, tagged by version
+    (v2.6.18) and by a vendor-style name (wild/laitianli-2.6.18)."""
+    dest = tmp_path_factory.mktemp("wild")
+    subprocess.run(
+        [str(wild / "make-upstream"), str(wild), str(dest)], check=True, capture_output=True
+    )
+    return dest / "wild.git"
+
+
+@pytest.fixture(scope="session")
 def manifest(corpus: Path) -> Manifest:
     rows = {}
     lines = (corpus / "MANIFEST.tsv").read_text().splitlines()

@@ -102,7 +102,7 @@ def test_check_and_model_say_which_definition(tmp_path: Path) -> None:
     model = run("model", "v5.1", "--scenario", "reclaim-file", "--reference", *args)
     assert "defined 2 times" in model.stderr, model.output
     derived = run("model", "v5.1", "--scenario", "reclaim-file", *args)
-    assert "include/linux/rmap.h does not exist at v5.1" in derived.stderr
+    assert "include/linux/swap.h does not exist at v5.1" in derived.stderr
 
 
 def test_function_there_but_unparseable(repo: Path) -> None:

@@ -7,7 +7,7 @@ corpus; see analyzers/model/encoding.py for where they were read).
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.model.encoding import (
@@ -127,6 +127,7 @@ def test_unknown_tag_is_a_one_line_error() -> None:
 
 
 @pytest.mark.parametrize("tag", MODEL_TAGS)
+@settings(deadline=None)  # the shared machine is slow at times: no flaky deadline
 @given(data=st.data())
 def test_swap_entry_round_trip(tag: str, data: st.DataObject) -> None:
     types = swap_types(tag)
@@ -142,6 +143,7 @@ def test_swap_entry_round_trip(tag: str, data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("tag", MODEL_TAGS[1:])
+@settings(deadline=None)  # the shared machine is slow at times: no flaky deadline
 @given(pfn=st.integers(0, (1 << 40) - 1), write=st.booleans(), soft=st.booleans())
 def test_migration_and_hwpoison_round_trip(tag: str, pfn: int, write: bool, soft: bool) -> None:
     pte = migration_pte(tag, pfn, write)
@@ -155,6 +157,7 @@ def test_migration_and_hwpoison_round_trip(tag: str, pfn: int, write: bool, soft
 
 
 @pytest.mark.parametrize("tag", MODEL_TAGS)
+@settings(deadline=None)  # the shared machine is slow at times: no flaky deadline
 @given(pfn=st.integers(0, (1 << 34) - 1), write=st.booleans(), dirty=st.booleans())
 def test_present_round_trip(tag: str, pfn: int, write: bool, dirty: bool) -> None:
     d = decode(tag, make_present(tag, pfn, write=write, dirty=dirty))

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, TAGS
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from kvdiff.analyzers.analyze.analysis import analyze_source, load_rule_set
 from kvdiff.analyzers.parse import ppconfig
 from kvdiff.analyzers.parse.branches import Branch, BranchTree, build_tree
@@ -276,3 +278,81 @@ def test_corpus_trees_need_one_parse(corpus: Path) -> None:
     for tag in TAGS:
         data = (corpus / tag / "mm" / "rmap.c").read_bytes()
         assert tree_of(data, "try_to_unmap_one").parses == 1
+
+
+_DIRECTIVES = [
+    "#ifdef CONFIG_R",
+    "#ifndef CONFIG_R",
+    "#if defined(CONFIG_A) || CONFIG_B",
+    "#if 0",
+    "#if LINUX_VERSION_CODE > KERNEL_VERSION(4, 0, 0)",
+    "#elif defined(CONFIG_C)",
+    "#else",
+    "#endif",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    inserts=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=400), st.sampled_from(_DIRECTIVES)),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_random_directives_never_crash_and_keep_real_lines(
+    inserts: list[tuple[int, str]],
+) -> None:
+    """Directive lines dropped anywhere into the fixture (balanced or not, in the middle of
+    a chain): extraction and the branch tree never raise, spans stay inside the definition
+    and the JSON is plain data."""
+    lines = SPLIT.read_text().split("\n")
+    for where, directive in sorted(inserts, reverse=True):
+        lines.insert(where % len(lines), directive)
+    data = "\n".join(lines).encode()
+    parsed = parse_c(data)
+    for fn in all_functions(parsed):
+        tree = build_tree(parsed, fn)
+        assert tree.parses <= 2**ppconfig.MAX_FULL_SYMBOLS
+        for b in tree.walk():
+            assert fn.start_line <= b.start_line <= b.end_line <= fn.end_line
+        json.dumps(tree.to_json())
+
+
+def test_branches_cli_on_a_vendor_tag_shows_what_arms_need(wild_repo: Path) -> None:
+    from click.testing import CliRunner
+    from kvdiff.main import cli
+
+    args = ["--repo", str(wild_repo), "--offline"]
+    runner = CliRunner()
+    for tag in ("wild/laitianli-2.6.18", "v2.6.22.15"):
+        result = runner.invoke(cli, ["branches", tag, *args])
+        assert result.exit_code == 0, result.output
+        out = result.stdout
+        assert "parsed once per configuration of CONFIG_MIGRATION (2 parses, merged)" in out
+        assert "else if migration  [migration]  {needs CONFIG_MIGRATION}" in out
+        assert "tree-sitter could not parse" not in result.stderr
+        lines = out.splitlines()
+        assert any(line.strip().endswith("else  [file]") for line in lines)
+    result = runner.invoke(cli, ["branches", "wild/laitianli-2.6.18", "--json", *args])
+    doc = json.loads(result.stdout)
+    assert doc["tree"]["resolved"] == ["CONFIG_MIGRATION"] and doc["errors"] == []
+    assert doc["concepts"]["file"]["state"] == "present"
+    # the syscall, by its name and by its kernel symbol, at a vendor tag
+    result = runner.invoke(
+        cli,
+        [
+            "show",
+            "wild/rockchip-5.10.107",
+            "compat_sys_move_pages",
+            "--file",
+            "mm/migrate.c",
+            *args,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        result.stdout.split("\n")[1]
+        .split(None, 1)[1]
+        .startswith("COMPAT_SYSCALL_DEFINE6(move_pages,")
+    )
