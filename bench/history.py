@@ -176,8 +176,9 @@ def build_repo(dest: Path, corpus: Path, n_tags: int, change_every: int, functio
     return tags, len(paths) + len(headers) + 1, dirs, len(rmap_marks)
 
 
-def run_child(argv: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB, the child's own, from wait4) of one process."""
+def run_child(argv: list[str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (KiB) and CPU seconds (user + system) of one process, the
+    child's own (wait4)."""
     start = time.perf_counter()
     env = {
         k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"
@@ -188,7 +189,7 @@ def run_child(argv: list[str]) -> tuple[float, int]:
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"bench: {' '.join(argv[:3])} … failed: {err.strip()}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 def spread(values: list[float], fmt: str) -> str:
@@ -236,7 +237,7 @@ def main() -> None:
     rng = random.Random(1)
     for n in sizes:
         tags = all_tags[:n]
-        runs: dict[str, list[tuple[float, int]]] = {"baseline": [], "cold": [], "warm": []}
+        runs: dict[str, list[tuple[float, int, float]]] = {"baseline": [], "cold": [], "warm": []}
         run_child(kvdiff_argv(tags))  # the warm run of the first round has its cache
         for _ in range(args.rounds):
             order = list(runs)
@@ -252,23 +253,29 @@ def main() -> None:
         rows.append((n, runs))
         print(f"measured {n} tags", flush=True)
     print()
-    print(f"{args.rounds} rounds per tag count, interleaved; median (min-max) wall seconds")
+    print(
+        f"{args.rounds} rounds per tag count, interleaved; median (min-max); ratios of the "
+        "same round; CPU = user+system seconds"
+    )
     print(
         f"{'tags':>5} {'baseline s':>19} {'cold s':>19} {'warm s':>19} "
-        f"{'baseline/cold':>17} {'baseline/warm':>17}"
+        f"{'baseline/cold':>17} {'baseline/warm':>17} {'CPU b/cold':>15} {'CPU b/warm':>15}"
     )
     for n, runs in rows:
-        b, c, w = ([t for t, _ in runs[k]] for k in ("baseline", "cold", "warm"))
+        b, c, w = ([t for t, _, _ in runs[k]] for k in ("baseline", "cold", "warm"))
+        bc, cc, wc = ([u for _, _, u in runs[k]] for k in ("baseline", "cold", "warm"))
         print(
             f"{n:>5} {spread(b, '.2f'):>19} {spread(c, '.2f'):>19} {spread(w, '.2f'):>19} "
             f"{spread([x / y for x, y in zip(b, c, strict=True)], '.1f'):>17} "
-            f"{spread([x / y for x, y in zip(b, w, strict=True)], '.1f'):>17}"
+            f"{spread([x / y for x, y in zip(b, w, strict=True)], '.1f'):>17} "
+            f"{spread([x / y for x, y in zip(bc, cc, strict=True)], '.1f'):>15} "
+            f"{spread([x / y for x, y in zip(bc, wc, strict=True)], '.1f'):>15}"
         )
     print()
     print("peak RSS, MiB (max over rounds)")
     print(f"{'tags':>5} {'baseline':>9} {'cold':>9} {'warm':>9}")
     for n, runs in rows:
-        peak = {k: max(r for _, r in v) / 1024 for k, v in runs.items()}
+        peak = {k: max(r for _, r, _ in v) / 1024 for k, v in runs.items()}
         print(f"{n:>5} {peak['baseline']:9.1f} {peak['cold']:9.1f} {peak['warm']:9.1f}")
     if not args.keep:
         shutil.rmtree(work)

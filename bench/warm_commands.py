@@ -12,9 +12,10 @@ order, so load on a shared machine falls on all of them alike):
 - ``kvdiff report`` repeated: the same command again, nothing changed, same ``--out``;
 - ``kvdiff show v2.6.35``, ``kvdiff check`` (the golden files), ``kvdiff model --matrix``.
 
-Each figure is a whole process (wall time). It prints, per command, the median and the spread
-(min-max) of its time and of its ratio to the floor measured in the same round; it asserts
-nothing. Not part of the test run::
+Each figure is a whole process: wall time, and CPU time (user + system, from wait4), which a
+shared machine's load disturbs much less. It prints, per command, the median and the spread
+(min-max) of each and of its ratio to the floor measured in the same round; it asserts nothing.
+Not part of the test run::
 
     KVDIFF_CORPUS=../shared/kernel-corpus .venv/bin/python bench/warm_commands.py [--rounds 9]
 """
@@ -40,13 +41,20 @@ from tests.conftest import TAGS, GitDaemon  # noqa: E402
 FLOOR = "import pygit2, tree_sitter, tree_sitter_c, jinja2, click"
 
 
-def timed(argv: list[str], env: dict[str, str]) -> float:
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system, the child's own, from wait4) of one run."""
     start = time.perf_counter()
-    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"bench: {' '.join(argv[:3])} … failed: {done.stderr.strip()}")
-    return elapsed
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"bench: {' '.join(argv[:3])} … failed: {err.strip()}")
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def spread(values: list[float], fmt: str) -> str:
@@ -105,20 +113,27 @@ def main() -> None:
         }
         for make in commands.values():  # one untimed run each: .pyc, page cache, repeated site
             timed(make(), env)
-        times: dict[str, list[float]] = {name: [] for name in commands}
-        ratios: dict[str, list[float]] = {name: [] for name in commands}
+        got: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         rng = random.Random(args.seed)
         for _ in range(args.rounds):
             order = list(commands)
             rng.shuffle(order)
-            got = {name: timed(commands[name](), env) for name in order}
-            for name, seconds in got.items():
-                times[name].append(seconds)
-                ratios[name].append(seconds / got["floor"])
-    print(f"{args.rounds} rounds, interleaved; median (min-max); ratio to the floor of its round")
-    print(f"{'command':<20} {'wall s':>20} {'ratio to floor':>20}")
-    for name in commands:
-        print(f"{name:<20} {spread(times[name], '.3f'):>20} {spread(ratios[name], '.2f'):>20}")
+            for name in order:
+                got[name].append(timed(commands[name](), env))
+    print(
+        f"{args.rounds} rounds, interleaved; median (min-max); ratios to the floor of the same "
+        "round; CPU = the process's user+system time (less sensitive to a loaded machine)"
+    )
+    print(f"{'command':<20} {'wall s':>20} {'wall ratio':>18} {'CPU s':>20} {'CPU ratio':>18}")
+    for name, runs in got.items():
+        wall = [w for w, _ in runs]
+        cpu = [c for _, c in runs]
+        wall_r = [w / f for (w, _), (f, _) in zip(runs, got["floor"], strict=True)]
+        cpu_r = [c / f for (_, c), (_, f) in zip(runs, got["floor"], strict=True)]
+        print(
+            f"{name:<20} {spread(wall, '.3f'):>20} {spread(wall_r, '.2f'):>18} "
+            f"{spread(cpu, '.3f'):>20} {spread(cpu_r, '.2f'):>18}"
+        )
 
 
 if __name__ == "__main__":

@@ -242,11 +242,11 @@ def report_pages(
     report is unchanged since a run that rendered them, from the site cache (see
     :mod:`.sitecache`). The caller writes them with :func:`.present.sitewriter.publish`."""
     from kvdiff.analyzers.analyze.resultcache import default_result_dir
-    from kvdiff.analyzers.analyze.ruleset import rules_for
     from kvdiff.analyzers.jobs.sitecache import site_cache
 
-    rules = rules_for(request.function, request.path)
-    path = request.path or (rules.path if rules is not None else DEFAULT_PATH)
+    # The key takes --file as given: without it, the rule set (in the package digest) names
+    # the file, so a cache hit needs neither the rule engine nor the parser.
+    path = request.path or ""
     cache = None if request.history else site_cache(sources)
     key = _site_key(request, path, sources) if cache is not None else None
     if cache is not None and key is not None:

@@ -60,7 +60,7 @@ def site_key(request: ReportRequest, path: str, infos: Sequence[TagInfo]) -> str
         f"site-schema={SITE_SCHEMA}",
         f"kvdiff={package_digest()}",
         f"function={request.function}",
-        f"path={path}",
+        f"path={path}",  # --file as given ("" for the rule set's file)
         f"lang={request.lang}",
         "tags=" + ",".join(request.tags),
         "pairs=" + ",".join(f"{a}..{b}" for a, b in request.all_pairs),
