@@ -1,4 +1,5 @@
-"""`kvdiff check`: compare the concept maps with the golden expectations (exit 0/1/2)."""
+"""`kvdiff check`: compare the concept maps with the golden files, or for a tag without one with
+the rules' history (exit 0/1/2)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,21 @@ from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.present.branches_view import definitions_warning
 from kvdiff.analyzers.present.check import check_json, check_junit, check_text
 from kvdiff.analyzers.source.repo import Sources
-from kvdiff.analyzers.versions import split_list
+from kvdiff.analyzers.versions import parse_version, select_tags, split_list
 
 from .options import source_options
 
+_TAGS = click.option(
+    "--tags",
+    "tag_options",
+    multiple=True,
+    metavar="TAG[,TAG…]",
+    help="Tags to check; a glob ('v5.*') picks from the tags of --repo, the cache and upstreams.",
+)
+
 
 @click.command()
-@click.option("--tags", "tag_options", multiple=True, metavar="TAG[,TAG…]", help="Tags to check.")
+@_TAGS
 @click.option("--target", default="try_to_unmap_one", show_default=True, help="Rule set name.")
 @click.option(
     "--rules",
@@ -52,7 +61,8 @@ def check(
     update: bool,
     sources: Sources,
 ) -> None:
-    """Re-analyse each tag and compare with its golden file: exit 0 clean, 1 drift, 2 bad input.
+    """Re-analyse each tag and compare with its golden file, or, without one, with the rules'
+    history (present, absent or moved at the tree's version): exit 0 clean, 1 drift, 2 bad input.
 
     Default tags: those with a golden file for the target. Line drift alone does not fail.
     """
@@ -82,13 +92,37 @@ def _warn_definitions(analysis: Analysis) -> None:
         click.echo(f"kvdiff: warning: {warning}", err=True)
 
 
+_GLOB = frozenset("*?[")
+
+
+def _expand(names: tuple[str, ...], sources: Sources) -> list[str]:
+    """Tag names as given, each glob replaced by the matching tags (version order); a glob
+    matching nothing is an error, not an empty check."""
+    if not any(_GLOB & set(n) for n in names):
+        return list(names)
+    known = set(sources.available_tags()) | set(sources.upstream_tags())
+    out: list[str] = []
+    for name in names:
+        picked = select_tags(known, name) if _GLOB & set(name) else [name]
+        if not picked:
+            raise KvdiffError(
+                f"--tags {name!r} matches no tag of --repo, the cache or the upstreams; "
+                "check the pattern (e.g. 'v5.*') or fetch the tags first"
+            )
+        out += [t for t in picked if t not in out]
+    return out
+
+
 def _tags(tag_options: tuple[str, ...], rules: Any, expected: Path, sources: Sources) -> list[str]:
-    """The tags to check, made available in one batch (their trees, then the rule's file)."""
-    tags = split_list(tag_options, "--tags") or golden.golden_tags(expected, rules.target)
+    """The tags to check, made available in one batch (their trees, then the rule's file, and
+    the Makefile of a tag not shaped like a version: it says which version the tree is)."""
+    names = split_list(tag_options, "--tags")
+    tags = _expand(names, sources) if names else golden.golden_tags(expected, rules.target)
     if not tags:
         raise KvdiffError(
             f"no golden files for {rules.target} in {expected}; "
             "pass --tags (with --update to create them) or --expected DIR"
         )
-    sources.ensure_all(tags, [rules.path])
+    paths = [rules.path] + (["Makefile"] if any(parse_version(t) is None for t in tags) else [])
+    sources.ensure_all(tags, paths)
     return tags

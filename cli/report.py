@@ -19,6 +19,16 @@ _FORCE = click.option(
 )
 
 
+_LANG = click.option(
+    "--lang",
+    default="en",
+    show_default=True,
+    metavar="LANG[,LANG]",
+    help=f"Site language ({', '.join(LANGS)}); several (en,ko) make one site with a language "
+    "switch, the first at index.html, the others at NAME.<lang>.html.",
+)
+
+
 @click.command()
 @click.option(
     "--tags",
@@ -43,7 +53,7 @@ _FORCE = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory to write the site into.",
 )
-@click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True)
+@_LANG
 @click.option(
     "--pairs",
     "pair_options",

@@ -244,3 +244,111 @@ def test_every_page_has_a_description_an_icon_and_labelled_scroll_regions(
     question = sites["ko"].joinpath("question.html").read_text(encoding="utf-8")
     title = re.search(r"<h1>([^<]*)</h1>", question).group(1)
     assert f'aria-current="page">{title}</a>' in question  # one title for the question
+
+
+_XREF = re.compile(r'<a class="xr( ext)?" href="([^"]*)"[^>]*>([^<]*)</a>')
+
+
+def test_cross_links_in_the_code_resolve(sites: dict[str, Path], browser: Browser) -> None:
+    site = sites["en"]
+    ids = {
+        p.name: set(re.findall(r' id="([^"]+)"', p.read_text("utf-8"))) for p in site.glob("*.html")
+    }
+    kinds: dict[str, int] = {"label": 0, "definition": 0, "external": 0}
+    for page in sorted(site.glob("*.html")):
+        html = page.read_text("utf-8")
+        for ext, href, name in _XREF.findall(html):
+            if href.startswith("https://elixir.bootlin.com/linux/"):
+                kinds["external" if ext else "definition"] += 1  # ident search / file:line
+                assert re.fullmatch(
+                    r"https://elixir\.bootlin\.com/linux/v[\d.]+/"
+                    r"(C/ident/\w+|source/mm/rmap\.c#L\d+)",
+                    href,
+                ), href
+                continue
+            target, _, frag = href.partition("#")
+            assert frag in ids[target or page.name], (page.name, href, name)
+            kinds["label"] += 1  # the corpus functions' own calls are defined elsewhere in rmap.c
+    assert all(kinds.values()), kinds
+    # goto out_unmap lands on the label's line; a call of a function this file defines lands on
+    # its definition (the function shown on the page, or a sibling excerpt).
+    tag = site.joinpath("tag-v2.6.35.html").read_text("utf-8")
+    rows = dict(
+        re.findall(r'<tr id="(L\d+)"[^>]*>.*?<td class="src"><code>(.*?)</code>', tag, re.S)
+    )
+    gotos = [h for _, h, n in _XREF.findall(tag) if n == "out_unmap"]
+    assert gotos and all(re.sub(r"<[^>]+>", "", rows[h[1:]]).strip() == "out_unmap:" for h in gotos)
+    # In the browser, following a goto on the diff page shows the label's row.
+    url = site.joinpath("diff-v2.6.35--v5.1.html").as_uri()
+    page = browser.page(url, 1400)
+    moved = page.evaluate(
+        """(() => { const a = document.querySelector('a.xr[href^="#A"]');
+          a.click(); const row = document.getElementById(a.getAttribute('href').slice(1));
+          const b = row.getBoundingClientRect();
+          return [location.hash, a.textContent, row.nextElementSibling.textContent.trim(),
+                  b.top >= 0 && b.bottom <= innerHeight]; })()"""
+    )
+    assert moved[0].startswith("#A") and moved[2].startswith(moved[1] + ":") and moved[3], moved
+
+
+@pytest.fixture(scope="module")
+def bilingual(corpus_repo_args: list[str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    site = tmp_path_factory.mktemp("layout-both") / "site"
+    args = ["report", *corpus_repo_args, "--cache", str(tmp_path_factory.mktemp("c") / "c.git")]
+    result = CliRunner().invoke(cli, [*args, "--out", str(site), "--lang", "en,ko", "--history"])
+    assert result.exit_code == 0, result.output
+    return site
+
+
+def test_one_site_in_both_languages_with_a_switch_on_every_page(
+    bilingual: Path, sites: dict[str, Path], browser: Browser
+) -> None:
+    from test_report import check_links
+
+    english = sorted(p.name for p in sites["en"].glob("*.html"))
+    korean = sorted(p.name for p in bilingual.glob("*.ko.html"))
+    assert korean == sorted(n.removesuffix(".html") + ".ko.html" for n in english)
+    assert check_links(bilingual) > 0  # every link of both languages names a file and an id
+    for name in english:
+        en_html = bilingual.joinpath(name).read_text("utf-8")
+        ko_name = name.removesuffix(".html") + ".ko.html"
+        ko_html = bilingual.joinpath(ko_name).read_text("utf-8")
+        assert f'<a href="{ko_name}" hreflang="ko" lang="ko">한국어</a>' in en_html, name
+        assert f'<a href="{name}" hreflang="en" lang="en">English</a>' in ko_html, name
+        assert '<html lang="ko">' in ko_html
+        # Korean pages link to Korean pages only (the switch aside).
+        for href in re.findall(r'<a href="([^"#]+\.html)', ko_html):
+            assert href.endswith(".ko.html") or href == name, (ko_name, href)
+    # The same page in the other language, both ways, in the browser.
+    page = browser.page(bilingual.joinpath("tag-v5.1.html").as_uri(), 390)
+    page.evaluate("setTimeout(() => document.querySelector('nav.langs a[hreflang=ko]').click())")
+    browser.wait_event("Page.loadEventFired", page.session)  # the page the click opened
+    where = page.evaluate("[location.pathname.split('/').pop(), document.documentElement.lang]")
+    assert where == ["tag-v5.1.ko.html", "ko"], where
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= 390, scroll
+    bad = [v for v in _axe(page, _axe_source()) if v[1] in ("serious", "critical")]
+    assert not bad, bad  # the Korean page, with its switch, at 390 px
+    # A single-language site has no switch at all.
+    assert 'nav class="langs"' not in sites["en"].joinpath("index.html").read_text("utf-8")
+
+
+def _polite(text: str) -> list[str]:
+    """Sentence endings of 합니다체 / 해요체 (the site writes 한다체, like the cards)."""
+    found = re.findall(r"\w*(?:습니다|까요|세요|[어아해]요|에요|예요)(?![가-힣])", text)
+    for m in re.finditer(r"(\w*)([가-힣])니다(?![가-힣])", text):
+        if (ord(m.group(2)) - 0xAC00) % 28 == 17:  # a syllable ending in ㅂ + 니다: 합니다, 줍니다
+            found.append(m.group(0))
+    return found
+
+
+def test_the_korean_site_writes_in_one_register(sites: dict[str, Path]) -> None:
+    assert _polite("페이지입니다. 그대로 둡니다. 남을까요?") == [
+        "남을까요",
+        "페이지입니다",
+        "둡니다",
+    ]
+    assert not _polite("페이지가 아니다. 그대로 둔다. 남을까?")
+    for page in sorted(sites["ko"].glob("*.html")):
+        text = re.sub(r"<[^>]+>", " ", page.read_text("utf-8"))
+        assert not _polite(text), (page.name, _polite(text)[:5])

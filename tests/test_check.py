@@ -257,10 +257,13 @@ def test_compare_tells_drift_kinds_apart():
     now = synthetic("v6.1")
     golden = golden_from_analysis(RULES, now)
     kinds = {f.concept: f.kind for f in compare("v6.1", golden, now).findings}
-    # young is absent at v6.1 and the rules do not declare it: drift even against a golden
-    # file that recorded the absence.
-    assert kinds.pop("young") == "concept-missing"
+    # young is gone at v6.1 and the rules' history says so (013339df116c, v5.11-rc1)
     assert set(kinds.values()) == {"ok"}
+    # Claimed to be 5.10.20, before the 5.10.y backport, young is absent where the rules expect
+    # it: drift even against a golden file that recorded the absence.
+    old = synthetic("v5.10.20")
+    old_kinds = {f.concept: f.kind for f in compare("v5.10.20", golden, old).findings}
+    assert old_kinds["young"] == "concept-missing"
 
     g = json.loads(json.dumps(golden))
     g["concepts"]["migration"] = {

@@ -331,3 +331,38 @@ def test_kvdiff_model_at_a_wild_tag_end_to_end(wild_repo: Path, tmp_path: Path) 
     bad = CliRunner().invoke(cli, ["model", "v2.6.29.4", "--scenario", "compaction-anon", *src])
     assert bad.exit_code != 0 and bad.output.count("\n") == 1
     assert bad.output.startswith("kvdiff: error: the headers of v2.6.29.4 cannot be evaluated")
+
+
+@pytest.mark.parametrize(
+    ("write", "young", "dirty", "anon", "text"),
+    [
+        (True, True, True, False, "migration(W, pfn 0x12345) +young +dirty +soft-dirty"),
+        (False, True, False, True, "migration(R, exclusive, pfn 0x12345) +young +soft-dirty"),
+        (False, False, False, False, "migration(R, pfn 0x12345) +soft-dirty"),
+    ],
+)
+def test_migration_entries_carry_young_and_dirty_from_the_tree_headers(
+    wild: Path, write: bool, young: bool, dirty: bool, anon: bool, text: str
+) -> None:
+    """Our own C (fixtures/c/model_migrate_ad.c) run with 6.18.2's header facts: the A/D bits
+    land at SWP_MIG_YOUNG/SWP_MIG_DIRTY (swapops.h:62-67), behind the stated boot-time gate."""
+    from kvdiff.analyzers.model.interp.run import run_function
+    from kvdiff.analyzers.model.interp.table import load_table
+    from kvdiff.analyzers.model.state import Mm, Page, UnmapInput, Vma
+    from kvdiff.analyzers.parse.cparse import parse_c
+    from kvdiff.analyzers.parse.extract import find_functions
+
+    facts = _facts(wild / "gfunkmonk-6.18.2")
+    c = facts.constants
+    c_path = Path(__file__).resolve().parent.parent / "fixtures" / "c" / "model_migrate_ad.c"
+    (fn,) = find_functions(parse_c(c_path.read_bytes()), "model_migrate_ad")
+    pte = 0x12345 << 12 | c["_PAGE_PRESENT"] | c["_PAGE_USER"] | c["_PAGE_SOFT_DIRTY"]
+    pte |= (c["_PAGE_RW"] if write else 0) | (c["_PAGE_ACCESSED"] if young else 0)
+    pte |= c["_PAGE_DIRTY"] if dirty else 0
+    page = Page(pfn=0x12345, anon=anon, swapcache=False)
+    inp = UnmapInput(page, Vma(), Mm(), pte, frozenset())
+    m, ret, why = run_function(fn, inp, facts, ModelConfig(), load_table(), "model_migrate_ad.c")
+    assert (why, ret) == ("", "true")
+    assert facts.layout.decode(m.pte).text == text
+    if young or dirty:
+        assert any("migration_entry_supports_ad() is true" in a for a in m.assumptions)

@@ -146,6 +146,8 @@ def test_a_clean_function_is_parsed_once() -> None:
     [
         ("ifdef", "CONFIG_X", ["CONFIG_X"], ["!CONFIG_X"]),
         ("ifndef", "CONFIG_X", ["!CONFIG_X"], ["CONFIG_X"]),
+        ("elifdef", "CONFIG_X", ["CONFIG_X"], ["!CONFIG_X"]),
+        ("elifndef", "CONFIG_X", ["!CONFIG_X"], ["CONFIG_X"]),
         ("if", "defined(CONFIG_X) && !defined CONFIG_Y", ["CONFIG_X", "!CONFIG_Y"], None),
         (
             "if",

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import TAGS
 from kvdiff.analyzers.analyze.analysis import Analysis, analyze_source, load_rule_set
+from kvdiff.analyzers.present.site.xref import ELIXIR
 from kvdiff.analyzers.source.repo import SourceFile
 from kvdiff.main import cli
 
@@ -76,6 +77,8 @@ def check_links(out: Path) -> int:
             if ref is None or tag not in ("a", "link", "script", "img"):
                 continue
             parts = urlsplit(ref)
+            if "xr" in (attrs.get("class") or "").split() and ref.startswith(ELIXIR + "/v"):
+                continue  # the one kind of outside link: code cross-links to Elixir at the tag
             assert not parts.scheme and not parts.netloc, f"{name}: non-local reference {ref}"
             target = parts.path or name
             assert (out / target).is_file(), f"{name}: {ref} names a missing file"
@@ -349,3 +352,18 @@ def test_call_facts_come_from_the_branch_only(site: Path) -> None:
     new_calls = facts.split("New calls: ", 1)[1].split(".</li>", 1)[0].split(", ")
     assert "arch_unmap_one" in new_calls and "set_pte_at" in new_calls
     assert "PageAnon" not in new_calls
+
+
+def test_lang_takes_a_comma_list_of_known_languages() -> None:
+    from kvdiff.analyzers.errors import KvdiffError
+    from kvdiff.analyzers.jobs.report import ReportRequest
+
+    both = ReportRequest.from_options(lang="ko,en")
+    assert (both.lang, both.other_langs) == ("ko", ("en",))
+    assert ReportRequest.from_options(lang="en").other_langs == ()
+    with pytest.raises(KvdiffError, match="unknown language 'xx'.*--lang en,ko"):
+        ReportRequest.from_options(lang="en,xx")
+    result = CliRunner().invoke(cli, ["report", "--lang", "fr", "--offline"])
+    assert result.exit_code != 0
+    assert result.output.strip().startswith("kvdiff: error: unknown language 'fr'")
+    assert len(result.output.strip().splitlines()) == 1

@@ -10,12 +10,15 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from kvdiff.analyzers.analyze.ruleset import ConceptRule, RuleSet, find_all_hits, load_rule_set
+from kvdiff.analyzers.analyze.expectations import Epoch
+from kvdiff.analyzers.analyze.matching import find_all_hits
+from kvdiff.analyzers.analyze.ruleset import ConceptRule, RuleSet, load_rule_set
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.parse.branches import Branch, BranchTree, build_tree
 from kvdiff.analyzers.parse.cparse import ParsedFile, captures, node_text, parse_c
 from kvdiff.analyzers.parse.extract import ErrorSpan, find_functions, require_function
 from kvdiff.analyzers.source.repo import SourceFile
+from kvdiff.analyzers.versions import parse_version
 from tree_sitter import Node
 
 __all__ = [
@@ -50,6 +53,9 @@ class ConceptHit:
     # Sorted distinct names of the functions called anywhere in the branch (condition, body and
     # nested branches); calls through pointers or other expressions are left out.
     calls: tuple[str, ...] = ()
+    # The other concepts whose arms enclose this branch (rule order), e.g. ("anon",) for
+    # v2.6.35's migration arm inside the PageAnon arm.
+    within: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         return {
@@ -70,6 +76,7 @@ class ConceptStatus:
     state: str  # one of STATES
     hits: tuple[ConceptHit, ...]  # file order
     note: str = ""
+    expected: Epoch | None = None  # what the rules expect at the tree's version (None: unknown)
 
     def to_json(self) -> dict:
         return {
@@ -96,6 +103,10 @@ class Analysis:
     # (start_line, end_line), and which one (1-based) was analysed.
     definitions: tuple[tuple[int, int], ...] = ()
     definition: int = 1
+    # The version the rules' ranges were read at: the tag itself, or the tree's Makefile version
+    # for a tag not shaped like a version ("" and version_from "" when neither gives one).
+    version: str = ""
+    version_from: str = ""
 
     def concept(self, concept_id: str) -> ConceptStatus:
         for status in self.concepts:
@@ -171,54 +182,73 @@ def branch_calls(b: Branch, data: bytes) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def _hit(concept: str, function: str, b: Branch, moved: bool, data: bytes) -> ConceptHit:
+def _within(b: Branch, concept: str, found: dict[str, tuple[Branch, ...]]) -> tuple[str, ...]:
+    """The concepts (other than ``concept``) one of whose hits strictly encloses ``b``."""
+    out = []
+    for other, hits in found.items():
+        if other == concept:
+            continue
+        for h in hits:
+            inner = (h.start_byte, h.end_byte) != (b.start_byte, b.end_byte)
+            if inner and h.start_byte <= b.start_byte and b.end_byte <= h.end_byte:
+                out.append(other)
+                break
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _Found:
+    """The hits of one function's tree, and what :func:`_hit` needs to describe them."""
+
+    function: str
+    hits: dict[str, tuple[Branch, ...]]
+    data: bytes
+    moved: bool = False
+
+    def described(self, concept: str) -> tuple[ConceptHit, ...]:
+        return tuple(_hit(concept, self, b) for b in self.hits.get(concept, ()))
+
+
+def _hit(concept: str, where: _Found, b: Branch) -> ConceptHit:
     return ConceptHit(
         concept=concept,
-        function=function,
+        function=where.function,
         start_line=b.start_line,
         end_line=b.end_line,
         condition=b.condition,
         condition_normalized=b.condition_normalized,
         branch_path=b.path,
-        moved=moved,
-        calls=branch_calls(b, data),
+        moved=where.moved,
+        calls=branch_calls(b, where.data),
+        within=_within(b, concept, where.hits),
     )
 
 
 def _status(
-    rule: ConceptRule,
-    tag: str,
-    function: str,
-    hits: tuple[Branch, ...],
-    sibling_hits: dict,
-    data: bytes,
+    rule: ConceptRule, version: str, target: _Found, siblings: dict[str, _Found]
 ) -> ConceptStatus:
-    expected_absent = rule.is_expected_absent(tag)
-    if hits:
-        found = tuple(_hit(rule.concept, function, b, False, data) for b in hits)
-        if expected_absent:
-            return ConceptStatus(
-                rule.concept,
-                "unexpected",
-                found,
-                f"found although the rules declare it absent at {tag}",
-            )
-        return ConceptStatus(rule.concept, "present", found, rule.note)
-    moved = rule.moved_at(tag)
-    if moved is not None:
-        where = sibling_hits.get(moved.function, {}).get(rule.concept, ())
-        if where:
-            found = tuple(_hit(rule.concept, moved.function, b, True, data) for b in where)
-            note = moved.note or f"lives in {moved.function}() since {moved.since}"
-            return ConceptStatus(rule.concept, "moved", found, note)
-        if moved.function not in sibling_hits:
-            note = f"expected in {moved.function}() since {moved.since}, which is not in the file"
-        else:
-            note = f"expected in {moved.function}() since {moved.since}, not found there either"
-        return ConceptStatus(rule.concept, "absent", (), note)
-    if expected_absent:
-        return ConceptStatus(rule.concept, "expected-absent", (), rule.absent_note)
-    return ConceptStatus(rule.concept, "absent", (), "")
+    """The concept's state at ``version``: found where the rules expect it, or not."""
+    expected = rule.expected_at(version)
+    cid = rule.concept
+    found = target.described(cid)
+    if found:
+        if expected is not None and expected.state == "absent":
+            note = f"found although the rules declare it absent at {version or 'this tag'}"
+            return ConceptStatus(cid, "unexpected", found, note, expected)
+        return ConceptStatus(cid, "present", found, rule.note, expected)
+    if expected is not None and expected.state == "moved":
+        sibling = siblings.get(expected.function)
+        moved = sibling.described(cid) if sibling is not None else ()
+        where = f"{expected.function}() {expected.cite(version)}"
+        if moved:
+            note = expected.note or f"lives in {where}"
+            return ConceptStatus(cid, "moved", moved, note, expected)
+        missing = "which is not in the file" if sibling is None else "not found there either"
+        return ConceptStatus(cid, "absent", (), f"expected in {where}, {missing}", expected)
+    if expected is not None and expected.state == "absent":
+        note = expected.note or rule.absent_note
+        return ConceptStatus(cid, "expected-absent", (), note, expected)
+    return ConceptStatus(cid, "absent", (), "", expected)
 
 
 def analyze_source(
@@ -266,24 +296,10 @@ def analyze_parsed(
     fn = defs[index]
     spans = tuple((d.start_line, d.end_line) for d in defs)
     tree = build_tree(parsed, fn, rules.return_var)
-    found = find_all_hits(rules, tree, parsed.data)
-
-    # Sibling functions a concept moved to: analysed with the same rules, only when needed.
-    sibling_hits: dict[str, dict[str, tuple[Branch, ...]]] = {}
-    for rule in rules.concepts:
-        moved = rule.moved_at(source.tag)
-        if found[rule.concept] or moved is None or moved.function in sibling_hits:
-            continue
-        defs = find_functions(parsed, moved.function)
-        if not defs:
-            continue
-        sib_tree = build_tree(parsed, defs[0], rules.return_var)
-        sibling_hits[moved.function] = find_all_hits(rules, sib_tree, parsed.data)
-
-    statuses = tuple(
-        _status(rule, source.tag, name, found[rule.concept], sibling_hits, parsed.data)
-        for rule in rules.concepts
-    )
+    version, version_from = tree_version(source)
+    target = _Found(name, find_all_hits(rules, tree, parsed.data), parsed.data)
+    siblings = _sibling_hits(rules, parsed, version, target)
+    statuses = tuple(_status(rule, version, target, siblings) for rule in rules.concepts)
     return Analysis(
         tag=source.tag,
         path=source.path,
@@ -298,4 +314,33 @@ def analyze_parsed(
         concepts=statuses,
         definitions=spans,
         definition=index + 1,
+        version=version,
+        version_from=version_from,
     )
+
+
+def tree_version(source: SourceFile) -> tuple[str, str]:
+    """(version, where it came from) for the rules' ranges: the tag when it is shaped like a
+    version, else the version the source stage read from the tree's Makefile, else ("", "")."""
+    if parse_version(source.tag) is not None:
+        return source.tag, "tag"
+    if source.version and parse_version(source.version) is not None:
+        return source.version, source.version_from or "Makefile"
+    return "", ""
+
+
+def _sibling_hits(
+    rules: RuleSet, parsed: ParsedFile, version: str, target: _Found
+) -> dict[str, _Found]:
+    """Sibling functions a concept moved to, analysed with the same rules, only when needed."""
+    out: dict[str, _Found] = {}
+    for rule in rules.concepts:
+        moved = rule.moved_at(version) if version else None
+        if target.hits[rule.concept] or moved is None or moved.function in out:
+            continue
+        defs = find_functions(parsed, moved.function)
+        if defs:
+            sib_tree = build_tree(parsed, defs[0], rules.return_var)
+            hits = find_all_hits(rules, sib_tree, parsed.data)
+            out[moved.function] = _Found(moved.function, hits, parsed.data, moved=True)
+    return out

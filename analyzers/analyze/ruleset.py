@@ -14,24 +14,19 @@ See the README section "Writing a rule set" for the format.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from kvdiff.analyzers.analyze.expectations import Epoch, epoch_at, parse_history
 from kvdiff.analyzers.concepts import BY_ID, CONCEPT_IDS, Concept
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.parse.branches import Branch, BranchTree
-from kvdiff.analyzers.parse.cparse import captures, compile_query, node_text
+from kvdiff.analyzers.parse.cparse import compile_query
 from kvdiff.analyzers.versions import TagRange, parse_tag_range, parse_version, version_key
-from tree_sitter import Node
 
 # Arms a concept can be; loops, switches and preprocessor arms only when a rule asks for them.
 DEFAULT_KINDS: tuple[str, ...] = ("if", "else if", "else", "case", "default")
 EXIT_KINDS = frozenset({"goto", "return", "break", "continue"})
-
-_CALLS = "(call_expression function: (identifier) @fn)"
-_IDENTIFIERS = "(identifier) @id"
 
 _LIST_KEYS = (
     "condition_calls",
@@ -39,15 +34,16 @@ _LIST_KEYS = (
     "not_condition_calls",
     "condition_mentions",
     "not_condition_mentions",
+    "not_inside",
     "body_calls_any",
     "not_body_calls",
     "exits_with",
     "kinds",
 )
 _STR_KEYS = ("condition_query", "body_query", "inside", "else_of")
-_BOOL_KEYS = ("innermost", "body_writes_pte", "body_makes_entry")
+_BOOL_KEYS = ("innermost", "owner_arm", "body_writes_pte", "body_makes_entry")
 _MATCH_KEYS = frozenset(_LIST_KEYS + _STR_KEYS + _BOOL_KEYS)
-_CONCEPT_KEYS = frozenset({"match", "moved", "expected_absent", "absent_note", "note"})
+_CONCEPT_KEYS = frozenset({"match", "moved", "expected_absent", "absent_note", "note", "history"})
 
 
 @dataclass(frozen=True)
@@ -67,12 +63,16 @@ class Match:
     body_makes_entry: bool = False  # ... builds a swap/migration/hwpoison entry
     exits_with: tuple[str, ...] = ()  # the branch's own statements exit with one of these
     inside: str = ""  # nested (at any depth) in a hit of this concept
+    not_inside: tuple[str, ...] = ()  # ... and in no hit of these (another concept's arm)
     else_of: str = ""  # the plain else arm of a chain one of whose arms is a hit of this concept
     innermost: bool = False  # drop a hit when one of its descendants is also a hit
+    # With innermost: a complete if/else chain all of whose arms are hits only chooses how (which
+    # entry to make); the arm that holds the chain owns the hit, not the chain's arms.
+    owner_arm: bool = False
     kinds: tuple[str, ...] = DEFAULT_KINDS
 
     def dependencies(self) -> tuple[str, ...]:
-        return tuple(d for d in (self.inside, self.else_of) if d)
+        return tuple(d for d in (self.inside, self.else_of, *self.not_inside) if d)
 
 
 @dataclass(frozen=True)
@@ -91,11 +91,32 @@ class ConceptRule:
     absent_note: str = ""
     moved: tuple[Moved, ...] = ()
     note: str = ""
+    history: tuple[Epoch, ...] = ()  # see :mod:`.expectations`; wins over the two above
 
-    def is_expected_absent(self, tag: str) -> bool:
-        return any(r.matches(tag) for r in self.expected_absent)
+    def expected_at(self, version: str) -> Epoch | None:
+        """What the rules expect at ``version`` (a version tag); None for a tag that is no
+        version (a range says nothing about it) when the rules rely on ranges."""
+        if self.history:
+            return epoch_at(self.history, version) if parse_version(version) else None
+        moved = self._legacy_moved(version)
+        if moved is not None:
+            return Epoch("moved", since=moved.since, function=moved.function, note=moved.note)
+        if any(r.matches(version) for r in self.expected_absent):
+            return Epoch("absent", note=self.absent_note)
+        return Epoch("present", note=self.note) if parse_version(version) else None
 
-    def moved_at(self, tag: str) -> Moved | None:
+    def is_expected_absent(self, version: str) -> bool:
+        epoch = self.expected_at(version)
+        return epoch is not None and epoch.state == "absent"
+
+    def moved_at(self, version: str) -> Moved | None:
+        """Where the concept lives instead of the target at ``version``, if it moved."""
+        epoch = self.expected_at(version)
+        if epoch is None or epoch.state != "moved":
+            return None
+        return Moved(epoch.function, epoch.since, epoch.note or epoch.cite(version))
+
+    def _legacy_moved(self, tag: str) -> Moved | None:
         """The latest ``moved`` entry whose ``since`` is at or before ``tag``."""
         live = [m for m in self.moved if version_key(m.since) <= version_key(tag)]
         return max(live, key=lambda m: version_key(m.since)) if live else None
@@ -249,6 +270,11 @@ def _concept_rule(cid: str, title: str, table: dict, where: str) -> ConceptRule:
                 f'{where}.moved.since: {entry["since"]!r} is not a version tag; write e.g. "v5.14"'
             )
         moved.append(Moved(entry["function"], entry["since"], entry.get("note", "")))
+    history = parse_history(table["history"], f"{where}.history") if "history" in table else ()
+    if history and (absent or moved):
+        raise KvdiffError(
+            f"{where}: history replaces expected_absent and moved; keep one of the two forms"
+        )
     return ConceptRule(
         concept=cid,
         title=title,
@@ -257,6 +283,7 @@ def _concept_rule(cid: str, title: str, table: dict, where: str) -> ConceptRule:
         absent_note=table.get("absent_note", ""),
         moved=tuple(moved),
         note=table.get("note", ""),
+        history=history,
     )
 
 
@@ -323,141 +350,6 @@ def dependency_order(rules: RuleSet) -> list[ConceptRule]:
     for r in rules.concepts:
         visit(r.concept, ())
     return done
-
-
-# -- matching ------------------------------------------------------------------------------------
-
-
-class _Facts:
-    """Per-branch facts from tree-sitter queries, computed once per branch."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self._cache: dict[tuple[str, int], frozenset[str]] = {}
-
-    def names(self, query: str, node: Node | None) -> frozenset[str]:
-        if node is None:
-            return frozenset()
-        key = (query, node.id)
-        if key not in self._cache:
-            found = captures(query, node)
-            self._cache[key] = frozenset(
-                node_text(self.data, n) for nodes in found.values() for n in nodes
-            )
-        return self._cache[key]
-
-    def cond_calls(self, b: Branch) -> frozenset[str]:
-        return self.names(_CALLS, b.condition_node)
-
-    def cond_identifiers(self, b: Branch) -> frozenset[str]:
-        return self.names(_IDENTIFIERS, b.condition_node)
-
-    def body_calls(self, b: Branch) -> frozenset[str]:
-        return self.names(_CALLS, b.body_node)
-
-
-def _any_effect(b: Branch, attr: str) -> bool:
-    return any(getattr(x.effects, attr) for x in b.walk())
-
-
-def _match_one(
-    m: Match,
-    b: Branch,
-    facts: _Facts,
-    ancestors: tuple[Branch, ...],
-    chains: dict[int, tuple[Branch, ...]],
-    found: dict[str, tuple[Branch, ...]],
-) -> bool:
-    if b.kind not in m.kinds:
-        return False
-    if m.condition_calls and not facts.cond_calls(b) & set(m.condition_calls):
-        return False
-    if m.condition_calls_all and not set(m.condition_calls_all) <= facts.cond_calls(b):
-        return False
-    if m.not_condition_calls and facts.cond_calls(b) & set(m.not_condition_calls):
-        return False
-    if m.condition_mentions and not facts.cond_identifiers(b) & set(m.condition_mentions):
-        return False
-    if m.not_condition_mentions and facts.cond_identifiers(b) & set(m.not_condition_mentions):
-        return False
-    if m.condition_query and (
-        b.condition_node is None or not captures(m.condition_query, b.condition_node)
-    ):
-        return False
-    if m.body_calls_any and not facts.body_calls(b) & set(m.body_calls_any):
-        return False
-    if m.not_body_calls and facts.body_calls(b) & set(m.not_body_calls):
-        return False
-    if m.body_query and (b.body_node is None or not captures(m.body_query, b.body_node)):
-        return False
-    if m.body_writes_pte and not _any_effect(b, "pte_writes"):
-        return False
-    if m.body_makes_entry and not _any_effect(b, "entries"):
-        return False
-    if m.exits_with and not {e.kind for e in b.effects.exits} & set(m.exits_with):
-        return False
-    if m.inside:
-        hits = {_key(h) for h in found.get(m.inside, ())}
-        if not any(_key(a) in hits for a in ancestors):
-            return False
-    if m.else_of:
-        if b.kind != "else":
-            return False
-        hits = {_key(h) for h in found.get(m.else_of, ())}
-        if not any(_key(arm) in hits for arm in chains.get(b.chain, ())):
-            return False
-    return True
-
-
-def _key(b: Branch) -> tuple[int, int, str]:
-    return (b.start_byte, b.end_byte, b.kind)
-
-
-def _with_ancestors(
-    branch: Branch, ancestors: tuple[Branch, ...] = ()
-) -> Iterable[tuple[Branch, tuple[Branch, ...]]]:
-    yield branch, ancestors
-    for child in branch.children:
-        yield from _with_ancestors(child, ancestors + (branch,))
-
-
-def find_hits(
-    rule: ConceptRule,
-    tree: BranchTree,
-    data: bytes,
-    found: dict[str, tuple[Branch, ...]],
-    facts: _Facts | None = None,
-) -> tuple[Branch, ...]:
-    """Branches of ``tree`` that are hits of ``rule``, in file order. ``found`` holds the hits of
-    the concepts this rule depends on (see :func:`dependency_order`)."""
-    facts = facts or _Facts(data)
-    chains: dict[int, list[Branch]] = {}
-    for b in tree.walk():
-        if b.chain >= 0:
-            chains.setdefault(b.chain, []).append(b)
-    frozen_chains = {k: tuple(v) for k, v in chains.items()}
-    hits: dict[tuple[int, int, str], Branch] = {}
-    for m in rule.matches:
-        matched = [
-            b
-            for b, anc in _with_ancestors(tree.root)
-            if _match_one(m, b, facts, anc, frozen_chains, found)
-        ]
-        if m.innermost:
-            keys = {_key(b) for b in matched}
-            matched = [b for b in matched if not any(_key(d) in keys for d in list(b.walk())[1:])]
-        for b in matched:
-            hits.setdefault(_key(b), b)
-    return tuple(sorted(hits.values(), key=lambda b: (b.start_byte, b.end_byte)))
-
-
-def find_all_hits(rules: RuleSet, tree: BranchTree, data: bytes) -> dict[str, tuple[Branch, ...]]:
-    """Hits of every concept of ``rules`` in ``tree``."""
-    found: dict[str, tuple[Branch, ...]] = {}
-    facts = _Facts(data)
-    for rule in dependency_order(rules):
-        found[rule.concept] = find_hits(rule, tree, data, found, facts)
-    return found
 
 
 def empty_rule_set(function: str, path: str) -> RuleSet:

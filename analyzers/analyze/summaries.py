@@ -149,17 +149,18 @@ class Summarizer:
     def tag_class(self, tag: str) -> str:
         """What, besides the blob, makes the analysis differ between tags.
 
-        The rules look for a concept in a sibling function only from the tag it moved there
-        (``moved_at``), so one blob can analyse differently on either side of that tag.
+        The rules' history says per tag whether a concept is expected, expected absent, or
+        moved to a sibling function (looked for there only then), so one blob can analyse
+        differently on either side of a change.
         """
         if self.rules is None:
             return ""
         if tag not in self._tag_classes:
             parts = []
             for rule in self.rules.concepts:
-                moved = rule.moved_at(tag)
-                if moved is not None:
-                    parts.append(f"{rule.concept}>{moved.function}")
+                epoch = rule.expected_at(tag)
+                state = "?" if epoch is None else epoch.state
+                parts.append(f"{rule.concept}:{state}>{epoch.function if epoch else ''}")
             self._tag_classes[tag] = ",".join(parts)
         return self._tag_classes[tag]
 

@@ -16,7 +16,11 @@ from kvdiff.analyzers.parse.branches import normalize
 
 # Finding kinds. FAILING ones make `kvdiff check` exit 1.
 OK = "ok"
+MISPLACED = "misplaced"  # a hit inside an arm the rules' history keeps it out of (or vice versa)
+VERSION_UNKNOWN = "version-unknown"  # no version to read the rules' ranges at
 FAILING = (
+    MISPLACED,
+    VERSION_UNKNOWN,
     "function-missing",
     "parse-error",
     "concept-missing",
@@ -70,6 +74,9 @@ class TagCheck:
     function_lines: tuple[int, int] | None  # None when the function is missing
     errors: tuple[tuple[int, int], ...]  # parse-error line spans inside the function
     findings: tuple[Finding, ...]
+    version: str = ""  # the version the rules were read at ("" when unknown)
+    version_from: str = ""  # "tag" or "Makefile"
+    checked_against: str = "golden"  # "golden" (a golden file) or "rules" (the rules' history)
 
 
 @dataclass(frozen=True)
@@ -281,4 +288,6 @@ def compare(tag: str, golden: dict, analysis: Analysis | None, missing: str = ""
         (analysis.start_line, analysis.end_line),
         tuple((e.start_line, e.end_line) for e in analysis.errors),
         tuple(findings),
+        version=analysis.version,
+        version_from=analysis.version_from,
     )

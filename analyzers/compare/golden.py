@@ -18,7 +18,8 @@ from pathlib import Path
 
 from kvdiff.analyzers.analyze.analysis import Analysis, FunctionMissing, analyze_source
 from kvdiff.analyzers.analyze.ruleset import RuleSet
-from kvdiff.analyzers.compare.check import CheckResult, compare
+from kvdiff.analyzers.compare.check import CheckResult, Finding, TagCheck, compare
+from kvdiff.analyzers.compare.rulecheck import check_rules
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.source.repo import SourceFile
 from kvdiff.analyzers.versions import sort_tags
@@ -112,12 +113,15 @@ def run_check(
     expected_dir: Path,
     on_analysis: Callable[[Analysis], None] | None = None,
 ) -> CheckResult:
-    """Re-analyse ``rules.path`` at each tag (read through ``read(tag, path)``) and compare;
-    ``on_analysis`` sees each analysis (the CLI warns about functions defined twice)."""
+    """Re-analyse ``rules.path`` at each tag (read through ``read(tag, path)``) and compare with
+    the tag's golden file, or, for a tag without one, with the rules' history
+    (:func:`~.rulecheck.check_rules`); ``on_analysis`` sees each analysis (the CLI warns about
+    functions defined twice)."""
     results = []
     for tag in tags:
-        golden = load_golden(golden_path(expected_dir, rules.target, tag))
-        source = read(tag, golden.get("path") or rules.path)
+        path = golden_path(expected_dir, rules.target, tag)
+        golden = load_golden(path) if path.is_file() else None
+        source = read(tag, (golden or {}).get("path") or rules.path)
         try:
             analysis: Analysis | None = analyze_source(source, rules)
             missing = ""
@@ -125,8 +129,18 @@ def run_check(
                 on_analysis(analysis)
         except FunctionMissing as exc:
             analysis, missing = None, exc.message
-        results.append(compare(tag, golden, analysis, missing))
+        if golden is not None:
+            results.append(compare(tag, golden, analysis, missing))
+        elif analysis is not None:
+            results.append(check_rules(tag, analysis))
+        else:
+            results.append(_missing_function(tag, rules, missing))
     return CheckResult(rules.target, tuple(results))
+
+
+def _missing_function(tag: str, rules: RuleSet, why: str) -> TagCheck:
+    findings = tuple(Finding.of(tag, c, "function-missing", why) for c in rules.concept_ids)
+    return TagCheck(tag, None, (), findings, checked_against="rules")
 
 
 def update(read: Reader, rules: RuleSet, tags: Iterable[str], expected_dir: Path) -> list[Path]:

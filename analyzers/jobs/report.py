@@ -19,8 +19,9 @@ from kvdiff.analyzers.versions import closest_tags, split_list
 # built: a repeated report served from the site cache needs none of them.
 if TYPE_CHECKING:
     from kvdiff.analyzers.analyze.ruleset import RuleSet
+    from kvdiff.analyzers.compare.timeline import History
     from kvdiff.analyzers.parse.cparse import ParsedFile
-    from kvdiff.analyzers.present.site.inputs import FunctionSpan, TagInput
+    from kvdiff.analyzers.present.site.inputs import FunctionSpan, SiteInputs, TagInput
     from kvdiff.analyzers.present.site.views import Site
     from kvdiff.analyzers.source.repo import SourceFile, Sources
 
@@ -52,12 +53,24 @@ class ReportRequest:
     pairs: tuple[tuple[str, str], ...] = ()
     lang: str = "en"
     history: bool = False  # add history.html: every version over all the tags the sources hold
+    # The same site in more languages (``--lang en,ko``): pages NAME.<lang>.html, and a language
+    # switch on every page of every language.
+    other_langs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.tags:
             raise KvdiffError("no tags to report on; pass --tags, e.g. --tags v5.1,v5.10.37")
-        if self.lang not in LANGS:
-            raise KvdiffError(f"unknown language {self.lang!r}; use one of: {', '.join(LANGS)}")
+        for lang in (self.lang, *self.other_langs):
+            if lang not in LANGS:
+                raise KvdiffError(
+                    f"unknown language {lang!r}; use one of: {', '.join(LANGS)} "
+                    "(or several, comma-separated: --lang en,ko)"
+                )
+        if len({self.lang, *self.other_langs}) != 1 + len(self.other_langs):
+            raise KvdiffError(
+                f"--lang {','.join((self.lang, *self.other_langs))} names a language twice; "
+                "name each once, e.g. --lang en,ko"
+            )
         for a, b in self.pairs:
             for tag in (a, b):
                 if tag not in self.tags:
@@ -79,13 +92,15 @@ class ReportRequest:
         history: bool = False,
     ) -> ReportRequest:
         """A request from the command line's raw values (``--tags a,b --pairs A..B …``)."""
+        langs = split_list([lang], "--lang") or ("en",)
         return cls(
             tags=split_list(tags, "--tags") or DEFAULT_TAGS,
             function=function,
             path=path,
             pairs=tuple(parse_pair(spec) for spec in split_list(pairs, "--pairs")),
-            lang=lang,
+            lang=langs[0],
             history=history,
+            other_langs=langs[1:],
         )
 
     @property
@@ -173,13 +188,34 @@ def _tag_input(source: SourceFile, rules: RuleSet | None, function: str) -> TagI
     return TagInput(source, span=function_span(source, function, parsed), tree=parsed.tree)
 
 
+def _history(
+    request: ReportRequest, sources: Sources, function: str, path: str
+) -> tuple[History | None, list[str]]:
+    """With ``--history``: the timeline, and the first tags of its versions that are not among
+    the report's tags (the history links them, so they get a page too)."""
+    if not request.history:
+        return None, []
+    from kvdiff.analyzers.analyze.resultcache import default_result_dir
+    from kvdiff.analyzers.compare.timeline import PRESENT
+    from kvdiff.analyzers.jobs.history import build_history
+
+    timeline = build_history(
+        sources, function, path, result_dir=default_result_dir(sources.config.cache)
+    )
+    extra = [
+        v.first_tag
+        for v in timeline.versions
+        if v.state == PRESENT and v.first_tag not in request.tags
+    ]
+    return timeline, extra
+
+
 def build_report(request: ReportRequest, sources: Sources) -> Site:
     """Read, analyse and model every tag of ``request`` and lay the results out as a site."""
     from kvdiff.analyzers.analyze.resultcache import ResultCache, default_result_dir
     from kvdiff.analyzers.analyze.ruleset import rules_for
     from kvdiff.analyzers.compare.linediff import diffs_cached_in
     from kvdiff.analyzers.present.annotations import load_annotations
-    from kvdiff.analyzers.present.site.build import build_site
     from kvdiff.analyzers.present.site.inputs import SiteInputs
 
     function = request.function
@@ -189,36 +225,20 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
     rules_note = "" if rules is not None else strings["no_rules"].format(function=function)
 
     def tag_input(tag: str) -> TagInput:
-        return replace(
-            _tag_input(sources.read(tag, path), rules, function), outcomes=outcomes.get(tag, ())
-        )
+        inp = _tag_input(sources.read(tag, path), rules, function)
+        return replace(inp, outcomes=outcomes.get(tag, ()))
 
     # One batch: commits and trees, then the files (with the files the model's facts read).
     sources.ensure_all(request.tags, [path, *_model_paths(function, path)])
     outcomes = _model_outcomes(function, path, request.tags, sources)
     model_note = _model_note(function, path, bool(outcomes), strings)
     inputs = [tag_input(tag) for tag in request.tags]
-    timeline = None
-    extra_inputs = []
-    if request.history:
-        from kvdiff.analyzers.analyze.resultcache import default_result_dir
-        from kvdiff.analyzers.compare.timeline import PRESENT
-        from kvdiff.analyzers.jobs.history import build_history
-
-        timeline = build_history(
-            sources, function, path, result_dir=default_result_dir(sources.config.cache)
-        )
-        # The history links each version's first tag; those outside the report get a page too.
-        extra_tags = [
-            v.first_tag
-            for v in timeline.versions
-            if v.state == PRESENT and v.first_tag not in request.tags
-        ]
-        outcomes.update(_model_outcomes(function, path, extra_tags, sources))
-        extra_inputs = [tag_input(tag) for tag in extra_tags]
+    timeline, extra_tags = _history(request, sources, function, path)
+    outcomes.update(_model_outcomes(function, path, extra_tags, sources))
+    extra_inputs = [tag_input(tag) for tag in extra_tags]
 
     annotations = load_annotations(function)
-    site_inputs = SiteInputs(
+    si = SiteInputs(
         function=function,
         path=path,
         inputs=inputs,
@@ -232,7 +252,29 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
         extra_inputs=extra_inputs,
     )
     with diffs_cached_in(ResultCache(default_result_dir(sources.config.cache) / "diffs")):
-        return build_site(site_inputs)
+        return _with_translations(si, request.other_langs)
+
+
+def _with_translations(si: SiteInputs, langs: tuple[str, ...]) -> Site:
+    from kvdiff.analyzers.present.site.build import build_site
+
+    site = build_site(si)
+    if not langs:
+        return site
+    return replace(site, translations=tuple(_translated(si, lang) for lang in langs))
+
+
+def _translated(si: SiteInputs, lang: str) -> Site:
+    """The same site in another language: the same inputs, that language's words."""
+    from kvdiff.analyzers.present.site.build import build_site
+
+    strings = load_strings(lang)
+    rules_note = strings["no_rules"].format(function=si.function) if si.rules_note else ""
+    modelled = any(i.outcomes for i in si.inputs)
+    model_note = _model_note(si.function, si.path, modelled, strings) if si.model_note else ""
+    return build_site(
+        replace(si, strings=strings, lang=lang, rules_note=rules_note, model_note=model_note)
+    )
 
 
 def report_pages(

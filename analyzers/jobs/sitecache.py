@@ -62,6 +62,7 @@ def site_key(request: ReportRequest, path: str, infos: Sequence[TagInfo]) -> str
         f"function={request.function}",
         f"path={path}",  # --file as given ("" for the rule set's file)
         f"lang={request.lang}",
+        "other-langs=" + ",".join(request.other_langs),
         "tags=" + ",".join(request.tags),
         "pairs=" + ",".join(f"{a}..{b}" for a, b in request.all_pairs),
     ]

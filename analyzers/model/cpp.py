@@ -170,7 +170,14 @@ class Preprocessor:
                 hit = self._defined(word)
                 value = hit if name == "ifdef" else not hit
             else:
-                value = self._if_value(rest, path, line)
+                try:
+                    value = self._if_value(rest, path, line)
+                except CExprError:
+                    # A condition the restricted evaluator cannot read (a compiler builtin, a
+                    # macro from a header not read): its arm is off, and every macro under it
+                    # carries that fact as a guard, so a value resting on it says so.
+                    self.config.consulted.add(f"#if {rest.strip()} at {path}:{line}")
+                    value = False
             return value, {n for n in self.config.consulted}
         finally:
             self.config.consulted |= before

@@ -229,6 +229,10 @@ def _assumptions(
     for option in sorted(guards):
         if option in model:
             continue
+        if not option.startswith("CONFIG_"):
+            cites[f"assumed:{option}"] = "an unevaluated condition: its arm is taken as off"
+            notes.append(f"{option}: not evaluated, its arm taken as off")
+            continue
         spec = data["config"].get(option)
         value = pp.config.values.get(option, 0)
         why = str(spec["why"]) if spec else "not a model option and not in headers.toml: off"

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 # Symbols whose every combination is parsed; beyond it, all-on, all-off and each one flipped.
 MAX_FULL_SYMBOLS = 4
-_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(ifdef|ifndef|if|elif|else|endif)\b(.*)$")
+_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(ifdef|ifndef|if|elifdef|elifndef|elif|else|endif)\b(.*)$")
 _TOKEN = re.compile(r"\s*(\|\||&&|!|\(|\)|[A-Za-z_]\w*|\d\w*)")
 _TESTS = ("IS_ENABLED", "IS_BUILTIN", "IS_REACHABLE")
 
@@ -31,7 +31,7 @@ Expr = tuple
 
 @dataclass(frozen=True)
 class Directive:
-    kind: str  # ifdef | ifndef | if | elif | else | endif
+    kind: str  # ifdef | ifndef | if | elif | elifdef | elifndef | else | endif
     condition: str  # the text after the keyword, whitespace collapsed, comments dropped
     line: int  # 0-based row of the '#'
     start_byte: int  # the directive's first byte ... (line start)
@@ -131,9 +131,9 @@ def parse_condition(kind: str, text: str) -> Expr:
     """The expression an ``#ifdef``/``#ifndef``/``#if``/``#elif`` tests (``#else``: true)."""
     if kind == "else":
         return ("const", True)
-    if kind in ("ifdef", "ifndef"):
+    if kind in ("ifdef", "ifndef", "elifdef", "elifndef"):
         name = text.split()[0] if text.split() else text
-        return ("sym", name) if kind == "ifdef" else ("not", ("sym", name))
+        return ("sym", name) if kind.endswith("ifdef") else ("not", ("sym", name))
     tokens = _tokens(text)
     if tokens is not None:
         parser = _ExprParser(tokens)

@@ -28,14 +28,21 @@ def branches_json(analysis: Analysis, rules: RuleSet) -> dict:
     data["tree"] = analysis.tree.to_json()
     data["definitions"] = [list(span) for span in analysis.definitions]
     data["definition"] = analysis.definition
+    data["version"] = analysis.version or None
+    data["version_from"] = analysis.version_from or None
     return data
 
 
 def branches_text(analysis: Analysis, rules: RuleSet) -> str:
     """A header line, the labelled branch tree, then each concept not found in the target."""
+    version = ""
+    if analysis.version_from != "tag":  # a version tag is its own version: nothing to add
+        known = f"{analysis.version} from {analysis.version_from}" if analysis.version else ""
+        version = f" (version {known or 'unknown: no version in the tag or Makefile'})"
     lines = [
         f"{analysis.function}() in {analysis.path} at {analysis.tag} ({analysis.origin}, "
-        f"blob {analysis.blob_id[:12]}), lines {analysis.start_line}-{analysis.end_line}\n",
+        f"blob {analysis.blob_id[:12]}), lines {analysis.start_line}-{analysis.end_line}"
+        f"{version}\n",
         terminal_safe(tree_text(analysis.tree, analysis.branch_concepts())),
     ]
     if rules.concepts:

@@ -6,7 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 
 from kvdiff.analyzers.compare.changes import LINE_DRIFT
-from kvdiff.analyzers.compare.check import OK, CheckResult, Finding
+from kvdiff.analyzers.compare.check import OK, CheckResult, Finding, TagCheck
 
 
 def finding_json(f: Finding) -> dict:
@@ -26,6 +26,9 @@ def check_doc(result: CheckResult) -> dict:
         "tags": [
             {
                 "tag": t.tag,
+                "version": t.version or None,
+                "version_from": t.version_from or None,
+                "checked_against": t.checked_against,
                 "function_lines": list(t.function_lines) if t.function_lines else None,
                 "errors": [list(e) for e in t.errors],
                 "findings": [finding_json(f) for f in t.findings],
@@ -40,21 +43,31 @@ def check_json(result: CheckResult) -> str:
     return json.dumps(check_doc(result), sort_keys=True, indent=2)
 
 
+def _tag_header(t: TagCheck, target: str) -> str:
+    """``TAG: FUNCTION lines A-B``, and which version the rules were read at and against what,
+    whenever that is not simply the tag against its golden file."""
+    if t.function_lines:
+        where = f"lines {t.function_lines[0]}-{t.function_lines[1]}"
+    else:
+        reasons = {f.message for f in t.findings if f.kind == "function-missing"}
+        where = "missing: " + "; ".join(sorted(reasons))
+    if t.version_from == "tag" and t.checked_against == "golden":
+        return f"{t.tag}: {target} {where}"
+    version = f"version {t.version} from {t.version_from}" if t.version else "version unknown"
+    against = "the golden file" if t.checked_against == "golden" else "the rules' history"
+    return f"{t.tag}: {target} {where} ({version}; checked against {against})"
+
+
 def check_text(result: CheckResult) -> str:
     lines = []
     for t in result.tags:
-        if t.function_lines:
-            where = f"lines {t.function_lines[0]}-{t.function_lines[1]}"
-        else:
-            reasons = {f.message for f in t.findings if f.kind == "function-missing"}
-            where = "missing: " + "; ".join(sorted(reasons))
-        lines.append(f"{t.tag}: {result.target} {where}")
+        lines.append(_tag_header(t, result.target))
         for start, end in t.errors:
             lines.append(f"  parse error at lines {start}-{end} (skipped)")
         for f in t.findings:
             mark = "FAIL" if f.failed else ("drift" if f.kind == LINE_DRIFT else "ok")
             if f.kind == OK:
-                detail = ""
+                detail = f" {f.message}" if f.message else ""
             elif f.kind == "function-missing":
                 detail = f" {f.kind}"  # the reason is on the tag's line
             else:

@@ -7,6 +7,8 @@ newlines, and the static assets copied verbatim from the ``templates`` package.
 from __future__ import annotations
 
 import contextlib
+import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -73,11 +75,72 @@ class _UniqueNames(dict):
 
 
 def render_pages(site: Site, template_cache: Path | None = None) -> dict[str, str]:
-    """File name -> content of every file of the site (HTML pages and static assets)."""
+    """File name -> content of every file of the site (HTML pages and static assets). With
+    translations, each other language's pages are NAME.<lang>.html, linked among themselves,
+    and every page of every language has a switch to the same page in the others.
+    ``template_cache``: where compiled templates are kept (see :func:`environment`)."""
+    sites = (site, *site.translations)
+    languages = (
+        tuple(Language(s.lang, s.strings["lang_name"]) for s in sites) if len(sites) > 1 else ()
+    )
+    out = _UniqueNames()
+    for one in sites:
+        pages = _render_site(one, languages, template_cache)
+        if languages:
+            names = set(pages)
+            pages = {
+                localized(name, one.lang, site.lang): _resolve_links(
+                    html, one.lang, site.lang, names
+                )
+                for name, html in pages.items()
+            }
+        for name, html in pages.items():
+            out[name] = html
+    root = resources.files("kvdiff.templates")
+    for name in STATIC:
+        out[name] = root.joinpath(name).read_text(encoding="utf-8")
+    # Bidi controls outside code listings (titles, conditions, cards) become plain markers too.
+    return {name: plain_html_text(text) for name, text in out.items()}
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language of a multilingual site: its code and its name in itself."""
+
+    code: str
+    name: str
+
+
+def localized(name: str, lang: str, primary: str) -> str:
+    """A page's file name in ``lang``: the primary language keeps the plain names."""
+    return name if lang == primary else f"{name.removesuffix('.html')}.{lang}.html"
+
+
+# href="PAGE.html#x" (a link inside the site) or href="ko:PAGE.html#x" (the language switch).
+_HREF = re.compile(r'href="(?:([a-z]{2}):)?([^"#:/]+\.html)(#[^"]*)?"')
+
+
+def _resolve_links(html: str, lang: str, primary: str, names: set[str]) -> str:
+    """Point a page's links at its own language's pages, and the switch at the others'."""
+
+    def fix(m: re.Match[str]) -> str:
+        target_lang, name, frag = m.group(1) or lang, m.group(2), m.group(3) or ""
+        if name not in names:
+            return m.group(0)
+        return f'href="{localized(name, target_lang, primary)}{frag}"'
+
+    return _HREF.sub(fix, html)
+
+
+def _render_site(
+    site: Site, languages: tuple[Language, ...], template_cache: Path | None = None
+) -> dict[str, str]:
+    """The HTML pages of one language's site."""
     env = environment(template_cache)
     words = model_text(site.lang)  # the model's sentences and PTE words in the site's language
     env.filters.update(mt=words.message, md=words.decoded, mk=words.kind)
     ctx = {"site": site, "t": site.strings, "nav": site.nav, "lang": site.lang}
+    ctx["languages"] = languages
     out = _UniqueNames()
     out["index.html"] = env.get_template("index.html.j2").render(page=site.index, **ctx)
     if site.question is not None:
@@ -92,11 +155,7 @@ def render_pages(site: Site, template_cache: Path | None = None) -> dict[str, st
         out[page.filename] = env.get_template("tag.html.j2").render(page=page, **ctx)
     for page in site.pairs:
         out[page.filename] = env.get_template("pair.html.j2").render(page=page, **ctx)
-    root = resources.files("kvdiff.templates")
-    for name in STATIC:
-        out[name] = root.joinpath(name).read_text(encoding="utf-8")
-    # Bidi controls outside code listings (titles, conditions, cards) become plain markers too.
-    return {name: plain_html_text(text) for name, text in out.items()}
+    return out
 
 
 def write_site(site: Site, out_dir: Path, force: bool = False) -> tuple[Path, ...]:

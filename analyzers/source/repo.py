@@ -11,6 +11,12 @@ CONTRACT (shared by every later stage; keep these names and fields stable):
   (None when the path does not exist at that tag).
 - ``Sources(config).available_tags() -> list[str]``: tags the cache and repos hold, version order.
 - ``Sources(config).upstream_tags() -> dict[str, str]``: tag -> first upstream that lists it.
+- ``Sources(config).tree_version(tag) -> (version, "Makefile")``: for a tag not shaped like a
+  version, the kernel version its top-level Makefile declares (``read`` records it in the
+  ``SourceFile``); ``("", "")`` when there is none.
+
+A ``--repo`` clone also serves any revision git understands (a branch, ``HEAD``, a commit id):
+the name is tried as a tag first, then as a revision of each clone in order.
 
 Lookup order for a tag: the ``--repo`` clones (read-only), then the cache, then the upstreams in
 order (unless offline): the first upstream whose ref listing has ``refs/tags/TAG`` serves it, and
@@ -35,8 +41,9 @@ from kvdiff.analyzers.source.cachelock import LOCK_NAME, cache_lock
 from kvdiff.analyzers.source.cachelock import write_atomic as _write_atomic
 from kvdiff.analyzers.source.fetching import FetchingMixin
 from kvdiff.analyzers.source.network import Network
+from kvdiff.analyzers.source.treeversion import makefile_version
 from kvdiff.analyzers.source.types import Missing, SourceConfig, SourceFile, TagInfo, Upstream
-from kvdiff.analyzers.versions import sort_tags
+from kvdiff.analyzers.versions import parse_version, sort_tags
 from pygit2.enums import RepositoryOpenFlag
 
 # The contract's names stay importable from here.
@@ -81,6 +88,7 @@ class Sources(FetchingMixin):
         self._locked = False  # flock is per open file: never take it twice in one process
         self._cache_repo: pygit2.Repository | None = None  # opened once per run
         self._defer = False  # while batching: a missing tree raises Missing, no fetch
+        self._versions: dict[str, tuple[str, str]] = {}  # tag -> tree_version(tag)
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
@@ -222,6 +230,17 @@ class Sources(FetchingMixin):
         tree_id = target.id if isinstance(target, pygit2.Tree) else target.tree_id
         return tree_id, str(target.id)
 
+    @staticmethod
+    def _peel_revision(repo: pygit2.Repository, rev: str) -> tuple[pygit2.Oid, str] | None:
+        """:meth:`_peel_tag` for a clone's branch, ``HEAD`` or commit id (``--repo`` only)."""
+        if rev.startswith("-") or not rev.strip():
+            return None  # never an option-looking revision
+        try:
+            target = repo.revparse_single(rev).peel(pygit2.Commit)
+        except (pygit2.GitError, KeyError, ValueError, pygit2.InvalidSpecError):
+            return None
+        return target.tree_id, str(target.id)
+
     def _lookup_local(self, tag: str) -> tuple[pygit2.Repository, pygit2.Oid, TagInfo] | None:
         if tag in self._trees:
             return self._trees[tag]
@@ -233,6 +252,8 @@ class Sources(FetchingMixin):
                     f"--repo {path} is damaged at tag {tag} ({_one_line(exc)}); "
                     "repair the clone or drop --repo"
                 ) from None
+            if found is None and parse_version(tag) is None:
+                found = self._peel_revision(repo, tag)
             if found is not None:
                 tree_id, target = found
                 result = (repo, tree_id, TagInfo(tag=tag, origin=str(path), target_id=target))
@@ -410,7 +431,30 @@ class Sources(FetchingMixin):
                 f"(parsing takes ~40x that in memory); pass --max-file-size "
                 f"{_size_hint(len(data))} to read it anyway"
             )
-        return SourceFile(tag=tag, path=path, blob_id=str(blob.id), origin=info.origin, data=data)
+        version, version_from = self.tree_version(tag)
+        return SourceFile(
+            tag=tag,
+            path=path,
+            blob_id=str(blob.id),
+            origin=info.origin,
+            data=data,
+            version=version,
+            version_from=version_from,
+        )
+
+    def tree_version(self, tag: str) -> tuple[str, str]:
+        """For a tag not shaped like a version: (the version its top-level Makefile declares,
+        "Makefile"), or ("", "") without one. ("", "") for a version tag: it is its own."""
+        if parse_version(tag) is not None:
+            return "", ""
+        if tag not in self._versions:
+            entry, _, _, _ = self._walk(tag, "Makefile")
+            version = None
+            if entry is not None and entry.type_str == "blob":
+                blob = self._load(self._trees[tag][0], entry.id, tag, "Makefile", 0)
+                version = makefile_version(blob.data)
+            self._versions[tag] = (version, "Makefile") if version else ("", "")
+        return self._versions[tag]
 
     def local_info(self, tag: str) -> TagInfo | None:
         """``tag``'s origin and commit when the cache or a ``--repo`` clone holds it (never

@@ -59,3 +59,8 @@ class SourceFile:
     blob_id: str
     origin: str
     data: bytes
+    # The kernel version of the tree the file comes from, for a tag that is not shaped like one
+    # (``wild/oppo-msm-4.19.110``, a --repo branch or commit): read from the tree's top-level
+    # Makefile (``version_from = "Makefile"``). "" for a version tag, which is its own version.
+    version: str = ""
+    version_from: str = ""

@@ -168,6 +168,20 @@ def _entry(ev, h, node, args, line):
     return Entry(_constant(ev, h, "type", line), offset)
 
 
+def _entry_offset_bits(ev, h, node, args, line):
+    """make_migration_entry_young()/_dirty(): the entry with the [mask] bits set in its offset,
+    behind a boot-time gate the table states as [assume] (include/linux/swapops.h, 6.1+)."""
+    _need(args, 1, h, line)
+    e = args[0]
+    if isinstance(e, Unknown):
+        return e
+    if not isinstance(e, Entry):
+        raise Undetermined(f"{h.name}() at line {line} is not given a swap entry", line)
+    if h.get("assume"):
+        ev.m.assume(f"{h.name}: {h.get('assume')}")
+    return Entry(e.type, e.offset | _constant(ev, h, "mask", line))
+
+
 def _swp_entry(ev, h, node, args, line):
     _need(args, 2, h, line)
     return Entry(_int(args[0], h, line), _int(args[1], h, line))
@@ -326,7 +340,8 @@ _LAZY = {"is_enabled": _is_enabled, "bug_on": _bug_on, "warn": _warn, "macro": _
 _KINDS = {
     "field": _field, "set_field": _set_field, "state": _state, "const": _const,
     "identity": _identity, "config": _config, "fallible": _fallible, "entry": _entry,
-    "swp_entry": _swp_entry, "entry_to_pte": _entry_to_pte, "pte_to_entry": _pte_to_entry,
+    "swp_entry": _swp_entry, "entry_offset_bits": _entry_offset_bits,
+    "entry_to_pte": _entry_to_pte, "pte_to_entry": _pte_to_entry,
     "entry_part": _entry_part, "pte_bit": _pte_bit, "pte_set_bits": _pte_set_bits,
     "pte_pfn": _pte_pfn, "pte_read": _pte_read, "pte_get_clear": _pte_get_clear,
     "pte_test_clear": _pte_test_clear, "pte_write": _pte_write, "find_pte": _find_pte,

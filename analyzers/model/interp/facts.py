@@ -12,8 +12,9 @@ The interface (agreed with the header-evaluation work, ``kvdiff.analyzers.model.
       .callers:   Mapping[str, CallerSpec]  scenario kind ("reclaim", "migration",
                   "compaction") -> function, flags, cite or assumption, applicable + reason
 
-``read(path) -> bytes`` reads a file at the tag. When ``tagfacts`` is importable it is used;
-otherwise :func:`corpus_facts` stands in for the four corpus tags: it reads TTU_* and SWAP_*
+``read(path) -> bytes`` reads a file at the tag. ``tagfacts`` (model/tagfacts.py: the tag's own
+headers, evaluated) is used when importable; otherwise :func:`corpus_facts` stands in for the
+four corpus tags: it reads TTU_* and SWAP_*
 from the tag's include/linux/rmap.h and takes the rest from the hand encoding (encoding.py) and
 the hand scenario flags (scenarios.py). The model only reads the attributes above (``getattr``
 with defaults for the caller fields), so either provider fits.

@@ -13,7 +13,8 @@ from kvdiff.analyzers.errors import KvdiffError
 KINDS = frozenset(
     {
         "field", "set_field", "state", "const", "identity", "is_enabled", "config", "macro",
-        "fallible", "entry", "swp_entry", "entry_to_pte", "pte_to_entry", "entry_part",
+        "fallible", "entry", "swp_entry", "entry_offset_bits", "entry_to_pte", "pte_to_entry",
+        "entry_part",
         "pte_bit", "pte_set_bits", "pte_pfn", "pte_read", "pte_get_clear", "pte_test_clear",
         "pte_write", "find_pte", "walk_done", "bug_on", "warn", "debug", "opaque", "effect",
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.compare.linediff import Cell, side_by_side
@@ -10,6 +11,7 @@ from kvdiff.analyzers.present.highlight import FileLines, render_line
 from kvdiff.analyzers.present.site.inputs import FunctionSpan
 from kvdiff.analyzers.present.site.strings import fmt
 from kvdiff.analyzers.present.site.views import CodeLine, DiffBlockView, DiffRowView
+from kvdiff.analyzers.present.site.xref import FileRefs, Resolver, link_line
 from kvdiff.analyzers.source.repo import SourceFile
 from markupsafe import Markup
 
@@ -29,6 +31,17 @@ class SourceView:
         self.span = span
         self.lines = FileLines(source.data, tree)
 
+    @cached_property
+    def refs(self) -> FileRefs:
+        """The file's gotos and calls with their targets (found once, on first use)."""
+        return FileRefs(self.source.data)
+
+    def html(self, n: int, changed: tuple = (), resolve: Resolver | None = None) -> Markup:
+        """Line ``n`` highlighted, its ``changed`` ranges marked, its cross-links resolved."""
+        ln = self.lines[n]
+        html = render_line(ln.text, ln.spans, changed)
+        return link_line(html, ln.text, self.refs.on(n), resolve) if resolve else html
+
     def code(
         self,
         start: int,
@@ -36,8 +49,10 @@ class SourceView:
         concepts: Mapping[int, tuple[str, ...]] | None = None,
         traced: Mapping[int, tuple[str, ...]] | None = None,
         strings: Mapping[str, str] | None = None,
+        resolve: Resolver | None = None,
     ) -> tuple[CodeLine, ...]:
-        """Lines ``start..end`` with their concepts and traces in the gutter and hover text."""
+        """Lines ``start..end`` with their concepts and traces in the gutter and hover text, and
+        (with ``resolve``) their gotos and calls linked."""
         out = []
         for n in range(start, end + 1):
             ln = self.lines.get(n)
@@ -53,7 +68,7 @@ class SourceView:
             out.append(
                 CodeLine(
                     number=n,
-                    html=render_line(ln.text, ln.spans),
+                    html=self.html(n, (), resolve),
                     concepts=cs,
                     traced=ts,
                     title="; ".join(title_parts),
@@ -65,15 +80,21 @@ class SourceView:
         return [self.lines[n].text for n in range(self.span.start_line, self.span.end_line + 1)]
 
 
-def _side_html(view: SourceView, side: Cell | None, changed: bool) -> Markup:
+def _side_html(
+    view: SourceView, side: Cell | None, changed: bool, resolve: Resolver | None
+) -> Markup:
     if side is None:
         return Markup("")
-    ln = view.lines[side.line]
-    return render_line(ln.text, ln.spans, side.changed if changed else ())
+    return view.html(side.line, side.changed if changed else (), resolve)
 
 
-def diff_blocks(fa: SourceView, fb: SourceView) -> tuple[tuple[DiffBlockView, ...], int, int, int]:
-    """The function at two tags side by side: blocks, and lines added / removed / changed."""
+def diff_blocks(
+    fa: SourceView,
+    fb: SourceView,
+    resolve: tuple[Resolver | None, Resolver | None] = (None, None),
+) -> tuple[tuple[DiffBlockView, ...], int, int, int]:
+    """The function at two tags side by side: blocks, and lines added / removed / changed;
+    ``resolve`` links each side's gotos and calls."""
     sbs = side_by_side(
         fa.function_texts(), fa.span.start_line, fb.function_texts(), fb.span.start_line
     )
@@ -83,9 +104,9 @@ def diff_blocks(fa: SourceView, fb: SourceView) -> tuple[tuple[DiffBlockView, ..
             DiffRowView(
                 kind=row.kind,
                 left_number=row.left.line if row.left else None,
-                left_html=_side_html(fa, row.left, row.kind == "change"),
+                left_html=_side_html(fa, row.left, row.kind == "change", resolve[0]),
                 right_number=row.right.line if row.right else None,
-                right_html=_side_html(fb, row.right, row.kind == "change"),
+                right_html=_side_html(fb, row.right, row.kind == "change", resolve[1]),
             )
             for row in block.rows
         )

@@ -25,6 +25,7 @@ from kvdiff.analyzers.present.site.strings import (
 )
 from kvdiff.analyzers.present.site.traces import trace_view
 from kvdiff.analyzers.present.site.views import ConceptPanel, ModelPairRow, PairPage, PanelSide
+from kvdiff.analyzers.present.site.xref import Resolver, resolver
 
 if TYPE_CHECKING:
     from kvdiff.analyzers.analyze.analysis import ConceptHit
@@ -156,6 +157,15 @@ class PairContext:
         return tuple(out)
 
 
+def _side_links(f: SourceView, prefix: str, shown: set[int]) -> Resolver:
+    """Cross-links of one side of the diff: to its own rows (``#A12``), else its tag page."""
+    tag = f.source.tag
+    here = {n: f"#{prefix}{n}" for n in range(f.span.start_line, f.span.end_line + 1)}
+    return resolver(
+        tag, f.source.path, here, {n: f"{tag_filename(tag)}#L{n}" for n in sorted(shown)}
+    )
+
+
 def pair_page(
     ctx: PairContext,
     a: tuple[TagInput, SourceView, set[int]],
@@ -167,7 +177,9 @@ def pair_page(
     """One diff page; each side is (input, view, the lines its tag page shows)."""
     (inp_a, fa, shown_a), (inp_b, fb, shown_b) = a, b
     tag_a, tag_b = inp_a.source.tag, inp_b.source.tag
-    blocks, added, removed, changed = diff_blocks(fa, fb)
+    blocks, added, removed, changed = diff_blocks(
+        fa, fb, (_side_links(fa, "A", shown_a), _side_links(fb, "B", shown_b))
+    )
     out_a = {o.scenario: o for o in inp_a.outcomes}
     out_b = {o.scenario: o for o in inp_b.outcomes}
     model_rows = tuple(

@@ -11,6 +11,7 @@ from kvdiff.analyzers.present.site.safety import safety_note
 from kvdiff.analyzers.present.site.strings import fmt, tag_filename
 from kvdiff.analyzers.present.site.traces import trace_view, traced_lines
 from kvdiff.analyzers.present.site.views import CodeLine, TagPage, TimelineEntry
+from kvdiff.analyzers.present.site.xref import resolver
 
 
 @dataclass(frozen=True)
@@ -56,15 +57,20 @@ def tag_page(
     tag = inp.source.tag
     line_concepts = inp.analysis.line_concepts() if inp.analysis is not None else {}
     traced = traced_lines(inp)
-    lines = f.code(f.span.start_line, f.span.end_line, line_concepts, traced, strings)
     shown = set(range(f.span.start_line, f.span.end_line + 1))
     # Concepts found in sibling functions: each function's excerpt covers its hits' branches.
-    other: list[tuple[str, tuple[CodeLine, ...]]] = []
+    ranges = []
     for name, (lo, hi) in sorted(_elsewhere(inp, function).items(), key=lambda kv: kv[1]):
         if lo >= f.span.start_line and hi <= f.span.end_line:
             continue
-        other.append((name, f.code(lo, hi, line_concepts, traced, strings)))
+        ranges.append((name, lo, hi))
         shown.update(range(lo, hi + 1))
+    # gotos and calls link to the lines this page shows, the rest of the file to Elixir.
+    links = resolver(tag, inp.source.path, {n: f"#L{n}" for n in sorted(shown)})
+    lines = f.code(f.span.start_line, f.span.end_line, line_concepts, traced, strings, links)
+    other: list[tuple[str, tuple[CodeLine, ...]]] = [
+        (name, f.code(lo, hi, line_concepts, traced, strings, links)) for name, lo, hi in ranges
+    ]
     traces = tuple(trace_view(inp, o, f, shown, False) for o in inp.outcomes)
     tag_note = (
         "" if inp.outcomes or not notes.has_model else fmt(strings, "model_not_for_tag", tag=tag)

@@ -56,9 +56,8 @@ def trace_view(
         pte_before=hex64(outcome.pte_before),
         pte_after=hex64(outcome.pte_after),
         decoded_before=outcome.decoded_before.text,
-        decoded_after=f"undetermined: {outcome.undetermined}"
-        if outcome.undetermined
-        else outcome.decoded_after.text,
+        # Undetermined: the reason (a model sentence, translated as one) instead of a decoded PTE.
+        decoded_after=outcome.undetermined or outcome.decoded_after.text,
         kind_after="undetermined" if outcome.undetermined else outcome.decoded_after.kind,
         ret=outcome.ret,
         side_effects=tuple(outcome.side_effects),

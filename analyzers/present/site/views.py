@@ -291,3 +291,6 @@ class Site:
     pairs: tuple[PairPage, ...]
     history: HistoryPage | None = None
     warnings: tuple[str, ...] = ()  # for stderr: functions defined twice, bidi controls
+    # The same site in other languages (``--lang en,ko``): written as NAME.<lang>.html beside
+    # this one, every page of each with a language switch.
+    translations: tuple[Site, ...] = ()
