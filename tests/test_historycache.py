@@ -27,7 +27,8 @@ def run_entries(results: Path) -> int:
 
 def test_a_repeated_history_is_the_stored_timeline(repo: Path, tmp_path: Path) -> None:
     first = history_of(repo, tmp_path)
-    assert first.stats.analysed == 7 and run_entries(tmp_path / "results") == 1
+    assert first.stats.analysed == first.stats.distinct_blobs > 0
+    assert run_entries(tmp_path / "results") == 1
     second = history_of(repo, tmp_path)
     assert second == first and second.versions == first.versions
     assert (second.stats.analysed, second.stats.cache_hits) == (0, first.stats.distinct_blobs)
