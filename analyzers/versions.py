@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from kvdiff.analyzers.errors import KvdiffError
@@ -190,15 +190,82 @@ def open_tag_range(low: str | None, high: str | None) -> TagRange | None:
     return None
 
 
+_GLOB_CHARS = frozenset("*?[")
+
+
+def is_glob(pattern: str) -> bool:
+    """Whether a ``--tags`` item is a shell-style glob (``v5.*``) rather than one tag."""
+    return any(c in _GLOB_CHARS for c in pattern)
+
+
+def tag_patterns(value: str | Iterable[str] | None, option: str = "--tags") -> tuple[str, ...]:
+    """``--tags`` as its items: one string or repeated values, each a comma (or space) list of
+    tags and globs. ``None`` or nothing given is ``()``; a value naming nothing is an error."""
+    if value is None:
+        return ()
+    return split_list([value] if isinstance(value, str) else value, option)
+
+
+def _matches(tag: str, pattern: str) -> bool:
+    return fnmatch.fnmatchcase(tag, pattern) if is_glob(pattern) else tag == pattern
+
+
+def _nothing_matched(pattern: str, known: Sequence[str], where: str, option: str) -> KvdiffError:
+    """A ``--tags`` item that selects no tag, with the tags nearest to it."""
+    close = closest_tags(pattern.rstrip("*?[]."), known) if known else []
+    near = f"; closest: {', '.join(close)}" if close else ""
+    return KvdiffError(
+        f"{option} {pattern!r} matches no tags among the {len(known)} {where}{near}; "
+        f"check the pattern (globs like 'v5.*' are allowed), or fetch the tags first "
+        f"(kvdiff fetch TAG... or --fetch)"
+    )
+
+
+def expand_tags(
+    patterns: Sequence[str],
+    known: Callable[[], Iterable[str]],
+    where: str = "tags in the cache and --repo clones",
+    option: str = "--tags",
+) -> tuple[str, ...]:
+    """The tags ``--tags`` names, in the order given: a plain tag stands for itself (it need not
+    be known yet: it is fetched when missing), a glob for every ``known()`` tag it matches, in
+    version order. ``known`` is only called when there is a glob. A glob matching nothing is a
+    KvdiffError naming it."""
+    pool: list[str] | None = None
+    out: list[str] = []
+    for pattern in patterns:
+        if not is_glob(pattern):
+            hits = [pattern]
+        else:
+            if pool is None:
+                pool = sort_tags(known())
+            hits = [tag for tag in pool if fnmatch.fnmatchcase(tag, pattern)]
+            if not hits:
+                raise _nothing_matched(pattern, pool, where, option)
+        out.extend(tag for tag in hits if tag not in out)
+    return tuple(out)
+
+
 def select_tags(
-    tags: Iterable[str], pattern: str | None = None, tag_range: str | None = None
+    tags: Iterable[str],
+    pattern: str | Sequence[str] | None = None,
+    tag_range: str | None = None,
+    where: str | None = None,
 ) -> list[str]:
-    """Tags matching the glob and inside the inclusive version range, in version order."""
+    """Tags matching any ``--tags`` item (a comma list of tags and globs) and inside the
+    inclusive version range, in version order. With ``where`` (what ``tags`` are, for the
+    message), an item that matches none of ``tags`` is a KvdiffError naming it."""
     window = open_tag_range(*parse_range(tag_range)) if tag_range else None
+    patterns = tag_patterns(pattern)
+    pool = sort_tags(tags)
+    if where is not None:
+        for item in patterns:
+            if not any(_matches(tag, item) for tag in pool):
+                raise _nothing_matched(item, pool, where, "--tags")
     return [
         tag
-        for tag in sort_tags(tags)
-        if (pattern is None or fnmatch.fnmatchcase(tag, pattern))
+        for tag in pool
+        if (not patterns or any(_matches(tag, item) for item in patterns))
         # TagRange leaves non-version tags outside every range
         and (window is None or window.matches(tag))
     ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -14,14 +13,16 @@ from kvdiff.analyzers.present.branches_view import (
     definitions_warning,
     parse_warning,
 )
+from kvdiff.analyzers.present.schema import json_text
 from kvdiff.analyzers.source.repo import Sources
 
+from .completion import complete_function, complete_tag
 from .options import source_options
 
 
 @click.command()
-@click.argument("tag")
-@click.argument("function", required=False)
+@click.argument("tag", shell_complete=complete_tag)
+@click.argument("function", required=False, shell_complete=complete_function)
 @click.option("--file", "path", default=None, help="File at TAG (default: the rule set's file).")
 @click.option(
     "--rules",
@@ -55,6 +56,6 @@ def branches(
         if warning:
             click.echo(f"kvdiff: warning: {warning}", err=True)
     if as_json:
-        click.echo(json.dumps(branches_json(analysis, rules), sort_keys=True, indent=2))
+        click.echo(json_text(branches_json(analysis, rules)), nl=False)
     else:
         click.echo(branches_text(analysis, rules), nl=False)

@@ -15,28 +15,22 @@ from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.present.branches_view import definitions_warning
 from kvdiff.analyzers.present.check import check_json, check_junit, check_text
 from kvdiff.analyzers.source.repo import Sources
-from kvdiff.analyzers.versions import parse_version, select_tags, split_list
+from kvdiff.analyzers.versions import parse_version
 
-from .options import source_options
-
-_TAGS = click.option(
-    "--tags",
-    "tag_options",
-    multiple=True,
-    metavar="TAG[,TAG…]",
-    help="Tags to check; a glob ('v5.*') picks from the tags of --repo, the cache and upstreams.",
-)
+from .completion import complete_function
+from .options import resolve_tags, source_options, tags_option
 
 
 @click.command()
-@_TAGS
-@click.option("--target", default="try_to_unmap_one", show_default=True, help="Rule set name.")
+@click.argument("function", required=False, shell_complete=complete_function)
+@tags_option("Tags to check (default: those with a golden file).")
+@click.option("--target", "target_option", default=None, hidden=True, help="Deprecated: FUNCTION.")
 @click.option(
     "--rules",
     "rules_file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Rule file (default: analyzers/analyze/rules/<TARGET>.toml).",
+    help="Rule file (default: analyzers/analyze/rules/FUNCTION.toml).",
 )
 @click.option(
     "--expected",
@@ -52,8 +46,9 @@ _TAGS = click.option(
 @click.option("--update", is_flag=True, help="Rewrite the golden files (then review them!).")
 @source_options
 def check(
+    function: str | None,
     tag_options: tuple[str, ...],
-    target: str,
+    target_option: str | None,
     rules_file: Path | None,
     expected_dir: Path | None,
     as_json: bool,
@@ -64,9 +59,10 @@ def check(
     """Re-analyse each tag and compare with its golden file, or, without one, with the rules'
     history (present, absent or moved at the tree's version): exit 0 clean, 1 drift, 2 bad input.
 
-    Default tags: those with a golden file for the target. Line drift alone does not fail.
+    FUNCTION names the rule set (default try_to_unmap_one: analyzers/analyze/rules/FUNCTION.toml).
+    Default tags: those with a golden file for it. Line drift alone does not fail.
     """
-    rules = load_rule_set(target, rules_file)
+    rules = load_rule_set(_target(function, target_option), rules_file)
     expected = expected_dir or golden.default_expected_dir()
     tags = _tags(tag_options, rules, expected, sources)
     if update:
@@ -86,38 +82,23 @@ def check(
     sys.exit(1 if result.failed else 0)
 
 
+def _target(function: str | None, target_option: str | None) -> str:
+    """FUNCTION, or the old ``--target F`` spelling of it."""
+    if function and target_option and function != target_option:
+        raise KvdiffError(f"FUNCTION {function} and --target {target_option} disagree; give one")
+    return function or target_option or "try_to_unmap_one"
+
+
 def _warn_definitions(analysis: Analysis) -> None:
     warning = definitions_warning(analysis)
     if warning:
         click.echo(f"kvdiff: warning: {warning}", err=True)
 
 
-_GLOB = frozenset("*?[")
-
-
-def _expand(names: tuple[str, ...], sources: Sources) -> list[str]:
-    """Tag names as given, each glob replaced by the matching tags (version order); a glob
-    matching nothing is an error, not an empty check."""
-    if not any(_GLOB & set(n) for n in names):
-        return list(names)
-    known = set(sources.available_tags()) | set(sources.upstream_tags())
-    out: list[str] = []
-    for name in names:
-        picked = select_tags(known, name) if _GLOB & set(name) else [name]
-        if not picked:
-            raise KvdiffError(
-                f"--tags {name!r} matches no tag of --repo, the cache or the upstreams; "
-                "check the pattern (e.g. 'v5.*') or fetch the tags first"
-            )
-        out += [t for t in picked if t not in out]
-    return out
-
-
 def _tags(tag_options: tuple[str, ...], rules: Any, expected: Path, sources: Sources) -> list[str]:
     """The tags to check, made available in one batch (their trees, then the rule's file, and
     the Makefile of a tag not shaped like a version: it says which version the tree is)."""
-    names = split_list(tag_options, "--tags")
-    tags = _expand(names, sources) if names else golden.golden_tags(expected, rules.target)
+    tags = list(resolve_tags(tag_options, sources)) or golden.golden_tags(expected, rules.target)
     if not tags:
         raise KvdiffError(
             f"no golden files for {rules.target} in {expected}; "

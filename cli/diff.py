@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 from kvdiff.analyzers.jobs.diff import build_diff
 from kvdiff.analyzers.present.diff_view import render_json, render_text
+from kvdiff.analyzers.present.schema import json_text
 from kvdiff.analyzers.source.repo import Sources
 
+from .completion import complete_function, complete_tag
 from .options import source_options
 from .output import COLOR_CHOICES, emit, terminal_width, use_color
 
@@ -65,9 +65,9 @@ def _diff_options(command):
 
 
 @click.command()
-@click.argument("a")
-@click.argument("b")
-@click.argument("function", default="try_to_unmap_one")
+@click.argument("a", shell_complete=complete_tag)
+@click.argument("b", shell_complete=complete_tag)
+@click.argument("function", default="try_to_unmap_one", shell_complete=complete_function)
 @_diff_options
 @source_options
 def diff(
@@ -86,7 +86,7 @@ def diff(
     """Diff FUNCTION (default try_to_unmap_one) between tags A and B."""
     result = build_diff(sources, a, b, function, path)
     if as_json:
-        click.echo(json.dumps(render_json(result), sort_keys=True, indent=2))
+        click.echo(json_text(render_json(result)), nl=False)
         return
     colored = use_color(color)
     text = render_text(result, layout, width or terminal_width(), colored, context)

@@ -2,46 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import click
-from kvdiff.analyzers.source.progress import human_bytes
+from kvdiff.analyzers.present.fetch_view import fetch_json, fetch_lines
 from kvdiff.analyzers.source.repair import repair as repair_cache
-from kvdiff.analyzers.source.repo import DEFAULT_PATH, Sources, TagInfo
+from kvdiff.analyzers.source.repo import DEFAULT_PATH, Sources
 
-from .options import source_options
-
-
-def _describe(infos: list[TagInfo], sources: Sources) -> list[str]:
-    """One line per tag; a batch's figures (all its fetches: trees and blobs) go on the line
-    of its first tag, the others name that tag."""
-    repos = {str(p) for p in sources.config.repos}
-    totals: dict[str, list[int]] = {}
-    for record in sources.net.log:
-        total = totals.setdefault(record.upstream, [0, 0])
-        total[0] += record.objects
-        total[1] += record.bytes
-    first: dict[str, str] = {}
-    lines = []
-    for info in infos:
-        if info.origin in repos:
-            lines.append(f"{info.tag}: available in --repo {info.origin}")
-        elif not info.fetched:
-            lines.append(f"{info.tag}: already cached (from {info.origin})")
-        elif info.origin in first:
-            lines.append(
-                f"{info.tag}: fetched from {info.origin} (in the fetch of {first[info.origin]})"
-            )
-        else:
-            first[info.origin] = info.tag
-            batch = sum(1 for i in infos if i.fetched and i.origin == info.origin)
-            objects, received = totals.get(info.origin, [0, 0])
-            lines.append(
-                f"{info.tag}: fetched from {info.origin} ({info.mode}, {batch} tag(s): "
-                f"{objects} objects, {human_bytes(received)} received)"
-            )
-    return lines
-
+from .completion import complete_tag
+from .options import resolve_tags, source_options, tags_option
 
 _REPAIR = click.option(
     "--repair",
@@ -61,7 +28,8 @@ def _repair(sources: Sources, tags: tuple[str, ...]) -> None:
 
 
 @click.command()
-@click.argument("tags", nargs=-1)
+@click.argument("tags", nargs=-1, shell_complete=complete_tag)
+@tags_option("More tags to fetch, as TAG arguments are.", name="tag_options")
 @click.option(
     "--file",
     "paths",
@@ -73,29 +41,27 @@ def _repair(sources: Sources, tags: tuple[str, ...]) -> None:
 @_REPAIR
 @source_options
 def fetch(
-    tags: tuple[str, ...], paths: tuple[str, ...], as_json: bool, repair: bool, sources: Sources
+    tags: tuple[str, ...],
+    tag_options: tuple[str, ...],
+    paths: tuple[str, ...],
+    as_json: bool,
+    repair: bool,
+    sources: Sources,
 ) -> None:
     """Make each TAG available, depth 1, from the first upstream that has it: all tags in one
     fetch per upstream (commits and the trees down to each PATH), then each PATH's file in one
-    more. Servers without filters send full depth-1 snapshots."""
+    more. A TAG may be a comma list or a glob ('v5.10.*', quoted), matched against the
+    upstreams' tag lists and the cache. Servers without filters send full depth-1 snapshots."""
     if repair:
-        _repair(sources, tags)
+        _repair(sources, resolve_tags((*tags, *tag_options), sources))
         return
-    if not tags:
+    if not tags and not tag_options:
         raise click.UsageError("give at least one TAG (or --repair)")
-    infos = sources.ensure_all(tags, paths or (DEFAULT_PATH,))
+    wanted = resolve_tags((*tags, *tag_options), sources)
+    infos = sources.ensure_all(wanted, paths or (DEFAULT_PATH,))
     if as_json:
-        doc = {
-            "tags": [
-                {"tag": i.tag, "origin": i.origin, "fetched": i.fetched, "mode": i.mode or None}
-                for i in infos
-            ],
-            "fetches": [
-                {"upstream": r.upstream, "phase": r.phase, "mode": r.mode, "tags": list(r.tags)}
-                for r in sources.net.log
-            ],
-        }
-        click.echo(json.dumps(doc, sort_keys=True, indent=1))
+        click.echo(fetch_json(infos, sources.net.log), nl=False)
         return
-    for line in _describe(infos, sources):
+    repos = (str(p) for p in sources.config.repos)
+    for line in fetch_lines(infos, sources.net.log, repos):
         click.echo(line)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from contextlib import AbstractContextManager
 from pathlib import Path
 
 import click
@@ -11,45 +9,61 @@ from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.jobs.history import HistoryRequest, run_history
 from kvdiff.analyzers.present.history import format_history, history_json
 from kvdiff.analyzers.source.repo import Sources
+from kvdiff.analyzers.versions import tag_patterns
 
-from .options import source_options
+from .completion import complete_function
+from .options import source_options, stacked, tags_option
+from .output import emit
+
+# The result cache and the rules: --result-cache, --no-result-cache, --rules.
+_CACHE_OPTIONS = stacked(
+    click.option(
+        "--result-cache",
+        "result_cache",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        metavar="DIR",
+        help="Result cache directory (default: kvdiff-results/ inside the source cache).",
+    ),
+    click.option(
+        "--no-result-cache", is_flag=True, help="Neither read nor write the result cache."
+    ),
+    click.option(
+        "--rules",
+        "rules_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        metavar="FILE",
+        help="Rule set to apply (default: analyzers/analyze/rules/FUNCTION.toml, if any).",
+    ),
+)
 
 
 @click.command()
-@click.argument("function", default="try_to_unmap_one")
+@click.argument("function", default="try_to_unmap_one", shell_complete=complete_function)
 @click.option(
     "--file", "path", default=None, help="File defining FUNCTION (default: its rule set's)."
 )
-@click.option("--tags", "pattern", default=None, metavar="GLOB", help="Only tags matching GLOB.")
+@tags_option(
+    "Only these tags.",
+    name="pattern",
+    globs="globs like 'v5.*' match the tags at hand (with --fetch, also the upstreams').",
+)
 @click.option(
     "--range", "tag_range", default=None, metavar="A..B", help="Only tags A..B (inclusive)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (see README).")
+@click.option("--no-pager", is_flag=True, help="Never page long output.")
 @click.option("--fetch", is_flag=True, help="Also fetch matching release tags the upstreams have.")
-@click.option(
-    "--result-cache",
-    "result_cache",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    metavar="DIR",
-    help="Result cache directory (default: kvdiff-results/ inside the source cache).",
-)
-@click.option("--no-result-cache", is_flag=True, help="Neither read nor write the result cache.")
-@click.option(
-    "--rules",
-    "rules_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    metavar="FILE",
-    help="Rule set to apply (default: analyzers/analyze/rules/FUNCTION.toml, if any).",
-)
+@_CACHE_OPTIONS
 @source_options
 def history(
     function: str,
     path: str | None,
-    pattern: str | None,
+    pattern: tuple[str, ...],
     tag_range: str | None,
     as_json: bool,
+    no_pager: bool,
     fetch: bool,
     result_cache: Path | None,
     no_result_cache: bool,
@@ -57,22 +71,22 @@ def history(
     sources: Sources,
 ) -> None:
     """Group the tags by FUNCTION's content (default try_to_unmap_one) and show what changed."""
-    _not_empty(("--tags", pattern), ("--range", tag_range))
+    _not_empty(("--range", tag_range))
     request = HistoryRequest(
         function=function,
         path=path,
-        pattern=pattern,
+        pattern=tag_patterns(pattern) or None,
         tag_range=tag_range,
         fetch=fetch,
         result_cache=result_cache,
         use_result_cache=not no_result_cache,
         rules_file=rules_file,
     )
-    timeline = run_history(request, sources, _progressbar)
+    timeline = run_history(request, sources)
     if as_json:
         click.echo(history_json(timeline), nl=False)
     else:
-        click.echo("\n".join(format_history(timeline)))
+        emit("\n".join(format_history(timeline)), pager=not no_pager)
     if timeline.unreadable:
         raise _unreadable_error(timeline.unreadable)
 
@@ -90,10 +104,4 @@ def _unreadable_error(unreadable: tuple[tuple[str, str], ...]) -> KvdiffError:
     return KvdiffError(
         f"could not read {len(unreadable)} tag(s), left out above: {tags} ({why}); "
         f"run kvdiff fetch --repair {tags}"
-    )
-
-
-def _progressbar(tags: list[str]) -> AbstractContextManager[Iterable[str]]:
-    return click.progressbar(
-        tags, label=f"fetching {len(tags)} tags", file=click.get_text_stream("stderr")
     )

@@ -38,9 +38,21 @@ class KvdiffGroup(click.Group):
         module, _, attribute = target.partition(":")
         return getattr(importlib.import_module(module), attribute)
 
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # bare `kvdiff`: the help, as click prints it
+        except click.UsageError as exc:
+            _usage_exit(exc, info_name)
+
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            _usage_exit(exc, f"{ctx.command_path} {ctx.invoked_subcommand or ''}".strip())
         except KvdiffError as exc:
             click.echo(f"kvdiff: error: {exc.message}", err=True)
             sys.exit(exc.exit_code)
@@ -51,7 +63,17 @@ class KvdiffGroup(click.Group):
             sys.exit(130)
 
 
-@click.group(cls=KvdiffGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def _usage_exit(exc: click.UsageError, command: str | None) -> None:
+    """A usage error (unknown option, missing or bad argument) as one line, exit 2."""
+    from kvdiff.analyzers.present.usage import usage_error_line
+
+    click.echo(usage_error_line(exc, command), err=True)
+    sys.exit(2)
+
+
+@click.group(
+    cls=KvdiffGroup, name="kvdiff", context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(package_name="kvdiff")
 def cli() -> None:
     """Show how a Linux kernel function changed across releases."""

@@ -16,38 +16,46 @@ from kvdiff.analyzers.model.interp.run import derived_outcome
 from kvdiff.analyzers.model.scenarios import get_scenario
 from kvdiff.analyzers.present.branches_view import definitions_warning
 from kvdiff.analyzers.present.model_view import (
+    matrix_json_text,
     matrix_text,
     outcome_text,
     taken_source_lines,
     to_json_text,
 )
+from kvdiff.analyzers.present.usage import deprecated_line
 from kvdiff.analyzers.source.repo import Sources
-from kvdiff.analyzers.versions import split_list
 
-from .options import source_options
+from .completion import complete_scenario, complete_tag
+from .options import resolve_tags, source_options, tags_option
 
 
-def _parse_config(option: str) -> tuple[str, bool]:
+def _parse_kconfig(option: str) -> tuple[str, bool]:
     name, sep, value = option.partition("=")
     if not sep or value not in ("y", "n"):
         raise KvdiffError(
-            f"--config {option!r} is not NAME=y or NAME=n; "
-            "write e.g. --config CONFIG_MEMORY_FAILURE=n"
+            f"--kconfig {option!r} is not NAME=y or NAME=n; "
+            "write e.g. --kconfig CONFIG_MEMORY_FAILURE=n"
         )
     return name, value == "y"
 
 
+def _kconfig(kconfig: tuple[str, ...], old: tuple[str, ...]) -> ModelConfig:
+    """The kernel options the entry numbers assume; ``--config`` is the old spelling."""
+    if old:
+        click.echo(deprecated_line("--config CONFIG_X=y|n", "--kconfig CONFIG_X=y|n"), err=True)
+    return ModelConfig.from_kconfig(dict(_parse_kconfig(o) for o in (*old, *kconfig)))
+
+
 @click.command("model")
-@click.argument("tag", required=False)
-@click.option("--scenario", metavar="NAME", help=f"One of: {', '.join(SCENARIO_NAMES)}.")
-@click.option("--matrix", "show_matrix", is_flag=True, help="Every scenario at every tag.")
+@click.argument("tag", required=False, shell_complete=complete_tag)
 @click.option(
-    "--tags",
-    "tags_option",
-    multiple=True,
-    metavar="T1,T2",
-    help=f"Tags for --matrix (default: {','.join(MODEL_TAGS)}).",
+    "--scenario",
+    metavar="NAME",
+    help=f"One of: {', '.join(SCENARIO_NAMES)}.",
+    shell_complete=complete_scenario,
 )
+@click.option("--matrix", "show_matrix", is_flag=True, help="Every scenario at every tag.")
+@tags_option(f"Tags for --matrix (default: {','.join(MODEL_TAGS)}).", name="tags_option")
 @click.option(
     "--reference",
     is_flag=True,
@@ -56,13 +64,14 @@ def _parse_config(option: str) -> tuple[str, bool]:
 @click.option("--json", "as_json", is_flag=True, help="JSON output (sorted keys).")
 @click.option("--no-source", is_flag=True, help="Do not read the source for the branches taken.")
 @click.option(
-    "--config",
-    "config_options",
+    "--kconfig",
+    "kconfig_options",
     multiple=True,
     metavar="CONFIG_X=y|n",
     help=f"Kernel option the entry numbers assume (repeatable; all y by default): "
     f"{', '.join(KCONFIG_FIELDS)}.",
 )
+@click.option("--config", "config_options", multiple=True, hidden=True, help="Old --kconfig.")
 @source_options
 def model(
     tag: str | None,
@@ -72,17 +81,19 @@ def model(
     reference: bool,
     as_json: bool,
     no_source: bool,
+    kconfig_options: tuple[str, ...],
     config_options: tuple[str, ...],
     sources: Sources,
 ) -> None:
     """Run the model of try_to_unmap_one at TAG on a scenario, or print the --matrix."""
-    config = ModelConfig.from_kconfig(dict(_parse_config(o) for o in config_options))
+    config = _kconfig(kconfig_options, config_options)
     if show_matrix:
         if tag or scenario:
             raise KvdiffError("--matrix runs every tag and scenario; drop TAG and --scenario")
-        outcomes = _matrix(sources, split_list(tags_option) or MODEL_TAGS, reference, config)
+        tags = resolve_tags(tags_option, sources) or MODEL_TAGS
+        outcomes = _matrix(sources, tags, reference, config)
         if as_json:
-            click.echo(to_json_text([o.to_json() for o in outcomes]), nl=False)
+            click.echo(matrix_json_text([o.to_json() for o in outcomes]), nl=False)
         else:
             click.echo(matrix_text(outcomes), nl=False)
         return

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
 from kvdiff.analyzers.source.config import build_source_config
 from kvdiff.analyzers.source.repo import Sources
+from kvdiff.analyzers.versions import expand_tags, tag_patterns
+
+from .completion import complete_tag_list
 
 # In the order --help lists them.
 _OPTIONS = (
@@ -90,3 +93,47 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(_OPTIONS):
         wrapper = option(wrapper)
     return wrapper
+
+
+def stacked(*options: Callable[..., Any]) -> Callable[..., Any]:
+    """Several click options as one decorator, in the order given (as --help lists them)."""
+
+    def apply(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
+_GLOBS = "globs like 'v5.*' match the tags of --repo, the cache and (online) the upstreams."
+
+
+def tags_option(
+    help_text: str, name: str = "tag_options", globs: str = _GLOBS
+) -> Callable[..., Any]:
+    """``--tags``, the same on every command: repeatable, each a comma list of tags and globs
+    (``v5.1,v5.10.*``), completed from the cache."""
+    return click.option(
+        "--tags",
+        name,
+        multiple=True,
+        metavar="TAG,GLOB…",
+        help=f"{help_text} A comma list (repeatable); {globs}",
+        shell_complete=complete_tag_list,
+    )
+
+
+def resolve_tags(values: Iterable[str], sources: Sources) -> tuple[str, ...]:
+    """The tags ``--tags`` (or TAG arguments) name, in the order given: a plain tag as it is (it
+    is fetched when missing), a glob expanded over the tags of the ``--repo`` clones, the cache
+    and, unless ``--offline``, the upstreams' tag lists (asked only when there is a glob).
+    ``()`` when nothing was given: the command's default."""
+    patterns = tag_patterns(tuple(values))
+    offline = sources.config.offline or not sources.config.upstreams
+
+    def known() -> list[str]:
+        return [*sources.available_tags(), *sources.upstream_tags()]
+
+    where = "tags of --repo clones and the cache" + ("" if offline else " and upstream listings")
+    return expand_tags(patterns, known, where)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
+import subprocess
 import sys
 
 import click
@@ -29,18 +31,56 @@ def terminal_width(default: int = 160) -> int:
     return shutil.get_terminal_size((default, 24)).columns
 
 
-def emit(text: str, pager: bool = True, color: bool = False) -> None:
-    """Print ``text``; on a terminal, through $KVDIFF_PAGER / $PAGER (``less -FRX``-like: quits
-    at once when the text fits, keeps colours) when it is longer than the screen."""
+def pager_command(env: dict[str, str] | None = None) -> str | None:
+    """The pager to use, as git chooses it: ``$KVDIFF_PAGER``, else ``$PAGER``, else ``less``;
+    an empty value or ``cat`` means no pager."""
+    env = os.environ if env is None else env
+    for var in ("KVDIFF_PAGER", "PAGER"):
+        if var in env:
+            command = env[var].strip()
+            break
+    else:
+        command = "less"
+    return None if command in ("", "cat") else command
+
+
+def _run_pager(command: str, text: str) -> bool:
+    """Pipe ``text`` into ``command`` (through the shell, as git does, with ``LESS=FRX``
+    unless set: quit when it fits, keep colours, leave the screen as it was). False when the
+    pager could not be started, so the caller prints the text itself."""
+    try:
+        program = shlex.split(command)[0]
+    except (ValueError, IndexError):
+        return False
+    if shutil.which(program) is None:
+        return False
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")
+    env.setdefault("LV", "-c")  # lv, as git sets it too: keep colours
+    data = text.encode(sys.stdout.encoding or "utf-8", "replace")
+    with subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, env=env) as proc:
+        try:
+            assert proc.stdin is not None
+            proc.stdin.write(data)
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass  # the reader quit early (q in less): not an error
+        try:
+            proc.wait()
+        except KeyboardInterrupt:
+            proc.wait()  # the pager handles Ctrl-C itself; wait until it has restored the tty
+    return True
+
+
+def emit(text: str, pager: bool = True, color: bool | None = None) -> None:
+    """Print ``text``; on a terminal, through the pager (:func:`pager_command`) when it is
+    longer than the screen, as git does. ``--no-pager`` or a pipe prints directly."""
     if not text.endswith("\n"):
         text += "\n"
     rows = shutil.get_terminal_size((80, 24)).lines
-    if pager and sys.stdout.isatty() and sys.stdin.isatty() and text.count("\n") > rows - 1:
-        pager_cmd = os.environ.get("KVDIFF_PAGER") or os.environ.get("PAGER")
-        if pager_cmd != "cat":
-            os.environ.setdefault("LESS", "FRX")
-            if os.environ.get("KVDIFF_PAGER"):
-                os.environ["PAGER"] = os.environ["KVDIFF_PAGER"]
-            click.echo_via_pager(text, color=color)
+    command = pager_command() if pager and sys.stdout.isatty() else None
+    if command is not None and text.count("\n") > rows - 1:
+        sys.stdout.flush()
+        if _run_pager(command, text):
             return
     click.echo(text, nl=False, color=color)  # click strips ANSI off a pipe unless told

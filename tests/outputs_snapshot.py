@@ -77,7 +77,7 @@ def commands() -> list[tuple[str, list[str]]]:
                 "check-junit.xml",
             ],
         ),
-        ("check-do_swap_page.txt", ["check", "--target", "do_swap_page", "--expected", "expected"]),
+        ("check-do_swap_page.txt", ["check", "do_swap_page", "--expected", "expected"]),
         ("model-matrix.txt", ["model", "--matrix"]),
         ("model-matrix.json", ["model", "--matrix", "--json"]),
         ("history.txt", ["history"]),
@@ -94,7 +94,6 @@ def commands() -> list[tuple[str, list[str]]]:
             "report-do_swap_page.txt",
             [
                 "report",
-                "--function",
                 "do_swap_page",
                 "--file",
                 "mm/memory.c",

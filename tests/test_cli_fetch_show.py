@@ -101,7 +101,15 @@ def test_fetch_then_show_with_parse_error_warning_and_ifdef_arms(
             "--json",
         ).stdout
     )
-    assert sorted(doc) == ["blob_id", "definitions", "function", "origin", "path", "tag"]
+    assert sorted(doc) == [
+        "blob_id",
+        "definitions",
+        "function",
+        "origin",
+        "path",
+        "schema_version",
+        "tag",
+    ]
     assert [sorted(d) for d in doc["definitions"]] == [
         [
             "end_byte",

@@ -191,8 +191,8 @@ def test_grouping_follows_version_order_and_content(synth_repo: Path, tmp_path: 
     assert h.distinct_contents == 4
     assert h.stats.tags == 12
     # Distinct blobs: A, A', B, B-renamed, C, C2, C2' = 7 (v3.1 has none); B is analysed twice,
-    # on either side of the rules' history changes between v2.6.12 and v2.6.14 (gup gone in
-    # v2.6.13-rc1, the file arm from v2.6.14-rc1): the states it gets differ there. So 8 slots.
+    # on either side of the rules' history change between v2.6.12 and v2.6.14 (gup gone in
+    # v2.6.13-rc1): the states it gets differ there. So 8 slots.
     assert h.stats.distinct_blobs == 8
     assert h.stats.analysed == 8
 

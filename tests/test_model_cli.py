@@ -42,8 +42,10 @@ def test_matrix_text_and_json(src: list[str], mode: str) -> None:
     j1, j2 = _run("--matrix", "--json", *extra), _run("--matrix", "--json", *extra)
     assert j1.exit_code == 0 and j1.output == j2.output
     doc = json.loads(j1.output)
-    assert len(doc) == len(SCENARIOS) * len(MODEL_TAGS)
-    assert list(doc[0]) == sorted(doc[0])
+    assert list(doc) == ["outcomes", "schema_version"] and doc["schema_version"] == 1
+    outcomes = doc["outcomes"]
+    assert len(outcomes) == len(SCENARIOS) * len(MODEL_TAGS)
+    assert list(outcomes[0]) == sorted(outcomes[0])
 
 
 @pytest.mark.parametrize("mode", ["derived", "reference"])
@@ -126,8 +128,8 @@ def test_compaction_at_v2_6_35_points_at_the_lines_that_wrote_the_entry(
     )
 
 
-def test_config_option_changes_the_entry_numbers(src: list[str]) -> None:
-    """`--config` changes the swap type numbers, as Kconfig does.
+def test_kconfig_option_changes_the_entry_numbers(src: list[str]) -> None:
+    """`--kconfig` changes the swap type numbers, as Kconfig does.
 
     v5.1 include/linux/swap.h: MAX_SWAPFILES = (1 << 5) - SWP_DEVICE_NUM - SWP_MIGRATION_NUM -
     SWP_HWPOISON_NUM, SWP_MIGRATION_WRITE = MAX_SWAPFILES + SWP_HWPOISON_NUM + 1. All y:
@@ -138,13 +140,21 @@ def test_config_option_changes_the_entry_numbers(src: list[str]) -> None:
     base = ["v5.1", "--scenario", "compaction-anon", "--no-source", "--json", *src]
     default = json.loads(_run(*base).output)
     assert default["pte_after"] == "0xeffffffffdb97400"  # 29 << 59 = 0xe8...
-    no_device = json.loads(_run(*base, "--config", "CONFIG_DEVICE_PRIVATE=n").output)
+    no_device = json.loads(_run(*base, "--kconfig", "CONFIG_DEVICE_PRIVATE=n").output)
     assert no_device["pte_after"] == "0xfffffffffdb97400"  # 31 << 59 = 0xf8...
     assert no_device["config"]["CONFIG_DEVICE_PRIVATE"] == "n"
     assert no_device["decoded_after"]["kind"] == "migration"
     # Without CONFIG_MIGRATION no caller passes TTU_MIGRATION: the scenario says so.
-    off = json.loads(_run(*base, "--config", "CONFIG_MIGRATION=n").output)
+    off = json.loads(_run(*base, "--kconfig", "CONFIG_MIGRATION=n").output)
     assert off["applicable"] is False and off["reason"]
     for bad, needle in (("CONFIG_FOO=y", "unknown model option"), ("CONFIG_MIGRATION", "NAME=y")):
-        r = _run(*base, "--config", bad)
+        r = _run(*base, "--kconfig", bad)
         assert r.exit_code == 2 and needle in r.output and r.output.count("\n") == 1
+    # The old spelling still works, and says on stderr that it is going away.
+    old = _run(*base, "--config", "CONFIG_DEVICE_PRIVATE=n")
+    assert old.exit_code == 0 and json.loads(old.stdout) == no_device
+    assert old.stderr == (
+        "kvdiff: warning: --config CONFIG_X=y|n is deprecated and will go away; "
+        "use --kconfig CONFIG_X=y|n\n"
+    )
+    assert "--config" not in _run("--help").output  # hidden: --kconfig is the documented one

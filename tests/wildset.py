@@ -27,7 +27,7 @@ RULES = load_rule_set()
 JUDGED = {
     # :536 `(vma->vm_flags & (VM_LOCKED|VM_RESERVED)) || ptep_clear_flush_young(...)` is both;
     # :557 the gup page_count test; :571 PageAnon stores the swap entry; `mm->rss--` after it
-    # counts file pages too, so there is no file arm (else dec_mm_counter came with 2.6.14)
+    # counts file pages too, so there is no file arm (else dec_mm_counter came with 2.6.15)
     "hassebj-2.6.9": "mlock=536 young=536 gup=557 anon=571 swapcache=571",
     # :566 `!migration && ((vma->vm_flags & VM_LOCKED) || (ptep_clear_flush_young(...)))`;
     # :586 PageSwapCache; :600 `#ifdef CONFIG_MIGRATION } else {` makes the anon migration

@@ -10,11 +10,11 @@ A rule file declares, per concept, ``[[concept.<id>.history]]`` entries, oldest 
     since = "v5.11-rc1"               # first mainline release (or -rc) where it holds
     commit = "013339df116c"           # the change that caused it (or a release, for a merge)
     title = "mm/rmap: always do TTU_IGNORE_ACCESS"
-    stable = ["v5.10.35"]             # first tag of each stable series that carries a backport
+    stable = ["v5.10.4"]             # first tag of each stable series that carries a backport
 
 A tag is in an entry's range when it is at or after ``since`` in version order, or when it is a
 release of one of the ``stable`` series at or after the backport listed for that series (5.10.y
-from v5.10.35 on; 2.6.x.y series count three numbers). The state at a tag is the last entry
+from v5.10.4 on; 2.6.x.y series count three numbers). The state at a tag is the last entry
 whose range holds it. ``state = "moved"`` names the sibling ``function`` that holds the concept;
 ``outside``/``inside`` say which other concepts' arms the hits may not / must sit in.
 
@@ -149,7 +149,7 @@ def _epoch(table: dict, at: str) -> Epoch:
     stable = _strings(table, "stable", at)
     for tag in stable:
         if parse_version(tag) is None:
-            raise KvdiffError(f'{at}: stable {tag!r} is not a version tag; write e.g. "v5.10.35"')
+            raise KvdiffError(f'{at}: stable {tag!r} is not a version tag; write e.g. "v5.10.4"')
     function = table.get("function", "")
     if (state == "moved") != bool(function):
         raise KvdiffError(f'{at}: state "moved" and function = "<sibling>" go together')

@@ -2,13 +2,15 @@
 
 :func:`compare` tells apart the ways an analysis can drift from the golden file, as
 :class:`Finding` values whose kinds come from the shared vocabulary (:mod:`.changes`) where they
-mean the same thing; line drift alone is reported but is not a failure. The text, JSON and JUnit
-forms of a :class:`CheckResult` are in :mod:`kvdiff.analyzers.present.check`.
+mean the same thing; line drift alone is reported but is not a failure. A finding carries facts
+(a ``reason`` and named values), not sentences: the words, and the text, JSON and JUnit forms of
+a :class:`CheckResult`, are in :mod:`kvdiff.analyzers.present.check`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from kvdiff.analyzers.analyze.analysis import Analysis
 from kvdiff.analyzers.compare.changes import CONDITION_CHANGED, LINE_DRIFT, MOVED, Change
@@ -37,11 +39,13 @@ FAILING = (
 @dataclass(frozen=True)
 class Finding:
     """One (tag, concept) check: the difference found, as a :class:`~.changes.Change` (OK when
-    none), and the sentence ``kvdiff check`` reports it with."""
+    none), why (``reason``, e.g. ``"golden-missing"``) and the facts it is worded from
+    (:func:`kvdiff.analyzers.present.check.finding_message`)."""
 
     tag: str
     change: Change
-    message: str
+    reason: str = ""
+    facts: tuple[tuple[str, Any], ...] = ()
 
     @classmethod
     def of(
@@ -49,11 +53,15 @@ class Finding:
         tag: str,
         concept: str,
         kind: str,
-        message: str,
+        reason: str = "",
         before: tuple[str, ...] = (),
         after: tuple[str, ...] = (),
+        **facts: Any,
     ) -> Finding:
-        return cls(tag, Change(concept, kind, before, after), message)
+        return cls(tag, Change(concept, kind, before, after), reason, tuple(sorted(facts.items())))
+
+    def fact(self, name: str, default: Any = "") -> Any:
+        return dict(self.facts).get(name, default)
 
     @property
     def concept(self) -> str:
@@ -101,11 +109,8 @@ def _span(h: dict) -> str:
     return f"{h.get('start_line')}-{h.get('end_line')}"
 
 
-def _errors_note(analysis: Analysis) -> str:
-    if not analysis.errors:
-        return ""
-    spans = ", ".join(f"{e.start_line}-{e.end_line}" for e in analysis.errors)
-    return f" (the function has parse errors at lines {spans})"
+def _error_spans(analysis: Analysis) -> tuple[str, ...]:
+    return tuple(f"{e.start_line}-{e.end_line}" for e in analysis.errors)
 
 
 def _overlaps_error(analysis: Analysis, hits: list[dict]) -> bool:
@@ -137,14 +142,12 @@ class _Case:
     def finding(
         self,
         kind: str,
-        message: str,
+        reason: str = "",
         before: tuple[str, ...] = (),
         after: tuple[str, ...] = (),
+        **facts: Any,
     ) -> Finding:
-        return Finding.of(self.tag, self.concept, kind, message, before, after)
-
-    def note(self) -> str:
-        return f": {self.status.note}" if self.status.note else ""
+        return Finding.of(self.tag, self.concept, kind, reason, before, after, **facts)
 
     def presence(self) -> Finding | None:
         """Found on one side only."""
@@ -153,23 +156,31 @@ class _Case:
             if analysis.errors and (
                 _overlaps_error(analysis, exp_hits) or status.state == "absent"
             ):
-                spans = ", ".join(f"{e.start_line}-{e.end_line}" for e in analysis.errors)
                 return self.finding(
                     "parse-error",
-                    f"expected at {_span(exp_hits[0])} ({exp_hits[0]['condition']!r}) but not "
-                    f"found; tree-sitter could not parse lines {spans} of {analysis.function}",
+                    "parse-error",
+                    span=_span(exp_hits[0]),
+                    condition=exp_hits[0]["condition"],
+                    errors=_error_spans(analysis),
+                    function=analysis.function,
                 )
             return self.finding(
                 "concept-missing",
-                f"expected {self.exp_state} at {_span(exp_hits[0])} "
-                f"({normalize(exp_hits[0]['condition'])!r}), now {status.state}{self.note()}",
+                "golden-missing",
+                expected=self.exp_state,
+                span=_span(exp_hits[0]),
+                condition=normalize(exp_hits[0]["condition"]),
+                state=status.state,
+                note=status.note,
             )
         if act and not exp_hits:
             return self.finding(
                 "unexpected",
-                f"present where expected {self.exp_state or 'absent'}: "
-                f"{status.hits[0].condition_normalized!r} at {_span(act[0])} in "
-                f"{act[0]['function']}",
+                "golden-unexpected",
+                expected=self.exp_state or "absent",
+                condition=status.hits[0].condition_normalized,
+                span=_span(act[0]),
+                function=act[0]["function"],
             )
         return None
 
@@ -179,67 +190,67 @@ class _Case:
         # These two states mean the rules and the source disagree, so a golden file that
         # recorded them (an unreviewed --update) must not make them pass: fix the rules instead.
         if status.state == "absent":
-            return self.finding(
-                "concept-missing",
-                "absent, and the rules do not declare it expected_absent at this tag"
-                f"{self.note()}; fix the rule or declare the absence",
-            )
+            return self.finding("concept-missing", "rules-missing", note=status.note)
         if status.state == "unexpected":
             return self.finding(
                 "unexpected",
-                "present where the rules declare it absent: "
-                f"{status.hits[0].condition_normalized!r} at {_span(act[0])} in "
-                f"{act[0]['function']}; fix the rule or its expected_absent",
+                "rules-unexpected",
+                condition=status.hits[0].condition_normalized,
+                span=_span(act[0]),
+                function=act[0]["function"],
             )
         if exp_state != status.state and "moved" in (exp_state, status.state):
             where = act[0]["function"] if act else "?"
+            was = self.exp_hits[0]["function"]
             return self.finding(
                 MOVED,
-                f"was {exp_state} in {self.exp_hits[0]['function']}, now {status.state} in {where}",
-                (self.exp_hits[0]["function"],),
+                "state-moved",
+                (was,),
                 (where,),
+                expected=exp_state,
+                state=status.state,
+                was=was,
+                now=where,
             )
         if exp_state != status.state:
-            return self.finding(
-                "state-changed",
-                f"was {exp_state}, now {status.state}",
-                (exp_state,),
-                (status.state,),
-            )
+            return self.finding("state-changed", "state-changed", (exp_state,), (status.state,))
         return None
 
     def placement(self) -> Finding:
         """Same state: compare the hits one by one (function, condition, lines)."""
         exp_hits, act = self.exp_hits, self.act
+        errors = _error_spans(self.analysis)
         if len(exp_hits) != len(act):
             return self.finding(
                 "hits-changed",
-                f"{len(exp_hits)} hit(s) expected ({', '.join(_span(h) for h in exp_hits)}), "
-                f"found {len(act)} ({', '.join(_span(h) for h in act)})"
-                f"{_errors_note(self.analysis)}",
+                "hits-changed",
+                expected_spans=tuple(_span(h) for h in exp_hits),
+                spans=tuple(_span(h) for h in act),
+                errors=errors,
             )
-        drift = []
+        drift: list[tuple[str, str]] = []
         for e, a in zip(exp_hits, act, strict=True):
             if e.get("function") != a["function"]:
-                message = f"was in {e.get('function')}, now in {a['function']}"
-                return self.finding(MOVED, message, (str(e.get("function")),), (a["function"],))
+                was, now = str(e.get("function")), a["function"]
+                return self.finding(MOVED, "function-moved", (was,), (now,), was=was, now=now)
             want, got = normalize(e.get("condition", "")), normalize(a["condition"])
             if want != got:
                 return self.finding(
                     CONDITION_CHANGED,
-                    f"condition at {_span(a)} is {got!r}, expected {want!r}"
-                    f"{_errors_note(self.analysis)}",
+                    "condition-changed",
                     (want,),
                     (got,),
+                    span=_span(a),
+                    errors=errors,
                 )
             if (e.get("start_line"), e.get("end_line")) != (a["start_line"], a["end_line"]):
-                drift.append(f"{_span(e)} -> {_span(a)}")
+                drift.append((_span(e), _span(a)))
             elif e.get("condition") != a["condition"]:
-                drift.append(f"condition whitespace changed at {_span(a)}")
+                drift.append(("", _span(a)))  # the same lines, the condition's spacing changed
         if drift:
             spans = tuple(_span(h) for h in exp_hits), tuple(_span(h) for h in act)
-            return self.finding(LINE_DRIFT, "; ".join(drift), *spans)
-        return self.finding(OK, "")
+            return self.finding(LINE_DRIFT, "line-drift", *spans, drift=tuple(drift))
+        return self.finding(OK)
 
 
 def compare_concept(tag: str, concept: str, expected: dict, analysis: Analysis) -> Finding:
@@ -254,7 +265,7 @@ def compare(tag: str, golden: dict, analysis: Analysis | None, missing: str = ""
     expected: dict = golden["concepts"]
     if analysis is None:
         findings = tuple(
-            Finding.of(tag, c, "function-missing", missing or "function not found")
+            Finding.of(tag, c, "function-missing", "function-missing", why=missing)
             for c in expected
         )
         return TagCheck(tag, None, (), findings)
@@ -262,27 +273,12 @@ def compare(tag: str, golden: dict, analysis: Analysis | None, missing: str = ""
     findings = []
     for concept in known:
         if concept not in expected:
-            findings.append(
-                Finding.of(
-                    tag,
-                    concept,
-                    "not-in-golden",
-                    "the rules know this concept but the golden file does not; "
-                    "run kvdiff check --update and review the result",
-                )
-            )
+            findings.append(Finding.of(tag, concept, "not-in-golden", "not-in-golden"))
         else:
             findings.append(compare_concept(tag, concept, expected[concept], analysis))
     for concept in expected:
         if concept not in known:
-            findings.append(
-                Finding.of(
-                    tag,
-                    concept,
-                    "not-in-rules",
-                    "the golden file has this concept but the rules do not",
-                )
-            )
+            findings.append(Finding.of(tag, concept, "not-in-rules", "not-in-rules"))
     return TagCheck(
         tag,
         (analysis.start_line, analysis.end_line),

@@ -139,7 +139,10 @@ def run_check(
 
 
 def _missing_function(tag: str, rules: RuleSet, why: str) -> TagCheck:
-    findings = tuple(Finding.of(tag, c, "function-missing", why) for c in rules.concept_ids)
+    findings = tuple(
+        Finding.of(tag, c, "function-missing", "function-missing", why=why)
+        for c in rules.concept_ids
+    )
     return TagCheck(tag, None, (), findings, checked_against="rules")
 
 

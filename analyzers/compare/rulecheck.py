@@ -15,77 +15,87 @@ from kvdiff.analyzers.compare.changes import MOVED
 from kvdiff.analyzers.compare.check import MISPLACED, OK, VERSION_UNKNOWN, Finding, TagCheck
 
 
-def _spans(hits: tuple[ConceptHit, ...]) -> str:
-    return ", ".join(
-        f"{h.function} {h.start_line}-{h.end_line} {h.condition_normalized or 'else'!r}"
-        for h in hits
-    )
+def _hits(hits: tuple[ConceptHit, ...]) -> tuple[tuple[str, int, int, str], ...]:
+    """(function, first line, last line, normalized condition) of each hit."""
+    return tuple((h.function, h.start_line, h.end_line, h.condition_normalized) for h in hits)
 
 
-def _parse_note(analysis: Analysis) -> str:
-    if not analysis.errors:
-        return ""
-    spans = ", ".join(f"{e.start_line}-{e.end_line}" for e in analysis.errors)
-    return f"; tree-sitter could not parse lines {spans} of {analysis.function}"
+def _expected(e: Epoch, version: str) -> dict:
+    """The expectation as facts: the history entry in force and the version it was read at."""
+    return {"expectation": e, "version": version}
 
 
-def _expected_words(e: Epoch, version: str) -> str:
-    where = f" in {e.function}()" if e.state == "moved" else ""
-    return f"{e.state}{where} {e.cite(version)}"
-
-
-def _placement(status: ConceptStatus, e: Epoch, version: str) -> str:
-    """Why a hit sits where the rules say it cannot, or ""."""
+def _placement(status: ConceptStatus, e: Epoch) -> dict | None:
+    """Facts of the first hit sitting where the rules say it cannot, or None."""
     for h in status.hits:
         bad = [c for c in e.outside if c in h.within]
-        if bad:
-            return (
-                f"{h.start_line}-{h.end_line} {h.condition_normalized!r} sits inside the "
-                f"{bad[0]} arm, but the rules place it outside {', '.join(e.outside)} "
-                f"{e.cite(version)}"
-            )
         missing = [c for c in e.inside if c not in h.within]
-        if missing:
-            return (
-                f"{h.start_line}-{h.end_line} {h.condition_normalized!r} is not inside the "
-                f"{missing[0]} arm, as the rules require {e.cite(version)}"
-            )
-    return ""
+        if bad or missing:
+            return {
+                "hit": _hits((h,))[0],
+                "inside_of": bad[0] if bad else "",
+                "outside_of": missing[0] if missing else "",
+                "rule_outside": e.outside,
+            }
+    return None
 
 
 def check_status(tag: str, status: ConceptStatus, analysis: Analysis) -> Finding:
     """One concept at one tag against the rules' expectation."""
     cid, e, version = status.concept, status.expected, analysis.version
     if e is None:
-        return Finding.of(tag, cid, VERSION_UNKNOWN, "no version to read the rules at")
-    want = _expected_words(e, version)
+        return Finding.of(tag, cid, VERSION_UNKNOWN, "version-unknown")
+    want = _expected(e, version)
+    errors = tuple(f"{x.start_line}-{x.end_line}" for x in analysis.errors)
     if status.state == "unexpected":
-        message = f"found at {_spans(status.hits)}, but the rules say {want}"
-        return Finding.of(tag, cid, "unexpected", message, (e.state,), ("present",))
+        return Finding.of(
+            tag,
+            cid,
+            "unexpected",
+            "history-unexpected",
+            (e.state,),
+            ("present",),
+            hits=_hits(status.hits),
+            **want,
+        )
     if status.state == "absent":
-        note = f" ({status.note})" if status.note else ""
-        message = f"not found{note}; the rules say {want}{_parse_note(analysis)}"
-        return Finding.of(tag, cid, "concept-missing", message, (e.state,), ("absent",))
+        return Finding.of(
+            tag,
+            cid,
+            "concept-missing",
+            "history-missing",
+            (e.state,),
+            ("absent",),
+            note=status.note,
+            errors=errors,
+            function=analysis.function,
+            **want,
+        )
     if e.state == "moved" and status.state == "present":
-        message = f"found in {analysis.function} at {_spans(status.hits)}; the rules say {want}"
-        return Finding.of(tag, cid, MOVED, message, (e.function,), (analysis.function,))
-    misplaced = _placement(status, e, version)
-    if misplaced:
-        return Finding.of(tag, cid, MISPLACED, misplaced)
+        return Finding.of(
+            tag,
+            cid,
+            MOVED,
+            "history-not-moved",
+            (e.function,),
+            (analysis.function,),
+            hits=_hits(status.hits),
+            **want,
+        )
+    misplaced = _placement(status, e)
+    if misplaced is not None:
+        return Finding.of(tag, cid, MISPLACED, "history-misplaced", **misplaced, **want)
     if status.state == "expected-absent":
-        return Finding.of(tag, cid, OK, f"absent as expected ({e.cite(version)})")
-    return Finding.of(tag, cid, OK, _spans(status.hits))
+        return Finding.of(tag, cid, OK, "history-absent", **want)
+    return Finding.of(tag, cid, OK, "history-found", hits=_hits(status.hits))
 
 
 def check_rules(tag: str, analysis: Analysis) -> TagCheck:
     """All findings for one tag checked against the rules alone."""
     if not analysis.version:
-        message = (
-            f"{tag} is not shaped like a version and its tree has no readable Makefile "
-            "version (VERSION/PATCHLEVEL/SUBLEVEL); the rules' ranges cannot be applied"
-        )
         findings = tuple(
-            Finding.of(tag, s.concept, VERSION_UNKNOWN, message) for s in analysis.concepts
+            Finding.of(tag, s.concept, VERSION_UNKNOWN, "tree-version-unknown")
+            for s in analysis.concepts
         )
     else:
         findings = tuple(check_status(tag, s, analysis) for s in analysis.concepts)

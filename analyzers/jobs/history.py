@@ -19,7 +19,7 @@ from kvdiff.analyzers.analyze.summaries import TagBlob, make_summarizer, summari
 from kvdiff.analyzers.compare.timeline import PRESENT, History, build_timeline
 from kvdiff.analyzers.errors import DamagedTag, KvdiffError
 from kvdiff.analyzers.jobs.historycache import history_key, load_history, store_history
-from kvdiff.analyzers.versions import parse_version, select_tags
+from kvdiff.analyzers.versions import is_glob, parse_version, select_tags, tag_patterns
 
 if TYPE_CHECKING:
     from kvdiff.analyzers.source.repo import Sources
@@ -29,7 +29,7 @@ Progress = Callable[[list[str]], AbstractContextManager[Iterable[str]]]
 
 
 def missing_release_tags(
-    sources: Sources, pattern: str | None = None, tag_range: str | None = None
+    sources: Sources, pattern: str | Sequence[str] | None = None, tag_range: str | None = None
 ) -> list[str]:
     """Release tags the upstreams list (matching the filters) that are not available yet."""
     have = set(sources.available_tags())
@@ -39,7 +39,7 @@ def missing_release_tags(
 
 def fetch_release_tags(
     sources: Sources,
-    pattern: str | None = None,
+    pattern: str | Sequence[str] | None = None,
     tag_range: str | None = None,
     progress: Progress | None = None,
     path: str | None = None,
@@ -85,7 +85,7 @@ def build_history(
     path: str | None = None,
     *,
     tags: Sequence[str] | None = None,
-    pattern: str | None = None,
+    pattern: str | Sequence[str] | None = None,
     tag_range: str | None = None,
     result_dir: Path | None = None,
     use_rules: bool = True,
@@ -110,12 +110,7 @@ def build_history(
     memo = _memo_key(sources, result_dir, function, path, (tags, pattern, tag_range), rules_file)
     if memo is not None and (hit := load_history(cache, memo)) is not None:
         return hit
-    chosen = select_tags(sources.available_tags() if tags is None else tags, pattern, tag_range)
-    if not chosen:
-        raise KvdiffError(
-            "no tags to build a history from (none available, or none match --tags/--range); "
-            "pass --repo PATH, run kvdiff fetch TAG..., or use --fetch"
-        )
+    chosen = _chosen_tags(sources, tags, pattern, tag_range)
     unreadable: list[DamagedTag] = []
     tag_blobs = resolve_tags(sources, chosen, path, unreadable)
     if not tag_blobs:
@@ -158,6 +153,36 @@ def _memo_key(
     return history_key(fingerprint, function, path, selection, rules_file)
 
 
+_WHERE = "tags in the cache and --repo clones"
+
+
+def _chosen_tags(
+    sources: Sources,
+    tags: Sequence[str] | None,
+    pattern: str | Sequence[str] | None,
+    tag_range: str | None,
+) -> list[str]:
+    """The tags a history covers: the available ones (or ``tags``) matching ``--tags`` and
+    ``--range``. A plain tag in ``--tags`` is taken even when not available yet (it is fetched,
+    as everywhere else); a glob or range that selects nothing is an error saying which."""
+    patterns = tag_patterns(pattern)
+    pool = list(sources.available_tags() if tags is None else tags)
+    if not pool and not any(not is_glob(p) for p in patterns):
+        raise KvdiffError(
+            "no tags to build a history from: the cache and --repo clones hold none; "
+            "pass --repo PATH, run kvdiff fetch TAG..., or use --fetch"
+        )
+    pool += [p for p in patterns if not is_glob(p) and p not in pool]
+    chosen = select_tags(pool, patterns, tag_range, where=_WHERE)
+    if not chosen:
+        which = f"--tags {','.join(patterns)} with --range" if patterns else "--range"
+        raise KvdiffError(
+            f"no tags to build a history from: {which} {tag_range} matches none of the "
+            f"{len(pool)} {_WHERE} ({pool[0]} … {pool[-1]}); widen the range, or use --fetch"
+        )
+    return chosen
+
+
 def _function_nowhere(
     sources: Sources, function: str, path: str, tag_blobs: Sequence[TagBlob]
 ) -> KvdiffError:
@@ -189,7 +214,7 @@ class HistoryRequest:
 
     function: str = "try_to_unmap_one"
     path: str | None = None
-    pattern: str | None = None
+    pattern: str | tuple[str, ...] | None = None  # --tags: tags and globs
     tag_range: str | None = None
     fetch: bool = False
     result_cache: Path | None = None  # None: kvdiff-results/ inside the source cache

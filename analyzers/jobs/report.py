@@ -278,23 +278,24 @@ def _translated(si: SiteInputs, lang: str) -> Site:
 
 
 def report_pages(
-    request: ReportRequest, sources: Sources
-) -> tuple[dict[str, str], tuple[str, ...]]:
-    """The site's files (name -> text) and its warnings: rendered, or, when every input of the
-    report is unchanged since a run that rendered them, from the site cache (see
-    :mod:`.sitecache`). The caller writes them with :func:`.present.sitewriter.publish`."""
+    request: ReportRequest, sources: Sources, cached: bool = True
+) -> tuple[dict[str, str], tuple[str, ...], Site | None]:
+    """The site's files (name -> text), its warnings and the site (None when served from the
+    cache): rendered, or, with ``cached`` and when every input of the report is unchanged
+    since a run that rendered them, from the site cache (see :mod:`.sitecache`). The caller
+    writes them with :func:`.present.sitewriter.publish`."""
     from kvdiff.analyzers.analyze.resultcache import default_result_dir
     from kvdiff.analyzers.jobs.sitecache import site_cache
 
     # The key takes --file as given: without it, the rule set (in the package digest) names
     # the file, so a cache hit needs neither the rule engine nor the parser.
     path = request.path or ""
-    cache = None if request.history else site_cache(sources)
+    cache = None if request.history or not cached else site_cache(sources)
     key = _site_key(request, path, sources) if cache is not None else None
     if cache is not None and key is not None:
         hit = cache.get(key)
         if hit is not None and _valid_entry(hit):
-            return dict(hit["pages"]), tuple(hit["warnings"])
+            return dict(hit["pages"]), tuple(hit["warnings"]), None
     from kvdiff.analyzers.present.render import render_pages
 
     site = build_report(request, sources)  # one batch fetches whatever is missing
@@ -303,7 +304,7 @@ def report_pages(
         key = key or _site_key(request, path, sources)
         if key is not None:
             cache.put(key, {"pages": pages, "warnings": list(site.warnings)})
-    return pages, tuple(site.warnings)
+    return pages, tuple(site.warnings), site
 
 
 def _site_key(request: ReportRequest, path: str, sources: Sources) -> str | None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 
 from kvdiff.analyzers.compare.changes import LINE_DRIFT
 from kvdiff.analyzers.compare.check import OK, CheckResult, Finding, TagCheck
+from kvdiff.analyzers.present.check_words import finding_message
+from kvdiff.analyzers.present.schema import json_text
 
 
 def finding_json(f: Finding) -> dict:
@@ -15,7 +16,7 @@ def finding_json(f: Finding) -> dict:
         "concept": f.concept,
         "kind": f.kind,
         "failed": f.failed,
-        "message": f.message,
+        "message": finding_message(f),
     }
 
 
@@ -40,7 +41,7 @@ def check_doc(result: CheckResult) -> dict:
 
 def check_json(result: CheckResult) -> str:
     """The JSON document ``kvdiff check --json`` prints (sorted keys, two-space indent)."""
-    return json.dumps(check_doc(result), sort_keys=True, indent=2)
+    return json_text(check_doc(result)).rstrip("\n")
 
 
 def _tag_header(t: TagCheck, target: str) -> str:
@@ -49,7 +50,7 @@ def _tag_header(t: TagCheck, target: str) -> str:
     if t.function_lines:
         where = f"lines {t.function_lines[0]}-{t.function_lines[1]}"
     else:
-        reasons = {f.message for f in t.findings if f.kind == "function-missing"}
+        reasons = {finding_message(f) for f in t.findings if f.kind == "function-missing"}
         where = "missing: " + "; ".join(sorted(reasons))
     if t.version_from == "tag" and t.checked_against == "golden":
         return f"{t.tag}: {target} {where}"
@@ -66,12 +67,13 @@ def check_text(result: CheckResult) -> str:
             lines.append(f"  parse error at lines {start}-{end} (skipped)")
         for f in t.findings:
             mark = "FAIL" if f.failed else ("drift" if f.kind == LINE_DRIFT else "ok")
+            message = finding_message(f)
             if f.kind == OK:
-                detail = f" {f.message}" if f.message else ""
+                detail = f" {message}" if message else ""
             elif f.kind == "function-missing":
                 detail = f" {f.kind}"  # the reason is on the tag's line
             else:
-                detail = f" {f.kind}: {f.message}"
+                detail = f" {f.kind}: {message}"
             lines.append(f"  {mark:<5} {f.concept:<18}{detail}".rstrip())
     drift = sum(1 for f in result.findings if f.kind == LINE_DRIFT)
     lines.append(
@@ -95,11 +97,12 @@ def check_junit(result: CheckResult) -> str:
     )
     for f in result.findings:
         case = ET.SubElement(suite, "testcase", {"classname": f.tag, "name": f.concept})
+        message = finding_message(f)
         if f.failed:
-            failure = ET.SubElement(case, "failure", {"type": f.kind, "message": f.message})
-            failure.text = f"{f.tag} {f.concept}: {f.kind}: {f.message}"
+            failure = ET.SubElement(case, "failure", {"type": f.kind, "message": message})
+            failure.text = f"{f.tag} {f.concept}: {f.kind}: {message}"
         elif f.kind == LINE_DRIFT:
-            ET.SubElement(case, "system-out").text = f.message
+            ET.SubElement(case, "system-out").text = message
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 from kvdiff.analyzers.compare.funcdiff import FunctionDiff, Section, Side
 from kvdiff.analyzers.compare.linediff import Cell, Row, SideBySide
+from kvdiff.analyzers.present.schema import SCHEMA_VERSION
 
-SCHEMA_VERSION = 1
 # Trailing blanks, even when colour escapes follow them.
 _TRAILING = re.compile(r"( +)((?:\x1b\[[0-9;]*m)*)$")
 CONTEXT = 3  # unchanged lines kept around each change

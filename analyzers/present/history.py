@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from kvdiff.analyzers.compare.changes import Change
 from kvdiff.analyzers.compare.timeline import NO_FUNCTION, PRESENT, FunctionVersion, History
+from kvdiff.analyzers.present.schema import json_text
 
 
 def change_json(c: Change) -> dict[str, Any]:
@@ -54,7 +54,7 @@ def history_doc(history: History) -> dict[str, Any]:
 
 def history_json(history: History) -> str:
     """Deterministic JSON text (sorted keys, stable order, trailing newline)."""
-    return json.dumps(history_doc(history), sort_keys=True, indent=2) + "\n"
+    return json_text(history_doc(history))
 
 
 _CHANGE_WORDS = (

@@ -6,11 +6,11 @@ This is a presenter: it joins two finished stages (a model :class:`Outcome` and 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from kvdiff.analyzers.analyze.analysis import Analysis
 from kvdiff.analyzers.model import SCENARIOS, Outcome
+from kvdiff.analyzers.present.schema import json_text
 
 
 @dataclass(frozen=True)
@@ -129,5 +129,11 @@ def matrix_text(outcomes: tuple[Outcome, ...]) -> str:
     return "\n".join(rows) + "\n"
 
 
-def to_json_text(payload: object) -> str:
-    return json.dumps(payload, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+def to_json_text(payload: dict) -> str:
+    """One outcome (``kvdiff model --json``), with ``schema_version``."""
+    return json_text(payload, ensure_ascii=False)
+
+
+def matrix_json_text(outcomes: list[dict]) -> str:
+    """``kvdiff model --matrix --json``: ``{schema_version, outcomes: [...]}``."""
+    return json_text({"outcomes": outcomes}, ensure_ascii=False)
