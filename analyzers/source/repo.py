@@ -448,11 +448,16 @@ class Sources(FetchingMixin):
         if parse_version(tag) is not None:
             return "", ""
         if tag not in self._versions:
-            entry, _, _, _ = self._walk(tag, "Makefile")
             version = None
-            if entry is not None and entry.type_str == "blob":
-                blob = self._load(self._trees[tag][0], entry.id, tag, "Makefile", 0)
-                version = makefile_version(blob.data)
+            try:
+                entry, _, _, _ = self._walk(tag, "Makefile")
+                if entry is not None and entry.type_str == "blob":
+                    blob = self._load(self._trees[tag][0], entry.id, tag, "Makefile", 0)
+                    version = makefile_version(blob.data)
+            except KvdiffError:
+                # e.g. offline, and an older fetch left the Makefile out: the file itself is
+                # still readable; the version is unknown, and `kvdiff check` says so per tag
+                version = None
             self._versions[tag] = (version, "Makefile") if version else ("", "")
         return self._versions[tag]
 
