@@ -461,12 +461,6 @@ class Sources(FetchingMixin):
             self._versions[tag] = (version, "Makefile") if version else ("", "")
         return self._versions[tag]
 
-    def local_info(self, tag: str) -> TagInfo | None:
-        """``tag``'s origin and commit when the cache or a ``--repo`` clone holds it (never
-        fetches), else None; a damaged ref raises as reading it would."""
-        found = self._lookup_local(tag)
-        return found[2] if found is not None else None
-
     def blob_id(self, tag: str, path: str) -> str | None:
         """The blob id of ``path`` at ``tag`` from the tree entry (the blob is not read)."""
         entry, _, _ = self._entry(tag, path)
