@@ -366,3 +366,25 @@ def test_migration_entries_carry_young_and_dirty_from_the_tree_headers(
     assert facts.layout.decode(m.pte).text == text
     if young or dirty:
         assert any("migration_entry_supports_ad() is true" in a for a in m.assumptions)
+
+
+def test_hand_caller_flags_outside_the_corpus_are_ones_the_tag_defines(wild: Path) -> None:
+    """Until model/callers.py reads the callers: per scenario kind, the nearest corpus tag's hand
+    flags that the tag's own rmap.h defines, stated as an assumption."""
+    callers = _facts(wild / "oppo-msm-4.19.110").callers
+    # 4.19.110 include/linux/rmap.h enum ttu_flags starts at TTU_MIGRATION = 0x1: there is no
+    # TTU_UNMAP (v2.6.35's reclaim flag), so reclaim takes v5.1's TTU_BATCH_FLUSH.
+    assert callers["reclaim"].flags == ("TTU_BATCH_FLUSH",)
+    assert "hand for v5.1" in callers["reclaim"].source
+    assert callers["migration"].flags == ("TTU_IGNORE_ACCESS", "TTU_IGNORE_MLOCK", "TTU_MIGRATION")
+    assert "hand for v2.6.35" in callers["migration"].source
+    assert "model/callers.py is not installed" in callers["compaction"].source
+    # 6.8 has no TTU_MIGRATION (rmap.h): no hand flags fit, the nearest older's stay and the
+    # outcome is undetermined, naming the flag.
+    new = _facts(wild / "vivo50-6.8").callers["migration"]
+    assert "TTU_MIGRATION" in new.flags and "hand for v5.10.37" in new.source
+    o = derived_outcome(_reader(wild / "vivo50-6.8"), "v6.8", "compaction-anon")
+    assert o.undetermined == "the caller's flag TTU_MIGRATION is not defined at this tag"
+    # 2.6.9 (no migration): v2.6.7's not-applicable reason, marked as assumed.
+    old = _facts(wild / "hassebj-2.6.9").callers["migration"]
+    assert not old.applicable and "hand for v2.6.7" in old.reason

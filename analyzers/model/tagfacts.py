@@ -300,45 +300,69 @@ def tag_facts(read: Reader, tag: str, config: ModelConfig) -> TagFacts:
             "or the restricted preprocessor does not cover a construct)"
         ) from None
     return TagFacts(
-        facts.constants, facts.cites, facts.layout, _callers(read, tag, config),
+        facts.constants, facts.cites, facts.layout, _callers(read, tag, config, facts.constants),
         facts.assumptions, facts.swap_types, facts.files,
     )  # fmt: skip
 
 
 # -- callers ----------------------------------------------------------------------------------
-def _callers(read: Reader, tag: str, config: ModelConfig) -> Mapping[str, object]:
+def _callers(
+    read: Reader, tag: str, config: ModelConfig, constants: Mapping[str, int]
+) -> Mapping[str, object]:
     """From model/callers.py when it exists (it reads the tag's callers), else the hand flags."""
     try:
         from .callers import find_callers  # type: ignore[import-not-found]
     except ImportError:
         rel = release(read, tag)
-        return hand_callers(tag, config, rel[0] if rel else None)
+        return hand_callers(tag, config, rel[0] if rel else None, constants)
     if len(inspect.signature(find_callers).parameters) >= 3:
         return find_callers(read, tag, config)
     return find_callers(read, tag)
 
 
 def hand_callers(
-    tag: str, config: ModelConfig, version: tuple[int, ...] | None = None
+    tag: str,
+    config: ModelConfig,
+    version: tuple[int, ...] | None = None,
+    constants: Mapping[str, int] | None = None,
 ) -> Mapping[str, object]:
-    """scenarios.py's hand-written flags: the tag's own at the four corpus tags, else those of
-    the nearest older corpus tag by release (``version``, from the Makefile or the tag name;
-    unknown: the newest), each marked as an assumption (the tag's callers are not read)."""
+    """scenarios.py's hand-written flags: the tag's own at the four corpus tags; elsewhere, per
+    scenario kind, those of the nearest corpus tag by release (``version``, from the Makefile or
+    the tag name; unknown: the newest) whose flags the tag's rmap.h defines (``constants``),
+    nearest older first. Each is marked as an assumption: the tag's callers are not read."""
     from .encoding import MODEL_TAGS
     from .interp.facts import CallerSpec, _corpus_callers
 
     if tag in MODEL_TAGS:
         return _corpus_callers(tag, config)
-    releases = {t: parse_version(t)[0] for t in MODEL_TAGS}  # type: ignore[index]
-    older = [t for t in MODEL_TAGS if version is None or releases[t] <= version]
-    base = older[-1] if older else MODEL_TAGS[0]
-    note = (
-        f"assumed: the caller flags kvdiff wrote by hand for {base} (model/scenarios.py); the "
-        f"callers at {tag} are not read (model/callers.py is not installed)"
-    )
+    specs = {t: _corpus_callers(t, config) for t in MODEL_TAGS}
+    order = _nearest(version)
     out = {}
-    for kind, spec in _corpus_callers(base, config).items():
+    for kind in specs[order[0]]:
+        base = next(
+            (t for k, t in enumerate(order)
+             if (k == 0 or specs[t][kind].applicable)
+             and all(f in (constants or {}) for f in specs[t][kind].flags)),
+            order[0],
+        )  # fmt: skip
+        spec = specs[base][kind]
+        note = (
+            f"assumed: the caller flags kvdiff wrote by hand for {base} (model/scenarios.py); "
+            f"the callers at {tag} are not read (model/callers.py is not installed)"
+        )
         source = f"{spec.source}; {note}" if spec.source else note
         reason = f"{spec.reason} ({note})" if spec.reason else ""
         out[kind] = CallerSpec(spec.function, spec.flags, source, spec.applicable, reason)
     return out
+
+
+def _nearest(version: tuple[int, ...] | None) -> list[str]:
+    """The corpus tags by closeness to ``version``: the nearest older, the nearest newer, then
+    the other older ones (newest first) and the other newer ones (oldest first)."""
+    from .encoding import MODEL_TAGS
+
+    releases = {t: parse_version(t)[0] for t in MODEL_TAGS}  # type: ignore[index]
+    older = [t for t in MODEL_TAGS if version is None or releases[t] <= version][::-1]
+    newer = [t for t in MODEL_TAGS if t not in older]
+    head = older[:1] + newer[:1] if older else newer[:1]
+    return head + [t for t in older + newer if t not in head]
