@@ -125,3 +125,34 @@ def test_bidi_controls_are_made_visible(repo: Path) -> None:
     # The analysis still sees the original text: the condition keeps the raw characters.
     data = json.loads(local(repo, "branches", "v1.2", "target_fn", "--file", FILE, "--json").stdout)
     assert "\u202e" in json.dumps(data, ensure_ascii=False)
+
+
+# An ESC sequence (it would clear the screen and recolour it) and a zero-width space inside an
+# identifier: neither may reach a terminal or a page unseen.
+INVISIBLE_C = SIMPLE_C.replace(b"int ret = 0;", "int re\u200bt = 0; /* \x1b[2J\x1b[31m */".encode())
+
+
+def test_controls_and_zero_width_characters_are_made_visible(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "src.git", {"v1.0": {FILE: SIMPLE_C}, "v1.1": {FILE: INVISIBLE_C}})
+    runs = {
+        "show": ("show", "v1.1"),
+        "branches": ("branches", "v1.1"),
+        "diff": ("diff", "v1.0", "v1.1"),
+        "diff-colour": ("diff", "v1.0", "v1.1", "--color=always"),
+    }
+    for name, args in runs.items():
+        result = local(repo, *args, "target_fn", "--file", FILE)
+        assert result.exit_code == 0, result.output
+        out = result.stdout
+        assert "\u200b" not in out and "\x1b[2J" not in out, name
+        if name != "diff-colour":  # kvdiff's own colour codes are the only ESC it may print
+            assert "\x1b" not in out, name
+        if name != "branches":  # the branch tree shows conditions, not the declaration
+            assert "re<U+200B>t" in out and "<U+001B>[2J<U+001B>[31m" in out, name
+    site = tmp_path / "site"
+    report = local(repo, "report", "--tags", "v1.0,v1.1", "--function", "target_fn",
+                   "--file", FILE, "--out", str(site))  # fmt: skip
+    assert report.exit_code == 0, report.output
+    page = (site / "tag-v1.1.html").read_text()
+    assert "\x1b" not in page and "\u200b" not in page
+    assert 'title="invisible character (U+001B)">&lt;U+001B&gt;' in page

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from kvdiff.analyzers.compare.funcdiff import FunctionDiff, Section, Side
 from kvdiff.analyzers.compare.linediff import Cell, Row, SideBySide
 from kvdiff.analyzers.present.schema import SCHEMA_VERSION
+from kvdiff.analyzers.present.textsafety import terminal_safe
 
 # Trailing blanks, even when colour escapes follow them.
 _TRAILING = re.compile(r"( +)((?:\x1b\[[0-9;]*m)*)$")
@@ -22,16 +23,23 @@ TAB = 8
 _RED, _GREEN, _CYAN, _MARK, _RESET = "\x1b[31m", "\x1b[32m", "\x1b[36m", "\x1b[1;7m", "\x1b[0m"
 
 
+def _plain(cell: Cell) -> str:
+    """The cell's text for a terminal: invisible and bidi characters as markers, tabs expanded."""
+    return terminal_safe(cell.text).expandtabs(TAB)
+
+
 def _mark(cell: Cell, colour: str, color: bool) -> str:
     """The cell's text, changed tokens highlighted, tabs expanded."""
     text = cell.text
     if not color:
-        return text.expandtabs(TAB)
+        return _plain(cell)
     out, pos = [], 0
+    # Each piece of source is made safe on its own (an ESC from the source never reaches the
+    # terminal), so the changed-token offsets still index the original text.
     for s, e in cell.changed:
-        out += [text[pos:s], _MARK, text[s:e], _RESET, colour]
+        out += [terminal_safe(text[pos:s]), _MARK, terminal_safe(text[s:e]), _RESET, colour]
         pos = e
-    out.append(text[pos:])
+    out.append(terminal_safe(text[pos:]))
     # Expand tabs on the plain text first so columns match the uncoloured output.
     return colour + _expand_coloured("".join(out)) + _RESET
 
@@ -93,7 +101,7 @@ def _width(diff: SideBySide) -> int:
 def _unified(rows: tuple[Row, ...], w: int, color: bool) -> list[str]:
     if rows and rows[0].kind == "equal":
         return [
-            f"  {r.left.line:>{w}} {r.right.line:>{w}}  {r.left.text.expandtabs(TAB)}".rstrip()
+            f"  {r.left.line:>{w}} {r.right.line:>{w}}  {_plain(r.left)}".rstrip()
             for r in rows
             if r.left is not None and r.right is not None
         ]
@@ -111,7 +119,7 @@ def _unified(rows: tuple[Row, ...], w: int, color: bool) -> list[str]:
 
 def _line(sign: str, numbers: str, cell: Cell, colour: str, color: bool) -> str:
     if not color:
-        return f"{sign} {numbers}  {cell.text.expandtabs(TAB)}".rstrip()
+        return f"{sign} {numbers}  {_plain(cell)}".rstrip()
     return f"{colour}{sign}{_RESET} {numbers}  {_mark(cell, colour, True)}"
 
 
@@ -126,7 +134,7 @@ def _fit(text: str, width: int) -> str:
 def _split_cell(cell: Cell | None, w: int, half: int, colour: str, color: bool) -> str:
     if cell is None:
         return " " * (w + 1 + half)
-    plain = cell.text.expandtabs(TAB)
+    plain = _plain(cell)
     if not color or not cell.changed and not colour:
         return f"{cell.line:>{w}} {_fit(plain, half)}"
     shown = _fit(plain, half)

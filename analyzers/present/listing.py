@@ -46,8 +46,9 @@ def numbered_lines(listing: Listing) -> list[str]:
         if i:
             out.append("")
         for number in range(definition.start_line, definition.end_line + 1):
-            # Bytes that are not UTF-8 as \xNN, bidi controls as <U+XXXX>: never raw.
-            text = terminal_text(lines[number - 1]).rstrip("\r")
+            # Bytes that are not UTF-8 as \xNN, bidi controls and invisible characters as
+            # <U+XXXX>: never raw. A CRLF line's CR is the line end, not a character.
+            text = terminal_text(lines[number - 1].rstrip(b"\r"))
             out.append(f"{number:>{width}}  {text}".rstrip())
     return out
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from kvdiff.analyzers.analyze.analysis import Analysis
 from kvdiff.analyzers.model import SCENARIOS, Outcome
 from kvdiff.analyzers.present.schema import json_text
+from kvdiff.analyzers.present.textsafety import terminal_safe
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,10 @@ def outcome_text(outcome: Outcome, source: tuple[SourceLine, ...] | None = None)
         if not source:
             out.append("    (no analyzer hits for the concepts taken)")
         for sl in source:
-            out.append(f"    {sl.concept:<16} {sl.start_line}-{sl.end_line}  {sl.text}")
+            text = terminal_safe(sl.text)
+            out.append(f"    {sl.concept:<16} {sl.start_line}-{sl.end_line}  {text}")
             for w in sl.writes:
-                out.append(f"    {'':<16} {w.line:<9}  {w.text}")
+                out.append(f"    {'':<16} {w.line:<9}  {terminal_safe(w.text)}")
     if o.next_fault:
         out.append(f"  next fault: {o.next_fault}")
     return "\n".join(out) + "\n"

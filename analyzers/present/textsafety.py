@@ -27,6 +27,12 @@ BIDI_NAMES = {
     "\u2069": "POP DIRECTIONAL ISOLATE",
 }
 _BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Characters a reader cannot see, or that drive the terminal itself: C0 controls but tab and
+# newline (an ESC in a source line could recolour or rewrite the screen), DEL, C1 controls, and
+# the zero-width characters (an identifier with U+200B looks like another one).
+INVISIBLE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff"
+_INVISIBLE_RE = re.compile(f"[{INVISIBLE}]")
+_TERMINAL_RE = re.compile(f"[\u202a-\u202e\u2066-\u2069{INVISIBLE}]")
 # The same characters as UTF-8 bytes, to find them without decoding a whole file.
 _BIDI_BYTES = re.compile(b"\xe2(?:\x80[\xaa-\xae]|\x81[\xa6-\xa9])")
 
@@ -58,14 +64,17 @@ def bidi_warning(what: str, lines: list[int]) -> str | None:
 
 
 def terminal_text(raw: bytes) -> str:
-    """A line of source for a terminal: bad bytes as ``\\xNN``, bidi controls as markers."""
-    text = raw.decode("utf-8", errors="backslashreplace")
-    return _BIDI_RE.sub(lambda m: marker(m.group()), text)
+    """A line of source for a terminal: bad bytes as ``\\xNN``, bidi controls and invisible
+    characters as markers."""
+    return terminal_safe(raw.decode("utf-8", errors="backslashreplace"))
 
 
 def terminal_safe(text: str) -> str:
-    """Already-decoded text for a terminal, with bidi controls as markers."""
-    return _BIDI_RE.sub(lambda m: marker(m.group()), text)
+    """Already-decoded text for a terminal, with bidi controls and invisible characters
+    (controls such as ESC, zero-width spaces) as ``<U+XXXX>`` markers."""
+    if _TERMINAL_RE.search(text) is None:
+        return text
+    return _TERMINAL_RE.sub(lambda m: marker(m.group()), text)
 
 
 def html_piece(piece: str) -> Markup:
@@ -78,7 +87,9 @@ def html_piece(piece: str) -> Markup:
     for m in _SPECIAL_RE.finditer(piece):
         out += escape(piece[last : m.start()])
         ch = m.group()
-        if ch == "\ufffd":
+        if _INVISIBLE_RE.match(ch):
+            out += Markup(_INVISIBLE_SPAN).format(ord(ch), marker(ch))
+        elif ch == "\ufffd":
             out += Markup(
                 '<span class="bad-byte" title="bytes that are not valid UTF-8">\ufffd</span>'
             )
@@ -90,7 +101,8 @@ def html_piece(piece: str) -> Markup:
     return out + escape(piece[last:])
 
 
-_SPECIAL_RE = re.compile("[\u202a-\u202e\u2066-\u2069\ufffd]")
+_INVISIBLE_SPAN = '<span class="bidi" title="invisible character (U+{:04X})">{}</span>'
+_SPECIAL_RE = re.compile(f"[\u202a-\u202e\u2066-\u2069\ufffd{INVISIBLE}]")
 
 
 def plain_html_text(html: str) -> str:
