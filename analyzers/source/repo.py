@@ -305,7 +305,10 @@ class Sources(FetchingMixin):
         for name, group in by_upstream.items():
             upstream = self._upstream(name)
             assert upstream is not None
-            for info in self._fetch_batch(upstream, group, paths or [DEFAULT_PATH]):
+            # The tag fetch keeps the trees along the command's own file (the first path) only:
+            # a tree:N filter deep enough for arch/x86/include/asm/ would bring every directory
+            # of the kernel down to that depth. Other paths' trees come by id, level by level.
+            for info in self._fetch_batch(upstream, group, paths[:1] or [DEFAULT_PATH]):
                 fetched[info.tag] = info
         if paths:
             self._prefetch_files(tags, paths)
