@@ -9,10 +9,11 @@ import click
 from kvdiff.analyzers.analyze.analysis import analyze_source, load_rule_set
 from kvdiff.analyzers.analyze.ruleset import rules_for
 from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.jobs.modelcache import derived_matrix_cached
 from kvdiff.analyzers.model import MODEL_TARGET, SCENARIO_NAMES, ModelConfig, matrix, run_scenario
 from kvdiff.analyzers.model.encoding import KCONFIG_FIELDS, MODEL_TAGS, check_tag
 from kvdiff.analyzers.model.interp.facts import fact_paths
-from kvdiff.analyzers.model.interp.run import derived_matrix, derived_outcome
+from kvdiff.analyzers.model.interp.run import derived_outcome
 from kvdiff.analyzers.model.scenarios import get_scenario
 from kvdiff.analyzers.present.branches_view import definitions_warning
 from kvdiff.analyzers.present.model_view import (
@@ -134,8 +135,8 @@ def _matrix(sources: Sources, tags: tuple[str, ...], reference: bool, config: Mo
         for t in tags:
             check_tag(t)
         return tuple(o for o in matrix(config) if o.tag in tags)
-    sources.ensure_all(tags, _derived_paths())  # one batch for every tag's files
-    return derived_matrix(_reader_for(sources), tags, config)
+    # One batch for every tag's files; outcomes from the result cache when a run made them.
+    return derived_matrix_cached(sources, tags, config)
 
 
 def _derived_paths() -> list[str]:

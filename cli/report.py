@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.jobs.report import DEFAULT_FUNCTION, ReportRequest, build_report
-from kvdiff.analyzers.present.render import write_site
+from kvdiff.analyzers.jobs.report import DEFAULT_FUNCTION, ReportRequest, report_pages
 from kvdiff.analyzers.present.report_view import report_json, report_line
 from kvdiff.analyzers.present.site.strings import LANGS
+from kvdiff.analyzers.present.sitewriter import publish
 from kvdiff.analyzers.source.repo import Sources
 
 from .completion import complete_function
@@ -98,13 +98,17 @@ def report(
         lang,
         with_history,
     )
-    site = build_report(request, sources)
-    for warning in site.warnings:
+    # --json describes the site it built, so it renders; otherwise a repeated report with
+    # nothing changed is served from the site cache.
+    pages, warnings, site = report_pages(request, sources, cached=not as_json)
+    for warning in warnings:
         click.echo(f"kvdiff: warning: {warning}", err=True)
-    written = write_site(site, out, force=force)
-    click.echo(
-        report_json(site, written, out) if as_json else report_line(written, out), nl=not as_json
-    )
+    written = publish(pages, out, force=force)
+    if as_json:
+        assert site is not None  # rendered, not cached
+        click.echo(report_json(site, written, out), nl=False)
+    else:
+        click.echo(report_line(written, out))
 
 
 def _function(argument: str | None, option: str | None) -> str:

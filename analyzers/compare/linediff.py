@@ -7,8 +7,17 @@ and for changed line pairs the character ranges that differ) so that any rendere
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+from kvdiff.analyzers.analyze.resultcache import ResultCache, make_key
 
 # Identifiers, numbers, runs of whitespace, and single punctuation characters: changed *tokens*
 # are highlighted, not changed characters, which reads better for code.
@@ -114,6 +123,25 @@ def _similarity(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a.strip(), b.strip(), autojunk=False).ratio()
 
 
+def _similarities(a: list[str], b: list[str]) -> list[list[float]]:
+    """``_similarity(a[i], b[j])`` for every pair, where it can reach PAIR_THRESHOLD; 0.0 where
+    an upper bound (``real_quick_ratio``, ``quick_ratio``) says it cannot (the alignment only
+    compares a value below the threshold with the threshold). One matcher per ``b`` line: it
+    keeps what it learnt about its second sequence."""
+    sa = [line.strip() for line in a]
+    sim = [[0.0] * len(b) for _ in a]
+    for j, line in enumerate(b):
+        matcher = difflib.SequenceMatcher(None, "", line.strip(), autojunk=False)
+        for i, text in enumerate(sa):
+            matcher.set_seq1(text)
+            if (
+                matcher.real_quick_ratio() >= PAIR_THRESHOLD
+                and matcher.quick_ratio() >= PAIR_THRESHOLD
+            ):
+                sim[i][j] = matcher.ratio()
+    return sim
+
+
 def _align_replace(a: list[str], b: list[str]) -> list[tuple[int | None, int | None]]:
     """Pair lines of a replaced block in order, maximising total similarity (a small DP).
 
@@ -126,7 +154,7 @@ def _align_replace(a: list[str], b: list[str]) -> list[tuple[int | None, int | N
         for k in range(max(n, m)):
             pairs.append((k if k < n else None, k if k < m else None))
         return pairs
-    sim = [[_similarity(a[i], b[j]) for j in range(m)] for i in range(n)]
+    sim = _similarities(a, b)
     best = [[0.0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):
@@ -150,6 +178,64 @@ def _align_replace(a: list[str], b: list[str]) -> list[tuple[int | None, int | N
     return out
 
 
+# Where side_by_side keeps its results between runs while a job has set one (see
+# :func:`diffs_cached_in`); unset, every call computes.
+_STORE: ContextVar[ResultCache | None] = ContextVar("kvdiff_linediff_store", default=None)
+_KINDS = ("equal", "change", "delete", "insert")
+
+
+@contextmanager
+def diffs_cached_in(store: ResultCache) -> Iterator[None]:
+    """Within the block, :func:`side_by_side` results are kept in ``store``, keyed by both
+    texts, their first line numbers and a digest of this module and kvdiff's version."""
+    token = _STORE.set(store)
+    try:
+        yield
+    finally:
+        _STORE.reset(token)
+
+
+@cache
+def _engine_digest() -> str:
+    try:
+        version = metadata.version("kvdiff")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return hashlib.sha256(version.encode() + b"\0" + Path(__file__).read_bytes()).hexdigest()
+
+
+def _text_digest(lines: list[str]) -> str:
+    return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _decode(doc: dict, a: list[str], a_start: int, b: list[str], b_start: int) -> SideBySide:
+    def cell(line: int | None, changed: list, lines: list[str], start: int) -> Cell | None:
+        if line is None:
+            return None
+        if not 0 <= line - start < len(lines):
+            raise ValueError("line out of range")
+        return Cell(line, lines[line - start], tuple((int(s), int(e)) for s, e in changed))
+
+    rows = []
+    for kind, ll, lc, rl, rc in doc["rows"]:
+        if kind not in _KINDS:
+            raise ValueError(kind)
+        rows.append(Row(kind, cell(ll, lc, a, a_start), cell(rl, rc, b, b_start)))
+    if sum(r.left is not None for r in rows) != len(a) or sum(
+        r.right is not None for r in rows
+    ) != len(b):
+        raise ValueError("rows do not cover both texts")
+    return SideBySide(tuple(rows), int(doc["added"]), int(doc["removed"]), int(doc["changed"]))
+
+
+def _encode(sbs: SideBySide) -> dict:
+    def parts(c: Cell | None) -> list:
+        return [None, []] if c is None else [c.line, [list(r) for r in c.changed]]
+
+    rows = [[r.kind, *parts(r.left), *parts(r.right)] for r in sbs.rows]
+    return {"rows": rows, "added": sbs.added, "removed": sbs.removed, "changed": sbs.changed}
+
+
 def side_by_side(
     a_lines: list[str] | tuple[str, ...],
     a_start: int,
@@ -157,8 +243,26 @@ def side_by_side(
     b_start: int,
 ) -> SideBySide:
     """Align two texts (lists of lines without newlines) whose first lines are real file lines
-    ``a_start`` and ``b_start``."""
+    ``a_start`` and ``b_start`` (through the store :func:`diffs_cached_in` set, if any)."""
     a, b = list(a_lines), list(b_lines)
+    store = _STORE.get()
+    if store is None:
+        return _side_by_side(a, a_start, b, b_start)
+    key = make_key(
+        "linediff", _engine_digest(), _text_digest(a), str(a_start), _text_digest(b), str(b_start)
+    )
+    doc = store.get(key)
+    if doc is not None:
+        try:
+            return _decode(doc, a, a_start, b, b_start)
+        except (KeyError, TypeError, ValueError):
+            pass  # a damaged entry is computed again
+    found = _side_by_side(a, a_start, b, b_start)
+    store.put(key, _encode(found))
+    return found
+
+
+def _side_by_side(a: list[str], a_start: int, b: list[str], b_start: int) -> SideBySide:
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     rows: list[Row] = []
     added = removed = changed = 0

@@ -18,6 +18,7 @@ from kvdiff.analyzers.analyze.resultcache import ResultCache, default_result_dir
 from kvdiff.analyzers.analyze.summaries import TagBlob, make_summarizer, summarize_blobs
 from kvdiff.analyzers.compare.timeline import PRESENT, History, build_timeline
 from kvdiff.analyzers.errors import DamagedTag, KvdiffError
+from kvdiff.analyzers.jobs.historycache import history_key, load_history, store_history
 from kvdiff.analyzers.versions import is_glob, parse_version, select_tags, tag_patterns
 
 if TYPE_CHECKING:
@@ -105,6 +106,10 @@ def build_history(
                 f"no rule set says which file defines {function}; pass --file PATH (e.g. mm/rmap.c)"
             )
         path = rules.path
+    cache = ResultCache(result_dir)
+    memo = _memo_key(sources, result_dir, function, path, (tags, pattern, tag_range), rules_file)
+    if memo is not None and (hit := load_history(cache, memo)) is not None:
+        return hit
     chosen = _chosen_tags(sources, tags, pattern, tag_range)
     unreadable: list[DamagedTag] = []
     tag_blobs = resolve_tags(sources, chosen, path, unreadable)
@@ -117,12 +122,35 @@ def build_history(
         return sources.read(by_blob[blob_id], file_path).data
 
     summarizer = make_summarizer(function, rules, rules_file)
-    summaries = summarize_blobs(tag_blobs, path, read, summarizer, ResultCache(result_dir))
+    summaries = summarize_blobs(tag_blobs, path, read, summarizer, cache)
     history = build_timeline(tag_blobs, summaries, function, path, summarizer.rule_set)
     if not any(v.state == PRESENT for v in history.versions):
         raise _function_nowhere(sources, function, path, tag_blobs)
     # Tags listed but unreadable (a damaged cache) are never dropped silently.
-    return replace(history, unreadable=tuple((e.tag, e.message) for e in unreadable))
+    history = replace(history, unreadable=tuple((e.tag, e.message) for e in unreadable))
+    if memo is not None:
+        store_history(cache, memo, history)
+    return history
+
+
+def _memo_key(
+    sources: Sources,
+    result_dir: Path | None,
+    function: str,
+    path: str,
+    selection: tuple[Sequence[str] | None, str | None, str | None],
+    rules_file: Path | None,
+) -> str | None:
+    """The key of this timeline in the result cache (see :mod:`.historycache`); None without
+    a result cache or when the tag refs cannot be fingerprinted."""
+    from kvdiff.analyzers.source.refstate import refs_fingerprint
+
+    if result_dir is None:
+        return None
+    fingerprint = refs_fingerprint(sources.config)
+    if fingerprint is None:
+        return None
+    return history_key(fingerprint, function, path, selection, rules_file)
 
 
 _WHERE = "tags in the cache and --repo clones"

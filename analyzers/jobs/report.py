@@ -12,15 +12,18 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.present.site.build import build_site
-from kvdiff.analyzers.present.site.inputs import FunctionSpan, SiteInputs, TagInput
 from kvdiff.analyzers.present.site.strings import LANGS, load_strings
-from kvdiff.analyzers.present.site.views import Site
-from kvdiff.analyzers.source.repo import SourceFile, Sources
 from kvdiff.analyzers.versions import closest_tags, split_list
 
+# The page builders (tree-sitter, the highlighter, the diff engine) load only when a site is
+# built: a repeated report served from the site cache needs none of them.
 if TYPE_CHECKING:
+    from kvdiff.analyzers.analyze.ruleset import RuleSet
     from kvdiff.analyzers.compare.timeline import History
+    from kvdiff.analyzers.parse.cparse import ParsedFile
+    from kvdiff.analyzers.present.site.inputs import FunctionSpan, SiteInputs, TagInput
+    from kvdiff.analyzers.present.site.views import Site
+    from kvdiff.analyzers.source.repo import SourceFile, Sources
 
 DEFAULT_TAGS = ("v2.6.7", "v2.6.35", "v5.1", "v5.10.37")
 DEFAULT_FUNCTION = "try_to_unmap_one"
@@ -121,23 +124,18 @@ def _model_outcomes(
     the model covers the function at all (the model package declares which function that is).
     A tag whose header facts cannot be had (a header missing from its tree, or no evaluator for
     it yet) gets no model panels."""
-    from kvdiff.analyzers.model import MODEL_TARGET, SCENARIO_NAMES, ModelConfig
-    from kvdiff.analyzers.model.interp.facts import tag_facts
-    from kvdiff.analyzers.model.interp.run import derived_outcome
+    from kvdiff.analyzers.analyze.resultcache import ResultCache, default_result_dir
+    from kvdiff.analyzers.jobs.modelcache import tag_outcomes
+    from kvdiff.analyzers.model import MODEL_TARGET, ModelConfig
 
     if (function, path) != tuple(MODEL_TARGET):
         return {}
+    cache = ResultCache(default_result_dir(sources.config.cache))
     out: dict[str, tuple] = {}
-    for tag in tags:
-
-        def read(p: str, tag: str = tag) -> bytes:
-            return sources.read(tag, p).data
-
-        try:
-            facts = tag_facts(read, tag, ModelConfig())
-        except KvdiffError:
-            continue
-        out[tag] = tuple(derived_outcome(read, tag, s, facts=facts) for s in SCENARIO_NAMES)
+    for info in sources.ensure_all(list(tags)):
+        found = tag_outcomes(sources, info, ModelConfig(), cache, missing_facts_ok=True)
+        if found is not None:
+            out[info.tag] = found
     return out
 
 
@@ -162,15 +160,32 @@ def _model_note(function: str, path: str, modelled: bool, strings: Mapping[str, 
     return ""
 
 
-def function_span(source: SourceFile, function: str) -> FunctionSpan:
+def function_span(
+    source: SourceFile, function: str, parsed: ParsedFile | None = None
+) -> FunctionSpan:
     """Where ``function`` is in ``source`` (its first definition), for a function no rule set
     analyses; a missing function is a one-line KvdiffError naming the closest names."""
     from kvdiff.analyzers.parse.cparse import parse_c
     from kvdiff.analyzers.parse.extract import require_function
+    from kvdiff.analyzers.present.site.inputs import FunctionSpan
 
-    defs = require_function(parse_c(source.data), function, f"{source.path} at {source.tag}")
+    parsed = parsed if parsed is not None else parse_c(source.data)
+    defs = require_function(parsed, function, f"{source.path} at {source.tag}")
     fn = defs[0]
     return FunctionSpan(fn.start_line, fn.end_line, fn.signature, len(fn.errors), len(defs))
+
+
+def _tag_input(source: SourceFile, rules: RuleSet | None, function: str) -> TagInput:
+    """One tag's file, parsed once: the analysis and the highlighting share the tree."""
+    from kvdiff.analyzers.analyze.analysis import analyze_parsed
+    from kvdiff.analyzers.parse.cparse import parse_c
+    from kvdiff.analyzers.present.site.inputs import TagInput
+
+    parsed = parse_c(source.data)
+    if rules is not None:
+        analysis = analyze_parsed(source, parsed, rules, function)
+        return TagInput(source, analysis=analysis, tree=parsed.tree)
+    return TagInput(source, span=function_span(source, function, parsed), tree=parsed.tree)
 
 
 def _history(
@@ -197,9 +212,11 @@ def _history(
 
 def build_report(request: ReportRequest, sources: Sources) -> Site:
     """Read, analyse and model every tag of ``request`` and lay the results out as a site."""
-    from kvdiff.analyzers.analyze.analysis import analyze_source
+    from kvdiff.analyzers.analyze.resultcache import ResultCache, default_result_dir
     from kvdiff.analyzers.analyze.ruleset import rules_for
+    from kvdiff.analyzers.compare.linediff import diffs_cached_in
     from kvdiff.analyzers.present.annotations import load_annotations
+    from kvdiff.analyzers.present.site.inputs import SiteInputs
 
     function = request.function
     rules = rules_for(function, request.path)
@@ -208,11 +225,7 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
     rules_note = "" if rules is not None else strings["no_rules"].format(function=function)
 
     def tag_input(tag: str) -> TagInput:
-        source = sources.read(tag, path)
-        if rules is not None:
-            inp = TagInput(source, analysis=analyze_source(source, rules, function))
-        else:
-            inp = TagInput(source, span=function_span(source, function))
+        inp = _tag_input(sources.read(tag, path), rules, function)
         return replace(inp, outcomes=outcomes.get(tag, ()))
 
     # One batch: commits and trees, then the files (with the files the model's facts read).
@@ -238,10 +251,14 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
         history=timeline,
         extra_inputs=extra_inputs,
     )
-    return _with_translations(build_site(si), si, request.other_langs)
+    with diffs_cached_in(ResultCache(default_result_dir(sources.config.cache) / "diffs")):
+        return _with_translations(si, request.other_langs)
 
 
-def _with_translations(site: Site, si: SiteInputs, langs: tuple[str, ...]) -> Site:
+def _with_translations(si: SiteInputs, langs: tuple[str, ...]) -> Site:
+    from kvdiff.analyzers.present.site.build import build_site
+
+    site = build_site(si)
     if not langs:
         return site
     return replace(site, translations=tuple(_translated(si, lang) for lang in langs))
@@ -249,10 +266,64 @@ def _with_translations(site: Site, si: SiteInputs, langs: tuple[str, ...]) -> Si
 
 def _translated(si: SiteInputs, lang: str) -> Site:
     """The same site in another language: the same inputs, that language's words."""
+    from kvdiff.analyzers.present.site.build import build_site
+
     strings = load_strings(lang)
     rules_note = strings["no_rules"].format(function=si.function) if si.rules_note else ""
     modelled = any(i.outcomes for i in si.inputs)
     model_note = _model_note(si.function, si.path, modelled, strings) if si.model_note else ""
     return build_site(
         replace(si, strings=strings, lang=lang, rules_note=rules_note, model_note=model_note)
+    )
+
+
+def report_pages(
+    request: ReportRequest, sources: Sources, cached: bool = True
+) -> tuple[dict[str, str], tuple[str, ...], Site | None]:
+    """The site's files (name -> text), its warnings and the site (None when served from the
+    cache): rendered, or, with ``cached`` and when every input of the report is unchanged
+    since a run that rendered them, from the site cache (see :mod:`.sitecache`). The caller
+    writes them with :func:`.present.sitewriter.publish`."""
+    from kvdiff.analyzers.analyze.resultcache import default_result_dir
+    from kvdiff.analyzers.jobs.sitecache import site_cache
+
+    # The key takes --file as given: without it, the rule set (in the package digest) names
+    # the file, so a cache hit needs neither the rule engine nor the parser.
+    path = request.path or ""
+    cache = None if request.history or not cached else site_cache(sources)
+    key = _site_key(request, path, sources) if cache is not None else None
+    if cache is not None and key is not None:
+        hit = cache.get(key)
+        if hit is not None and _valid_entry(hit):
+            return dict(hit["pages"]), tuple(hit["warnings"]), None
+    from kvdiff.analyzers.present.render import render_pages
+
+    site = build_report(request, sources)  # one batch fetches whatever is missing
+    pages = render_pages(site, default_result_dir(sources.config.cache) / "templates")
+    if cache is not None:
+        key = key or _site_key(request, path, sources)
+        if key is not None:
+            cache.put(key, {"pages": pages, "warnings": list(site.warnings)})
+    return pages, tuple(site.warnings), site
+
+
+def _site_key(request: ReportRequest, path: str, sources: Sources) -> str | None:
+    """The site cache key when every tag is at hand (None otherwise: nothing is fetched here,
+    so a cold report still makes its one batch of fetches)."""
+    from kvdiff.analyzers.jobs.sitecache import site_key
+
+    infos = [sources.local_info(tag) for tag in request.tags]
+    if any(info is None for info in infos):
+        return None
+    return site_key(request, path, [i for i in infos if i is not None])
+
+
+def _valid_entry(entry: Mapping) -> bool:
+    pages, warnings = entry.get("pages"), entry.get("warnings")
+    return (
+        isinstance(pages, dict)
+        and bool(pages)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in pages.items())
+        and isinstance(warnings, list)
+        and all(isinstance(w, str) for w in warnings)
     )

@@ -1,43 +1,26 @@
-"""C syntax highlighting from tree-sitter tokens, as escaped HTML per source line.
+"""C syntax highlighting from tree-sitter-c's own ``HIGHLIGHTS_QUERY``, as escaped HTML per line.
 
-Highlighting classifies the leaves of the real syntax tree (so ``if`` inside a comment is never a
-keyword), splits them at line breaks, and turns each line into :class:`Markup` by escaping every
-piece of source text with :func:`markupsafe.escape` before any tag is put around it.
+Highlighting runs the grammar's highlighting query over the real syntax tree (so ``if`` inside a
+comment is never a keyword; ``TTU_IGNORE_MLOCK`` is a constant), splits the captured nodes at
+line breaks, and turns each line into :class:`Markup` by escaping every piece of source text with
+:func:`markupsafe.escape` before any tag is put around it.
 """
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import NamedTuple
 
-from kvdiff.analyzers.parse.cparse import parse_c
-from kvdiff.analyzers.present.textsafety import html_piece
+import tree_sitter_c
+from kvdiff.analyzers.parse.cparse import compile_query, parse_c
+from kvdiff.analyzers.present.textsafety import html_piece, needs_marks
 from markupsafe import Markup
-from tree_sitter import Node
-
-# Nodes shown as one token even though tree-sitter gives them children.
-_ATOMIC = {
-    "comment": "c",
-    "string_literal": "s",
-    "char_literal": "s",
-    "system_lib_string": "s",
-    "concatenated_string": "s",
-    "preproc_arg": "p",
-}
-_LEAF = {
-    "number_literal": "n",
-    "primitive_type": "t",
-    "type_identifier": "t",
-    "true": "k",
-    "false": "k",
-    "null": "k",
-    "statement_identifier": "l",
-    "field_identifier": "m",
-}
+from tree_sitter import Node, Query, QueryCursor, Tree
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """A classified piece of one line: [start, end) character offsets and a CSS class suffix."""
 
     start: int
@@ -45,8 +28,7 @@ class Span:
     cls: str
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """One real source line (1-based number), its text (no newline) and its token spans."""
 
     number: int
@@ -54,49 +36,76 @@ class Line:
     spans: tuple[Span, ...]
 
 
-def _classify(node: Node) -> str | None:
-    if node.type in _LEAF:
-        return _LEAF[node.type]
-    if not node.is_named:
-        if node.type.startswith("#"):
-            return "p"
-        if node.type.isidentifier():
-            return "k"
-        return None
-    if node.type == "identifier":
-        parent = node.parent
-        if (
-            parent is not None
-            and parent.type == "call_expression"
-            and parent.child_by_field_name("function") == node
-        ):
-            return "f"
-        if parent is not None and parent.type == "function_declarator":
-            return "f"
-        if parent is not None and parent.type in ("preproc_def", "preproc_function_def"):
-            return "p"
-    return None
+# The grammar's own highlighting query (tree-sitter-c's queries/highlights.scm) names what each
+# node is; these are the CSS class suffixes its capture names become. Operators, delimiters and
+# plain variables stay unstyled.
+_CLASSES = {
+    "comment": "c",
+    "string": "s",
+    "number": "n",
+    "type": "t",
+    "keyword": "k",
+    "label": "l",
+    "property": "m",
+    "function": "f",
+    "function.special": "p",  # the name a function-like macro defines
+    "constant": "o",  # NULL and ALL_CAPS names: TTU_IGNORE_MLOCK, VM_LOCKED
+}
+
+
+@cache
+def _query() -> Query:
+    return compile_query(tree_sitter_c.HIGHLIGHTS_QUERY)
+
+
+def _node_class(name: str, node: Node) -> str | None:
+    cls = _CLASSES.get(name)
+    if cls == "k" and (node.type.startswith("#") or node.type == "preproc_directive"):
+        return "p"  # preprocessor lines keep their own colour
+    return cls
 
 
 def _tokens(root: Node, start: int, end: int) -> list[tuple[int, int, str]]:
-    """(start_byte, end_byte, class) of classified tokens overlapping [start, end)."""
-    out: list[tuple[int, int, str]] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.end_byte <= start or node.start_byte >= end:
-            continue
-        atomic = _ATOMIC.get(node.type)
-        if atomic:
-            out.append((node.start_byte, node.end_byte, atomic))
-            continue
-        if node.child_count == 0:
-            cls = _classify(node)
-            if cls and node.end_byte > node.start_byte:
-                out.append((node.start_byte, node.end_byte, cls))
-            continue
-        stack.extend(reversed(node.children))
+    """(start_byte, end_byte, class) of the highlighted nodes overlapping [start, end),
+    sorted, innermost nodes inside outer ones left to :func:`_flatten`.
+
+    When several patterns capture one node, the later pattern wins (as in Neovim): the query
+    starts with the general ``(identifier) @variable`` and refines it below (constants,
+    called functions)."""
+    cursor = QueryCursor(_query())
+    cursor.set_byte_range(start, end)
+    best: dict[int, tuple[int, Node, str]] = {}
+    for pattern, caps in cursor.matches(root):
+        for name, nodes in caps.items():
+            for node in nodes:
+                seen = best.get(node.id)
+                if seen is None or pattern >= seen[0]:
+                    best[node.id] = (pattern, node, name)
+    out = []
+    for _, node, name in best.values():
+        cls = _node_class(name, node)
+        if cls and node.end_byte > node.start_byte:
+            out.append((node.start_byte, node.end_byte, cls))
     out.sort()
+    return out
+
+
+def _flatten(spans: list[Span]) -> list[Span]:
+    """Non-overlapping spans in order: where one capture lies inside another (a type inside
+    ``unsigned long``), the inner one wins its characters."""
+    if all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False)):
+        return spans
+    cuts = sorted({p for sp in spans for p in (sp.start, sp.end)})
+    out: list[Span] = []
+    for s, e in zip(cuts, cuts[1:], strict=False):
+        inside = [sp for sp in spans if sp.start <= s and e <= sp.end]
+        if not inside:
+            continue
+        cls = min(inside, key=lambda sp: sp.end - sp.start).cls
+        if out and out[-1].end == s and out[-1].cls == cls:
+            out[-1] = Span(out[-1].start, e, cls)
+        else:
+            out.append(Span(s, e, cls))
     return out
 
 
@@ -105,9 +114,12 @@ def _char_offset(line: bytes, col: int) -> int:
 
 
 def highlight_lines(
-    data: bytes, start_byte: int = 0, end_byte: int | None = None
+    data: bytes, start_byte: int = 0, end_byte: int | None = None, tree: Tree | None = None
 ) -> tuple[Line, ...]:
-    """The whole lines that hold bytes [start_byte, end_byte) of ``data``, highlighted."""
+    """The whole lines that hold bytes [start_byte, end_byte) of ``data``, highlighted.
+
+    ``tree`` is ``data``'s syntax tree when the caller has one (the analysis parsed the file
+    already); only the nodes overlapping those lines are queried."""
     end_byte = len(data) if end_byte is None else end_byte
     first_start = data.rfind(b"\n", 0, start_byte) + 1
     last_nl = data.find(b"\n", max(end_byte - 1, first_start))
@@ -119,8 +131,9 @@ def highlight_lines(
         line_starts.append(line_starts[-1] + len(raw) + 1)
 
     spans: list[list[Span]] = [[] for _ in raw_lines]
-    tree = parse_c(data).tree
-    for tok_start, tok_end, cls in _tokens(tree.root_node, first_start, last_end):
+    root = (tree if tree is not None else parse_c(data).tree).root_node
+    ascii_lines = [raw.isascii() for raw in raw_lines]
+    for tok_start, tok_end, cls in _tokens(root, first_start, last_end):
         # A token may span lines (block comments): give each line its part.
         first = max(bisect_right(line_starts, tok_start) - 1, 0)
         for idx in range(first, len(line_starts)):
@@ -131,52 +144,105 @@ def highlight_lines(
             s = max(tok_start, ls) - ls
             e = min(tok_end, le) - ls
             if e > s:
-                raw = raw_lines[idx]
-                spans[idx].append(Span(_char_offset(raw, s), _char_offset(raw, e), cls))
+                if ascii_lines[idx]:  # byte offsets are character offsets
+                    spans[idx].append(Span(s, e, cls))
+                else:
+                    raw = raw_lines[idx]
+                    spans[idx].append(Span(_char_offset(raw, s), _char_offset(raw, e), cls))
     return tuple(
         Line(
             number=first_number + idx,
             text=raw.decode("utf-8", errors="replace"),
-            spans=tuple(spans[idx]),
+            spans=tuple(_flatten(spans[idx])),
         )
         for idx, raw in enumerate(raw_lines)
     )
 
 
+class FileLines:
+    """A file's highlighted lines by 1-based number, highlighted on first use, a chunk of
+    :data:`CHUNK` lines per query: pages show the function and a few traced lines, not the
+    whole file. Each line comes out as :func:`highlight_lines` over the whole file gives it."""
+
+    CHUNK = 64
+
+    def __init__(self, data: bytes, tree: Tree | None = None) -> None:
+        self.data = data
+        self._tree = tree
+        self._starts = [0, *(m.end() for m in re.finditer(b"\n", data))]
+        if len(self._starts) > 1 and self._starts[-1] == len(data):
+            self._starts.pop()  # a final newline ends the last line; no empty line after it
+        self.count = len(self._starts)
+        self._lines: dict[int, Line] = {}
+
+    def _fill(self, n: int) -> None:
+        first = (n - 1) // self.CHUNK * self.CHUNK + 1
+        last = min(first + self.CHUNK - 1, self.count)
+        if self._tree is None:
+            self._tree = parse_c(self.data).tree
+        # [start of line first, start of the line after last): highlight_lines takes whole lines.
+        end = self._starts[last] if last < self.count else len(self.data)
+        for ln in highlight_lines(self.data, self._starts[first - 1], end, self._tree):
+            self._lines[ln.number] = ln
+
+    def get(self, n: int) -> Line | None:
+        if not 1 <= n <= self.count:
+            return None
+        if n not in self._lines:
+            self._fill(n)
+        return self._lines[n]
+
+    def __getitem__(self, n: int) -> Line:
+        ln = self.get(n)
+        if ln is None:
+            raise KeyError(n)
+        return ln
+
+    def __contains__(self, n: object) -> bool:
+        return isinstance(n, int) and 1 <= n <= self.count
+
+
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
+
+
+def _html(piece: str) -> str:
+    # markupsafe.escape's five characters; bidi controls and U+FFFD take html_piece's marked path.
+    if needs_marks(piece):
+        return str(html_piece(piece))
+    return piece.translate(_ESCAPES)
+
+
+@lru_cache(maxsize=1 << 16)
 def render_line(
     text: str, spans: tuple[Span, ...] = (), changed: tuple[tuple[int, int], ...] = ()
 ) -> Markup:
     """HTML for one line: syntax classes ``t-<cls>``, ``dm`` (diff mark) on changed ranges.
 
-    Every piece of ``text`` goes through :func:`escape`; only our own tags are added around it.
-    """
+    Every piece of ``text`` is escaped; only our own tags are added around it. The same line is
+    shown on several pages, so the result is remembered."""
     cuts = {0, len(text)}
     for sp in spans:
         cuts.update((sp.start, sp.end))
     for s, e in changed:
         cuts.update((s, e))
     points = sorted(c for c in cuts if 0 <= c <= len(text))
-    pieces: list[tuple[str, str]] = []
+    pieces: list[list[str]] = []
     for s, e in zip(points, points[1:], strict=False):
         if e <= s:
             continue
-        classes = []
+        cls = ""
         for sp in spans:
             if sp.start <= s and e <= sp.end:
-                classes = [f"t-{sp.cls}"]
+                cls = f"t-{sp.cls}"
                 break
         if any(cs <= s and e <= ce for cs, ce in changed):
-            classes.append("dm")  # a diff mark: background only (".chg" is the history badge)
-        cls = " ".join(classes)
+            cls = f"{cls} dm" if cls else "dm"  # a diff mark: background only
         if pieces and pieces[-1][0] == cls:
-            pieces[-1] = (cls, pieces[-1][1] + text[s:e])
+            pieces[-1][1] += text[s:e]
         else:
-            pieces.append((cls, text[s:e]))
-    out = Markup("")
-    for cls, piece in pieces:
-        # html_piece escapes, and turns bidi controls and U+FFFD into visible marked spans.
-        if cls:
-            out += Markup('<span class="{}">{}</span>').format(cls, html_piece(piece))
-        else:
-            out += html_piece(piece)
-    return out
+            pieces.append([cls, text[s:e]])
+    out = [
+        f'<span class="{cls}">{_html(piece)}</span>' if cls else _html(piece)
+        for cls, piece in pieces
+    ]
+    return Markup("".join(out))

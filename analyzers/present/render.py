@@ -6,6 +6,7 @@ newlines, and the static assets copied verbatim from the ``templates`` package.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -21,7 +22,11 @@ from kvdiff.analyzers.present.textsafety import plain_html_text
 STATIC = ("style.css", "site.js", "favicon.svg")
 
 
-def environment() -> jinja2.Environment:
+def environment(template_cache: Path | None = None) -> jinja2.Environment:
+    """The templates' environment. With ``template_cache`` (a directory in kvdiff's cache),
+    compiled templates are kept there between runs (jinja2's bytecode cache: an entry is used
+    only while its template's source checksum matches); compiling them costs more than
+    rendering a small site."""
     root = resources.files("kvdiff.templates")
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root)),
@@ -30,7 +35,33 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=_bytecode_cache(template_cache),
     )
+
+
+def _bytecode_cache(directory: Path | None) -> jinja2.BytecodeCache | None:
+    if directory is None:
+        return None
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # a read-only cache only costs speed
+    return _QuietBytecodeCache(str(directory))
+
+
+class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """A bytecode cache that never fails a run: a damaged entry (truncated, garbage) reads as a
+    miss and is compiled again, and a write failure (a full or read-only disk) is ignored."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # noqa: BLE001 - anything unreadable is a miss
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
 
 
 class _UniqueNames(dict):
@@ -43,17 +74,18 @@ class _UniqueNames(dict):
         super().__setitem__(name, text)
 
 
-def render_pages(site: Site) -> dict[str, str]:
+def render_pages(site: Site, template_cache: Path | None = None) -> dict[str, str]:
     """File name -> content of every file of the site (HTML pages and static assets). With
     translations, each other language's pages are NAME.<lang>.html, linked among themselves,
-    and every page of every language has a switch to the same page in the others."""
+    and every page of every language has a switch to the same page in the others.
+    ``template_cache``: where compiled templates are kept (see :func:`environment`)."""
     sites = (site, *site.translations)
     languages = (
         tuple(Language(s.lang, s.strings["lang_name"]) for s in sites) if len(sites) > 1 else ()
     )
     out = _UniqueNames()
     for one in sites:
-        pages = _render_site(one, languages)
+        pages = _render_site(one, languages, template_cache)
         if languages:
             names = set(pages)
             pages = {
@@ -100,9 +132,11 @@ def _resolve_links(html: str, lang: str, primary: str, names: set[str]) -> str:
     return _HREF.sub(fix, html)
 
 
-def _render_site(site: Site, languages: tuple[Language, ...]) -> dict[str, str]:
+def _render_site(
+    site: Site, languages: tuple[Language, ...], template_cache: Path | None = None
+) -> dict[str, str]:
     """The HTML pages of one language's site."""
-    env = environment()
+    env = environment(template_cache)
     words = model_text(site.lang)  # the model's sentences and PTE words in the site's language
     env.filters.update(mt=words.message, md=words.decoded, mk=words.kind)
     ctx = {"site": site, "t": site.strings, "nav": site.nav, "lang": site.lang}

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.present.schema import json_text
-from kvdiff.analyzers.present.site.views import Site
+
+if TYPE_CHECKING:  # only its data is read: a cached report never loads the page views
+    from kvdiff.analyzers.present.site.views import Site
 
 
 def report_line(written: Sequence[Path], out: Path) -> str:

@@ -105,6 +105,12 @@ _INVISIBLE_SPAN = '<span class="bidi" title="invisible character (U+{:04X})">{}<
 _SPECIAL_RE = re.compile(f"[\u202a-\u202e\u2066-\u2069\ufffd{INVISIBLE}]")
 
 
+def needs_marks(piece: str) -> bool:
+    """Whether :func:`html_piece` has more to do than escape ``piece`` (a bidi control, an
+    invisible character or a U+FFFD in it)."""
+    return _SPECIAL_RE.search(piece) is not None
+
+
 def plain_html_text(html: str) -> str:
     """Last line of defence for a whole rendered page: any bidi control still raw (in a title
     attribute, a condition, a card) becomes its plain-text marker, escaped for HTML."""

@@ -33,6 +33,13 @@ class FetchingMixin:
     def _upstream(self, name: str) -> Upstream | None:
         return next((u for u in self.config.upstreams if u.name == name), None)
 
+    def local_info(self, tag: str) -> TagInfo | None:
+        """``tag``'s origin and commit when the cache or a ``--repo`` clone holds it, else None:
+        never fetches (what to fetch is decided elsewhere); a damaged ref raises as reading it
+        would."""
+        found = self._lookup_local(tag)
+        return found[2] if found is not None else None
+
     def _fetch_batch(self, upstream: Upstream, tags: list[str], paths: list[str]) -> list[TagInfo]:
         """Fetch ``tags`` from ``upstream`` in one ``git fetch`` (commits and trees)."""
         with self._lock():

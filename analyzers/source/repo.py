@@ -306,7 +306,10 @@ class Sources(FetchingMixin):
         for name, group in by_upstream.items():
             upstream = self._upstream(name)
             assert upstream is not None
-            for info in self._fetch_batch(upstream, group, paths or [DEFAULT_PATH]):
+            # The tag fetch keeps the trees along the command's own file (the first path) only:
+            # a tree:N filter deep enough for arch/x86/include/asm/ would bring every directory
+            # of the kernel down to that depth. Other paths' trees come by id, level by level.
+            for info in self._fetch_batch(upstream, group, paths[:1] or [DEFAULT_PATH]):
                 fetched[info.tag] = info
         if paths:
             self._prefetch_files(tags, paths)
@@ -408,11 +411,8 @@ class Sources(FetchingMixin):
         name = posixpath.normpath(path.strip("/"))[len(parent) :].strip("/").split("/")[0]
         names = [e.name for e in folder]
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
-        hint = (
-            "closest: " + ", ".join(posixpath.join(parent, c) for c in close)
-            if close
-            else "check the path (e.g. mm/rmap.c)"
-        )
+        hint = "closest: " + ", ".join(posixpath.join(parent, c) for c in close) if close \
+            else "check the path (e.g. mm/rmap.c)"  # fmt: skip
         return errors.MissingFile(f"{path} does not exist at {tag} (from {origin}); {hint}")
 
     def read(self, tag: str, path: str) -> SourceFile:

@@ -61,7 +61,9 @@ def _every_pair(tags: tuple[str, ...]) -> set[tuple[str, str]]:
 def build_site(si: SiteInputs) -> Site:
     """All pages of the site (pure: no I/O)."""
     strings, function = si.strings, si.function
-    views = {inp.source.tag: SourceView(inp.source, inp.function_span()) for inp in si.inputs}
+    views = {
+        inp.source.tag: SourceView(inp.source, inp.function_span(), inp.tree) for inp in si.inputs
+    }
     notes = Notes(
         si.rules_note, si.model_note, any(i.outcomes for i in (*si.inputs, *si.extra_inputs))
     )
@@ -76,7 +78,7 @@ def build_site(si: SiteInputs) -> Site:
     # Versions the history links to that are not among the report's tags: pages, no nav entry.
     for inp in si.extra_inputs:
         if inp.source.tag not in views:
-            view = SourceView(inp.source, inp.function_span())
+            view = SourceView(inp.source, inp.function_span(), inp.tree)
             tag_pages.append(tag_page(inp, view, function, strings, replace(notes, extra=True))[0])
 
     concepts, scenarios = concepts_known(si.inputs), scenarios_run(si.inputs)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.compare.linediff import Cell, side_by_side
-from kvdiff.analyzers.present.highlight import Line, highlight_lines, render_line
+from kvdiff.analyzers.present.highlight import FileLines, render_line
 from kvdiff.analyzers.present.site.inputs import FunctionSpan
 from kvdiff.analyzers.present.site.strings import fmt
 from kvdiff.analyzers.present.site.views import CodeLine, DiffBlockView, DiffRowView
@@ -14,17 +15,21 @@ from kvdiff.analyzers.present.site.xref import FileRefs, Resolver, link_line
 from kvdiff.analyzers.source.repo import SourceFile
 from markupsafe import Markup
 
+if TYPE_CHECKING:
+    from tree_sitter import Tree
+
 # Unchanged runs longer than this fold into <details> on pair pages.
 FOLD_EQUAL_ROWS = 8
 
 
 class SourceView:
-    """One tag's file, highlighted once, and where the function is in it."""
+    """One tag's file, highlighted where it is shown (from ``tree``, the analysis's own parse,
+    when there is one), and where the function is in it."""
 
-    def __init__(self, source: SourceFile, span: FunctionSpan) -> None:
+    def __init__(self, source: SourceFile, span: FunctionSpan, tree: Tree | None = None) -> None:
         self.source = source
         self.span = span
-        self.lines: dict[int, Line] = {ln.number: ln for ln in highlight_lines(source.data)}
+        self.lines = FileLines(source.data, tree)
 
     @cached_property
     def refs(self) -> FileRefs:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.source.repo import SourceFile
@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # the analyze/model/annotation stages; only their data is use
     from kvdiff.analyzers.compare.timeline import History
     from kvdiff.analyzers.model import Outcome
     from kvdiff.analyzers.present.annotations import Annotations
+    from tree_sitter import Tree
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class TagInput:
     analysis: Analysis | None = None
     outcomes: tuple[Outcome, ...] = ()
     span: FunctionSpan | None = None
+    # The file's syntax tree from the analysis (highlighting reuses it instead of parsing again).
+    tree: Tree | None = field(default=None, compare=False, repr=False)
 
     def function_span(self) -> FunctionSpan:
         if self.analysis is not None:

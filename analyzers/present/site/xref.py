@@ -197,4 +197,3 @@ def link_line(html: Markup, text: str, refs: tuple[Ref, ...], resolve: Resolver)
     if pos != len(text) or open_at is not None:
         return html  # the HTML does not spell the line one character per character
     return Markup("".join(out))
-
