@@ -88,7 +88,7 @@ def fsck(cache: Path) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_cold_report_needs_under_256_kib_in_four_connections(
+def test_cold_report_needs_under_384_kib_in_four_connections(
     tmp_path: Path, proxy: CountingProxy
 ) -> None:
     cache = tmp_path / "cache"
@@ -101,8 +101,10 @@ def test_cold_report_needs_under_256_kib_in_four_connections(
     print(f"\ncold 4-tag report: {proxy.bytes_down} bytes received, {proxy.connections} conns")
     # The derived model reads each tag's swap and x86 page-table headers too (model/headers.toml).
     # The tag fetch keeps only the trees along mm/rmap.c; the header directories come by id in
-    # one batch (a tree:N filter reaching arch/x86/include/asm/ took 1.87 MB here).
-    assert proxy.bytes_down <= 256 * 1024
+    # one batch (a tree:N filter reaching arch/x86/include/asm/ took 1.87 MB here). The callers
+    # are read too (model/callers.py: mm/vmscan.c, mm/migrate.c, mm/compaction.c at each tag, in
+    # the same blob batch): 344 KiB measured with them (still four connections).
+    assert proxy.bytes_down <= 384 * 1024
     # probe mainline (it has all four tags), the tags, the header directories, the blobs
     assert proxy.connections == 4
     assert done.stderr == ""  # partial is the normal case: nothing to say off a terminal
