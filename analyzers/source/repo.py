@@ -306,9 +306,8 @@ class Sources(FetchingMixin):
         for name, group in by_upstream.items():
             upstream = self._upstream(name)
             assert upstream is not None
-            # The tag fetch keeps the trees along the command's own file (the first path) only:
-            # a tree:N filter deep enough for arch/x86/include/asm/ would bring every directory
-            # of the kernel down to that depth. Other paths' trees come by id, level by level.
+            # Trees along the command's own file only: a tree:N filter reaching arch/x86/include/
+            # would bring every kernel directory to that depth (the others come by id).
             for info in self._fetch_batch(upstream, group, paths[:1] or [DEFAULT_PATH]):
                 fetched[info.tag] = info
         if paths:
