@@ -19,10 +19,6 @@ from kvdiff.analyzers.model.interp.run import derived_outcome
 from kvdiff.analyzers.model.interp.table import table_from_text
 from kvdiff.analyzers.model.scenarios import SCENARIO_NAMES
 
-pytest.importorskip(
-    "kvdiff.analyzers.model.tagfacts", reason="the header facts of non-corpus tags (issue 10)"
-)
-
 
 @pytest.fixture(scope="module")
 def wild(corpus: Path) -> Path:
