@@ -7,7 +7,6 @@ our own C (no kernel text).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -21,17 +20,6 @@ MIGRATION3 = ("TTU_IGNORE_ACCESS", "TTU_IGNORE_MLOCK", "TTU_MIGRATION")
 
 def _reader(root: Path):
     return lambda path: (root / path).read_bytes()
-
-
-@pytest.fixture(scope="module")
-def wild(corpus: Path) -> Path:
-    env = os.environ.get("KVDIFF_WILD")
-    path = Path(env) if env else corpus.parent / "kernel-wild"
-    if not (path / "MANIFEST.tsv").is_file():
-        if os.environ.get("KVDIFF_CORPUS") or env:
-            pytest.fail(f"kernel-wild not usable at {path} (no MANIFEST.tsv)", pytrace=False)
-        pytest.skip(f"no kernel-wild at {path}: set KVDIFF_WILD")
-    return path
 
 
 # -- the corpus tags ----------------------------------------------------------------------------

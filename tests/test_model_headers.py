@@ -8,7 +8,6 @@ numbers in the comments are in those trees (paths relative to the tree).
 from __future__ import annotations
 
 import itertools
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -157,17 +156,6 @@ def test_any_value_decodes_as_the_hand_encoding(corpus: Path, data) -> None:
 
 
 # -- kernel-wild: real trees from 2.6.9 to 6.18 -----------------------------------------------
-@pytest.fixture(scope="session")
-def wild(corpus: Path) -> Path:
-    env = os.environ.get("KVDIFF_WILD")
-    path = Path(env) if env else corpus.parent / "kernel-wild"
-    if not (path / "MANIFEST.tsv").is_file():
-        if os.environ.get("KVDIFF_CORPUS") or env:
-            pytest.fail(f"kernel-wild not usable at {path} (no MANIFEST.tsv)", pytrace=False)
-        pytest.skip(f"no kernel-wild at {path}: set KVDIFF_WILD")
-    return path
-
-
 WILD_TYPES = {
     # 6.18.2 include/linux/swap.h:62-63 SWP_PTE_MARKER_NUM 1 (no #ifdef), :78-84 SWP_DEVICE_NUM 3
     # (DEVICE_WRITE, READ, EXCLUSIVE), :96-102 SWP_MIGRATION_NUM 3 (READ, READ_EXCLUSIVE, WRITE),

@@ -7,7 +7,6 @@ the comments cite the lines that decide them.
 
 from __future__ import annotations
 
-import os
 from importlib import resources
 from pathlib import Path
 
@@ -18,17 +17,6 @@ from kvdiff.analyzers.model.interp.facts import tag_facts
 from kvdiff.analyzers.model.interp.run import derived_outcome
 from kvdiff.analyzers.model.interp.table import table_from_text
 from kvdiff.analyzers.model.scenarios import SCENARIO_NAMES
-
-
-@pytest.fixture(scope="module")
-def wild(corpus: Path) -> Path:
-    env = os.environ.get("KVDIFF_WILD")
-    path = Path(env) if env else corpus.parent / "kernel-wild"
-    if not (path / "MANIFEST.tsv").is_file():
-        if os.environ.get("KVDIFF_CORPUS") or env:
-            pytest.fail(f"kernel-wild not usable at {path} (no MANIFEST.tsv)", pytrace=False)
-        pytest.skip(f"no kernel-wild at {path}: set KVDIFF_WILD")
-    return path
 
 
 def _run(wild: Path, tree: str, scenario: str, **kw):

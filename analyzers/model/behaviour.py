@@ -107,8 +107,13 @@ def scenario_timeline(scenario: str, behaviours: Sequence[Behaviour]) -> Scenari
     return ScenarioTimeline(
         scenario,
         tuple(
-            Span(s[0].tag, s[-1].tag, tuple(x.tag for x in s), s[0],
-                 tuple(dict.fromkeys(c for x in s for c in x.via)))  # fmt: skip
+            Span(
+                s[0].tag,
+                s[-1].tag,
+                tuple(x.tag for x in s),
+                s[0],
+                tuple(dict.fromkeys(c for x in s for c in x.via)),
+            )
             for s in spans
         ),
     )

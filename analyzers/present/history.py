@@ -129,8 +129,12 @@ def behaviour_doc(timelines: Sequence[ScenarioTimeline]) -> list[dict[str, Any]]
             "scenario": t.scenario,
             "spans": [_span_json(s) for s in t.spans],
             "changes": [
-                {"before_tag": a.last_tag, "after_tag": b.first_tag,
-                 "before": a.behaviour.key, "after": b.behaviour.key}
+                {
+                    "before_tag": a.last_tag,
+                    "after_tag": b.first_tag,
+                    "before": a.behaviour.key,
+                    "after": b.behaviour.key,
+                }
                 for a, b in t.changes
             ],  # fmt: skip
         }

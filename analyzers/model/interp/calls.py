@@ -322,7 +322,6 @@ def _declare(ev, h, node, arg_nodes, env, line):
     return 0
 
 
-
 def _is_enabled(ev, h, node, arg_nodes, env, line):
     if len(arg_nodes) != 1:
         raise Undetermined(f"{h.name} at line {line} wants one CONFIG_ name", line)
