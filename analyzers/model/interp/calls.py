@@ -170,15 +170,21 @@ def _entry(ev, h, node, args, line):
     return Entry(_constant(ev, h, "type", line), offset)
 
 
+def _entry_arg(h, args, line):
+    """The one argument of an entry helper: an Entry, or Unknown passed through."""
+    _need(args, 1, h, line)
+    e = args[0]
+    if not isinstance(e, Entry | Unknown):
+        raise Undetermined(f"{h.name}() at line {line} is not given a swap entry", line)
+    return e
+
+
 def _entry_offset_bits(ev, h, node, args, line):
     """make_migration_entry_young()/_dirty(): the entry with the [mask] bits set in its offset,
     behind a boot-time gate the table states as [assume] (include/linux/swapops.h, 6.1+)."""
-    _need(args, 1, h, line)
-    e = args[0]
+    e = _entry_arg(h, args, line)
     if isinstance(e, Unknown):
         return e
-    if not isinstance(e, Entry):
-        raise Undetermined(f"{h.name}() at line {line} is not given a swap entry", line)
     if h.get("assume"):
         ev.m.assume(f"{h.name}: {h.get('assume')}")
     return Entry(e.type, e.offset | _constant(ev, h, "mask", line))
@@ -190,12 +196,9 @@ def _swp_entry(ev, h, node, args, line):
 
 
 def _entry_to_pte(ev, h, node, args, line):
-    _need(args, 1, h, line)
-    e = args[0]
+    e = _entry_arg(h, args, line)
     if isinstance(e, Unknown):
         return e
-    if not isinstance(e, Entry):
-        raise Undetermined(f"{h.name}() at line {line} is not given a swap entry", line)
     return ev.m.layout.swp_entry_to_pte(e.type, e.offset)
 
 
