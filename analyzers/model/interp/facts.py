@@ -12,12 +12,12 @@ The interface (agreed with the header-evaluation work, ``kvdiff.analyzers.model.
       .callers:   Mapping[str, CallerSpec]  scenario kind ("reclaim", "migration",
                   "compaction") -> function, flags, cite or assumption, applicable + reason
 
-``read(path) -> bytes`` reads a file at the tag. ``tagfacts`` (model/tagfacts.py: the tag's own
-headers, evaluated) is used when importable; otherwise :func:`corpus_facts` stands in for the
-four corpus tags: it reads TTU_* and SWAP_* from the tag's include/linux/rmap.h, the rest from
-the hand encoding (encoding.py). Either way the callers come from the tag's own caller files
-(:func:`kvdiff.analyzers.model.callers.find_callers`). The model only reads the attributes above
-(``getattr`` with defaults for the caller fields), so either provider fits.
+``read(path) -> bytes`` reads a file at the tag. The model runs on ``tagfacts`` (model/tagfacts.py:
+the tag's own headers, evaluated). :func:`corpus_facts` is the second provider the oracle tests
+use at the four corpus tags: it reads TTU_* and SWAP_* from the tag's include/linux/rmap.h, the
+rest from the hand encoding (encoding.py). Either way the callers come from the tag's own caller
+files (:func:`kvdiff.analyzers.model.callers.find_callers`). The model only reads the attributes
+above (``getattr`` with defaults for the caller fields), so either provider fits.
 """
 
 from __future__ import annotations
@@ -78,30 +78,19 @@ class TagFacts:
     callers: Mapping[str, CallerSpec] = field(default_factory=dict)
 
 
-# The files the stand-in provider reads at a tag (tagfacts declares its own as FACT_PATHS), so
-# a command can fetch them in one batch with the function's file.
-CORPUS_FACT_PATHS: tuple[str, ...] = ("include/linux/rmap.h",)
-
-
 def fact_paths() -> tuple[str, ...]:
     """The files the facts of any tag are read from: headers and callers (for prefetching)."""
+    from .. import tagfacts
     from ..callers import CALLER_PATHS
 
-    try:
-        from kvdiff.analyzers.model import tagfacts  # type: ignore[attr-defined]
-    except ImportError:
-        headers = CORPUS_FACT_PATHS
-    else:
-        headers = tuple(getattr(tagfacts, "FACT_PATHS", CORPUS_FACT_PATHS))
-    return tuple(dict.fromkeys(headers + CALLER_PATHS))
+    return tuple(dict.fromkeys(tagfacts.FACT_PATHS + CALLER_PATHS))
 
 
 def tag_facts(read: Reader, tag: str, config: ModelConfig) -> object:
-    """The header facts of ``tag``: from ``tagfacts`` when it exists, else the corpus adapter."""
-    try:
-        from kvdiff.analyzers.model import tagfacts  # type: ignore[attr-defined]
-    except ImportError:
-        return corpus_facts(read, tag, config)
+    """The header facts of ``tag``, evaluated from its own headers (model/tagfacts.py)."""
+    # Imported here: tagfacts loads the header tables, which only a model run needs.
+    from .. import tagfacts
+
     return tagfacts.tag_facts(read, tag, config)
 
 
