@@ -79,15 +79,18 @@ class _Found:
     source: bytes | None = None
 
 
-def _definitions(parsed: ParsedFile) -> list[_Found]:
+def _definitions(parsed: ParsedFile, name: str | None = None) -> list[_Found]:
     """Every named definition in file order: the tree's own (never a block nested in a
-    function), then those only the shadow copy has (``recover.py``)."""
+    function), then those only the shadow copy has (``recover.py``). With ``name``, the shadow
+    is made only if one of those could be ``name`` (:func:`_shadow_may_define`)."""
     found = []
     for fn in captures(_FUNCTIONS, parsed.tree.root_node).get("fn", []):
-        name = _declarator_name(parsed.data, fn.child_by_field_name("declarator"))
-        if name and not recover.is_nested(fn):
-            found.append(_own_definition(parsed.data, fn, name))
-    shadow = recover.shadow(parsed.data, parsed.tree.root_node)
+        fn_name = _declarator_name(parsed.data, fn.child_by_field_name("declarator"))
+        if fn_name and not recover.is_nested(fn):
+            found.append(_own_definition(parsed.data, fn, fn_name))
+    shadow = None
+    if name is None or _shadow_may_define(parsed.data, found, name):
+        shadow = recover.shadow(parsed.data, parsed.tree.root_node)
     if shadow is not None:
         taken = [(f.node.start_byte, f.node.end_byte) for f in found]
         for fn in captures(_FUNCTIONS, shadow.tree.root_node).get("fn", []):
@@ -97,6 +100,24 @@ def _definitions(parsed: ParsedFile) -> list[_Found]:
                 continue
             found.append(_shadow_definition(shadow, fn))
     return sorted((f for f in found if f.name), key=lambda f: f.node.start_byte)
+
+
+def _shadow_may_define(data: bytes, own: list[_Found], name: str) -> bool:
+    """Whether a definition only the shadow copy has could be ``name`` or known by it.
+
+    Such a definition overlaps none of the tree's own, and the shadow differs from the file
+    only by blanks (whole lines) and rewritten headers that keep the defined name: so its name
+    is text of the file outside every own definition, and a syscall's aliases are that name
+    with ``sys_`` or ``compat_sys_`` in front. When none of it is there, the shadow (a second
+    parse) cannot change what :func:`find_functions` returns."""
+    needles = {name.encode()}
+    needles |= {name[len(p) :].encode() for p in ("sys_", "compat_sys_") if name.startswith(p)}
+    at = 0
+    for start, end in sorted((f.node.start_byte, f.node.end_byte) for f in own):
+        if any(data.find(n, at, start) >= 0 for n in needles):
+            return True
+        at = max(at, end)
+    return any(data.find(n, at) >= 0 for n in needles)
 
 
 def _own_definition(data: bytes, fn: Node, name: str) -> _Found:
@@ -162,7 +183,7 @@ def find_functions(parsed: ParsedFile, name: str) -> list[FunctionDef]:
     ``sys_move_pages``) in file order (``#ifdef``/``#else`` arms give several)."""
     return [
         _function_def(parsed, f)
-        for f in _definitions(parsed)
+        for f in _definitions(parsed, name)
         if f.name == name or name in f.aliases
     ]
 
