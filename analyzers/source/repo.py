@@ -38,7 +38,7 @@ import pygit2
 from kvdiff.analyzers import errors
 from kvdiff.analyzers.errors import DamagedTag, KvdiffError, os_error_hint, os_error_text
 from kvdiff.analyzers.source import integrity
-from kvdiff.analyzers.source.cachelock import LOCK_NAME, cache_lock
+from kvdiff.analyzers.source.cachelock import LOCK_NAME, ORIGINS_NAME, OWN_FILES, cache_lock
 from kvdiff.analyzers.source.cachelock import write_atomic as _write_atomic
 from kvdiff.analyzers.source.fetching import FetchingMixin
 from kvdiff.analyzers.source.network import Network
@@ -50,11 +50,6 @@ from pygit2.enums import RepositoryOpenFlag
 # The contract's names stay importable from here.
 __all__ = ["DEFAULT_PATH", "SourceConfig", "SourceFile", "Sources", "TagInfo", "Upstream"]
 
-# Which upstream served each fetched tag, so that later runs can still say so.
-ORIGINS_NAME = "kvdiff-origins.json"
-# Not a git directory: kvdiff's own files that may exist before the repository does.
-RESULTS_NAME = "kvdiff-results"
-_OWN_FILES = frozenset({LOCK_NAME, RESULTS_NAME})
 # The file most commands read; a fetch without paths keeps the trees down to it.
 DEFAULT_PATH = "mm/rmap.c"
 _TAG_PREFIX = "refs/tags/"
@@ -149,7 +144,7 @@ class Sources(FetchingMixin):
         problem = self._cache_problem()
         if problem:
             raise KvdiffError(problem)
-        if not cache.is_dir() or not any(p.name not in _OWN_FILES for p in cache.iterdir()):
+        if not cache.is_dir() or not any(p.name not in OWN_FILES for p in cache.iterdir()):
             return None
         try:
             repo = pygit2.Repository(str(cache), RepositoryOpenFlag.NO_SEARCH)
