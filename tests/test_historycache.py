@@ -213,3 +213,17 @@ def run_cli(*args: str) -> str:
     result = CliRunner().invoke(cli, list(args))
     assert result.exit_code == 0, result.output
     return result.output
+
+
+def test_releasing_libgit2s_memory_changes_no_result(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sources let go of a repository's object database every few objects read (gitmemory):
+    reading goes on through the reopened database, to the same timeline."""
+    import kvdiff.analyzers.source.gitmemory as gitmemory
+
+    kept = history_of(repo, tmp_path, result_dir=None)
+    monkeypatch.setattr(gitmemory, "RELEASE_EVERY", 1)  # after every object
+    released = history_of(repo, tmp_path, result_dir=None)
+    assert released == kept and released.versions == kept.versions
+    assert pygit2.settings.cached_memory[0] == 0  # libgit2's object cache is off

@@ -37,7 +37,7 @@ from pathlib import Path
 import pygit2
 from kvdiff.analyzers import errors
 from kvdiff.analyzers.errors import DamagedTag, KvdiffError, os_error_hint, os_error_text
-from kvdiff.analyzers.source import integrity
+from kvdiff.analyzers.source import gitmemory, integrity
 from kvdiff.analyzers.source.cachelock import LOCK_NAME, ORIGINS_NAME, OWN_FILES, cache_lock
 from kvdiff.analyzers.source.cachelock import write_atomic as _write_atomic
 from kvdiff.analyzers.source.fetching import FetchingMixin
@@ -77,6 +77,7 @@ class Sources(FetchingMixin):
 
     def __init__(self, config: SourceConfig) -> None:
         self.config = config
+        self._memory = gitmemory.Bound()  # flat memory however many tags are read
         self._repos: list[tuple[Path, pygit2.Repository]] | None = None
         self.net = Network(config.upstreams, config.timeout, config.quiet)
         # tag -> (repository holding it, its root tree id, where it came from)
@@ -213,8 +214,7 @@ class Sources(FetchingMixin):
                 f"{os_error_hint(exc, '--cache DIR')}"
             ) from None
 
-    @staticmethod
-    def _peel_tag(repo: pygit2.Repository, tag: str) -> tuple[pygit2.Oid, str] | None:
+    def _peel_tag(self, repo: pygit2.Repository, tag: str) -> tuple[pygit2.Oid, str] | None:
         """(root tree id, peeled target id) of ``tag``; the tree itself may be only promised."""
         try:
             ref = repo.references.get(_TAG_PREFIX + tag)
@@ -223,6 +223,7 @@ class Sources(FetchingMixin):
         if ref is None:
             return None
         target = ref.peel()  # through annotated tags to the commit, or the tree (v2.6.11)
+        self._memory.read(repo)
         tree_id = target.id if isinstance(target, pygit2.Tree) else target.tree_id
         return tree_id, str(target.id)
 
@@ -317,6 +318,7 @@ class Sources(FetchingMixin):
             obj = repo.get(oid)  # reads (inflates) it whole: a damaged object fails here
         except pygit2.GitError as exc:
             raise self._damaged_object(repo, tag, exc) from None
+        self._memory.read(repo)
         if obj is not None:
             return obj
         if self._defer and levels:
