@@ -188,9 +188,17 @@ def _memo_key(config: SourceConfig, result_dir: Path | None, query: _Query) -> s
     fingerprint = refs_fingerprint(config, names)
     if fingerprint is None:
         return None
-    return history_key(
-        fingerprint, query.function, query.path, query.selection, query.rules_file, query.use_rules
-    )
+    try:
+        return history_key(
+            fingerprint,
+            query.function,
+            query.path,
+            query.selection,
+            query.rules_file,
+            query.use_rules,
+        )
+    except OSError:
+        return None  # an unreadable --rules file: the rule set's loader says what is wrong
 
 
 _WHERE = "tags in the cache and --repo clones"
