@@ -10,6 +10,7 @@ import json
 import shutil
 from pathlib import Path
 
+import kvdiff.analyzers.analyze.blobwork as blobwork
 import kvdiff.analyzers.analyze.summaries as summaries_module
 import pygit2
 import pytest
@@ -411,10 +412,11 @@ def test_real_corpus_blob_ids(corpus_repo_args: list[str], manifest, tmp_path: P
 def test_parallel_and_serial_analysis_agree(
     synth_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(summaries_module, "PARALLEL_MIN", 10**9)
+    monkeypatch.setattr(blobwork, "PARALLEL_MIN", 10**9)
     serial = history_of(synth_repo, tmp_path, result_dir=None)
-    monkeypatch.setattr(summaries_module, "PARALLEL_MIN", 2)
-    monkeypatch.setattr(summaries_module, "_workers", lambda: 2)
+    monkeypatch.setattr(blobwork, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(blobwork, "CHUNK", 2)  # four runs of two blobs, each with its anchor
+    monkeypatch.setattr(blobwork, "_workers", lambda: 2)
     parallel = history_of(synth_repo, tmp_path, result_dir=None)
     assert serial == parallel
     assert parallel.stats.analysed == 8

@@ -10,10 +10,7 @@ forked worker processes.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -22,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from kvdiff.analyzers.analyze.resultcache import ResultCache, make_key
 
 if TYPE_CHECKING:  # imported lazily at run time: a fully cached run never loads the parser
+    from kvdiff.analyzers.analyze.reuse import Anchor
     from kvdiff.analyzers.analyze.ruleset import RuleSet
     from kvdiff.analyzers.parse.cparse import ParsedFile
     from kvdiff.analyzers.parse.extract import FunctionDef
@@ -169,38 +167,48 @@ class Summarizer:
         return self.rules.target if self.rules is not None else None
 
     def summarize(self, tag: str, path: str, blob_id: str, origin: str, data: bytes) -> BlobSummary:
-        """Summarise the function's first definition (the one the rules analyse).
+        """Summarise the function's first definition (the one the rules analyse)."""
+        return self.summarize_anchored(tag, path, blob_id, origin, data)[0]
+
+    def summarize_anchored(
+        self, tag: str, path: str, blob_id: str, origin: str, data: bytes
+    ) -> tuple[BlobSummary, Anchor]:
+        """The summary, and the blob as an anchor later blobs may reuse it from (:mod:`.reuse`).
 
         With rules, the rule engine's own parse is the only one: a second parse just to
         extract the function would double the cold cost.
         """
         # Imported here so that a fully cached run never loads the parser or the rule engine.
-        if self.rules is None:
-            from kvdiff.analyzers.parse.cparse import parse_c
-            from kvdiff.analyzers.parse.extract import find_functions
-
-            defs = find_functions(parse_c(data), self.function)
-            if not defs:
-                return BlobSummary(found=False)
-            return _summary(data, defs[0].start_line, defs[0].end_line, len(defs[0].errors), None)
-
-        from kvdiff.analyzers.analyze.analysis import analyze_parsed
+        from kvdiff.analyzers.analyze.reuse import make_anchor
         from kvdiff.analyzers.parse.cparse import parse_c
         from kvdiff.analyzers.parse.extract import find_functions
-        from kvdiff.analyzers.source.repo import SourceFile
 
         parsed = parse_c(data)
         defs = find_functions(parsed, self.function)
+        names = [self.function, *self._siblings(tag)]
+        every = [*defs, *(d for name in names[1:] for d in find_functions(parsed, name))]
         if not defs:
-            return BlobSummary(found=False)
-        fn = defs[0]
+            summary = BlobSummary(found=False)
+        elif self.rules is None:
+            fn = defs[0]
+            summary = _summary(data, fn.start_line, fn.end_line, len(fn.errors), None)
+        else:
+            summary = self._with_rules(tag, path, blob_id, origin, parsed, defs[0])
+        return summary, make_anchor(parsed, summary, names, every)
+
+    def _with_rules(
+        self, tag: str, path: str, blob_id: str, origin: str, parsed: ParsedFile, fn: FunctionDef
+    ) -> BlobSummary:
+        from kvdiff.analyzers.analyze.analysis import analyze_parsed
+        from kvdiff.analyzers.source.repo import SourceFile
+
         # Most new blobs change the file elsewhere: a summary holds no line numbers, so one
         # computed for the same function text (and the same siblings the rules may search at
         # this tag) is reused and only the parse is paid again.
         key = self._content_key(tag, parsed, fn)
         found = self._by_content.get(key)
         if found is None:
-            src = SourceFile(tag=tag, path=path, blob_id=blob_id, origin=origin, data=data)
+            src = SourceFile(tag=tag, path=path, blob_id=blob_id, origin=origin, data=parsed.data)
             analysis = analyze_parsed(src, parsed, self.rules, self.function)
             concepts = tuple(
                 _concept_summary(
@@ -214,7 +222,7 @@ class Summarizer:
             )
             found = self._by_content[key] = (len(analysis.errors), concepts)
         error_count, concepts = found
-        return _summary(data, fn.start_line, fn.end_line, error_count, concepts)
+        return _summary(parsed.data, fn.start_line, fn.end_line, error_count, concepts)
 
     def _content_key(self, tag: str, parsed: ParsedFile, fn: FunctionDef) -> str:
         """What an analysis of ``fn`` depends on: its text, where its parse errors sit relative
@@ -239,52 +247,6 @@ class Summarizer:
             if moved is not None:
                 names.add(moved.function)
         return sorted(names)
-
-
-# Below this many blobs to analyse, starting worker processes costs more than it saves.
-PARALLEL_MIN = 8
-_worker_summarizer: Summarizer | None = None
-
-
-def _init_worker(summarizer: Summarizer) -> None:
-    global _worker_summarizer
-    _worker_summarizer = summarizer
-
-
-def _work(job: tuple[str, str, str, str, bytes]) -> BlobSummary:
-    assert _worker_summarizer is not None
-    return _worker_summarizer.summarize(*job)
-
-
-def _workers() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-def summarize_all(
-    summarizer: Summarizer, jobs: Iterator[tuple[str, str, str, str, bytes]], count: int
-) -> Iterator[BlobSummary]:
-    """Summaries of ``jobs`` in order; on several cores, in forked worker processes.
-
-    At most two jobs per worker are in flight, so memory stays flat however many blobs miss.
-    """
-    workers = min(_workers(), 4, count)
-    if workers < 2 or count < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
-        for job in jobs:
-            yield summarizer.summarize(*job)
-        return
-    # fork: the workers inherit the loaded parser and rules instead of re-importing them.
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, context, _init_worker, (summarizer,)) as pool:
-        pending: list[Future[BlobSummary]] = []
-        for job in jobs:
-            pending.append(pool.submit(_work, job))
-            if len(pending) >= 2 * workers:
-                yield pending.pop(0).result()
-        for future in pending:
-            yield future.result()
 
 
 def _summary(
@@ -414,6 +376,8 @@ def summarize_blobs(
             if data is None:
                 raise LookupError(f"blob {tb.blob_id} of {path} at {tb.tag} cannot be read")
             yield (tb.tag, path, tb.blob_id, tb.origin, data)
+
+    from kvdiff.analyzers.analyze.blobwork import summarize_all
 
     computed = summarize_all(summarizer, jobs(), len(misses))
     for (slot, key, _tb), summary in zip(misses, computed, strict=True):
