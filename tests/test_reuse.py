@@ -158,3 +158,34 @@ def test_line_hunks_are_an_exact_edit_script() -> None:
             rebuilt += a[pos : h.a0] + b[h.b0 : h.b1]
             pos = h.a1
         assert rebuilt + a[pos:] == b
+
+
+def _nodes(node, out: list) -> list:
+    out.append((node.type, node.byte_range, tuple(node.start_point), tuple(node.end_point)))
+    out.append((node.is_error, node.is_missing))
+    for child in node.children:
+        _nodes(child, out)
+    return out
+
+
+def test_an_incremental_parse_is_the_fresh_parse(corpus: Path, wild: Path) -> None:
+    """cparse.reparse from an anchor's tree, with the anchor's exact edits, gives the tree a
+    fresh parse gives: every node's kind, bytes and points, on every edit above."""
+    from kvdiff.analyzers.analyze.reuse import Anchor, exact_edits
+    from kvdiff.analyzers.analyze.summaries import BlobSummary
+    from kvdiff.analyzers.parse.cparse import reparse
+
+    rng = random.Random(3)
+    checked = 0
+    for _tag, data in _files(corpus, wild)[::3]:
+        parsed = parse_c(data)
+        anchor = Anchor(parsed, BlobSummary(found=False), frozenset(), ())
+        for blobs in _edits(data, rng).values():
+            for blob in blobs:
+                edits = exact_edits(anchor, blob)
+                assert edits is not None
+                spans = [(e.old_start, e.old_end, e.new_length) for e in edits]
+                fresh = _nodes(parse_c(blob).tree.root_node, [])
+                assert _nodes(reparse(blob, parsed, spans).tree.root_node, []) == fresh
+                checked += 1
+    assert checked > 100

@@ -15,7 +15,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from typing import TYPE_CHECKING
 
-from kvdiff.analyzers.analyze.reuse import Anchor, reuse
+from kvdiff.analyzers.analyze.reuse import Anchor, exact_edits, reuse
 
 if TYPE_CHECKING:
     from kvdiff.analyzers.analyze.summaries import BlobSummary, Summarizer
@@ -33,12 +33,21 @@ _worker_summarizer: Summarizer | None = None
 def summarize_run(summarizer: Summarizer, jobs: Iterable[Job]) -> Iterator[BlobSummary]:
     """Summaries of consecutive ``jobs``, reusing an anchor's wherever :func:`reuse` proves it."""
     anchors: dict[str, Anchor] = {}
+    latest: Anchor | None = None  # the last blob parsed, of any tag class: the next parse's base
     for job in jobs:
         tag_class = summarizer.tag_class(job[0])
         anchor = anchors.get(tag_class)
-        summary = reuse(anchor, job[4]) if anchor is not None else None
+        summary = edits = None
+        if anchor is not None and (edits := exact_edits(anchor, job[4])) is not None:
+            summary = reuse(anchor, job[4], edits)
         if summary is None:
-            summary, anchors[tag_class] = summarizer.summarize_anchored(*job)
+            base = None
+            if latest is not None and anchor is not latest:
+                edits = exact_edits(latest, job[4])
+            if latest is not None and edits is not None:
+                base = (latest.parsed, [(e.old_start, e.old_end, e.new_length) for e in edits])
+            summary, latest = summarizer.summarize_anchored(*job, base=base)
+            anchors[tag_class] = latest
         yield summary
 
 

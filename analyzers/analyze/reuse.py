@@ -95,18 +95,25 @@ def make_anchor(
 
 
 @dataclass(frozen=True)
-class _Region:
+class Edit:
+    """Bytes ``[old_start, old_end)`` of the anchor are replaced by ``old_end - old_start +
+    delta`` new bytes."""
+
     old_start: int  # bytes of the anchor
     old_end: int
     delta: int  # bytes added (negative: removed) inside the region
 
+    @property
+    def new_length(self) -> int:
+        return self.old_end - self.old_start + self.delta
 
-def reuse(anchor: Anchor, data: bytes) -> BlobSummary | None:
-    """The summary of ``data`` when it provably equals the anchor's, lines shifted; else None."""
+
+def reuse(anchor: Anchor, data: bytes, edits: list[Edit] | None = None) -> BlobSummary | None:
+    """The summary of ``data`` when it provably equals the anchor's, lines shifted; else None.
+    ``edits``: :func:`exact_edits` of ``data``, when already known."""
     old = anchor.parsed.data
-    if old.endswith(b"\n") != data.endswith(b"\n"):
-        return None
-    regions = _changed_regions(anchor, old, data)
+    edits = exact_edits(anchor, data) if edits is None else edits
+    regions = None if edits is None else _widened(anchor, edits)
     if regions is None:
         return None
     shift = 0
@@ -136,12 +143,15 @@ def reuse(anchor: Anchor, data: bytes) -> BlobSummary | None:
     return replace(s, start_line=s.start_line + shift, end_line=s.end_line + shift)
 
 
-def _changed_regions(anchor: Anchor, old: bytes, data: bytes) -> list[_Region] | None:
-    """The changed places, widened to whole file-level items and merged; None when one of them
-    is not a run of self-ending error-free items between self-ending neighbours."""
+def exact_edits(anchor: Anchor, data: bytes) -> list[Edit] | None:
+    """The byte ranges of the anchor that ``data`` replaces, in order, checked byte for byte
+    (None when the files do not end alike, which line hunks cannot tell apart)."""
+    old = anchor.parsed.data
+    if old.endswith(b"\n") != data.endswith(b"\n"):
+        return None
     new_lines = data.split(b"\n")
     starts = anchor.starts
-    raw: list[_Region] = []
+    raw: list[Edit] = []
     offset = 0
     pos = 0  # end of the previous hunk in the anchor
     for h in line_hunks(anchor.lines, new_lines):
@@ -151,13 +161,19 @@ def _changed_regions(anchor: Anchor, old: bytes, data: bytes) -> list[_Region] |
         # the bytes between hunks must be equal: the hunks are an exact edit script
         if old[pos:s] != data[pos + offset : s + offset]:
             return None
-        raw.append(_Region(s, e, new_len - (e - s)))
+        raw.append(Edit(s, e, new_len - (e - s)))
         offset += new_len - (e - s)
         pos = e
     if old[pos:] != data[pos + offset :]:
         return None
-    merged: list[_Region] = []
-    for region in raw:
+    return raw
+
+
+def _widened(anchor: Anchor, edits: list[Edit]) -> list[Edit] | None:
+    """The edits widened to whole file-level items and merged; None when one of them is not a
+    run of self-ending error-free items between self-ending neighbours."""
+    merged: list[Edit] = []
+    for region in edits:
         widened = _widen(anchor, region.old_start, region.old_end)
         if widened is None:
             return None
@@ -165,8 +181,8 @@ def _changed_regions(anchor: Anchor, old: bytes, data: bytes) -> list[_Region] |
         if merged and s <= merged[-1].old_end:
             last = merged.pop()
             s, e = min(s, last.old_start), max(e, last.old_end)
-            region = _Region(s, e, last.delta + region.delta)
-        merged.append(_Region(s, e, region.delta))
+            region = Edit(s, e, last.delta + region.delta)
+        merged.append(Edit(s, e, region.delta))
     return merged
 
 

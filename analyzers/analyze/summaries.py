@@ -171,19 +171,27 @@ class Summarizer:
         return self.summarize_anchored(tag, path, blob_id, origin, data)[0]
 
     def summarize_anchored(
-        self, tag: str, path: str, blob_id: str, origin: str, data: bytes
+        self,
+        tag: str,
+        path: str,
+        blob_id: str,
+        origin: str,
+        data: bytes,
+        base: tuple[ParsedFile, Sequence[tuple[int, int, int]]] | None = None,
     ) -> tuple[BlobSummary, Anchor]:
         """The summary, and the blob as an anchor later blobs may reuse it from (:mod:`.reuse`).
+        ``base``: a parsed file and the edits that turn it into ``data`` (an incremental
+        parse, the same tree).
 
         With rules, the rule engine's own parse is the only one: a second parse just to
         extract the function would double the cold cost.
         """
         # Imported here so that a fully cached run never loads the parser or the rule engine.
         from kvdiff.analyzers.analyze.reuse import make_anchor
-        from kvdiff.analyzers.parse.cparse import parse_c
+        from kvdiff.analyzers.parse.cparse import parse_c, reparse
         from kvdiff.analyzers.parse.extract import find_functions
 
-        parsed = parse_c(data)
+        parsed = parse_c(data) if base is None else reparse(data, *base)
         defs = find_functions(parsed, self.function)
         names = [self.function, *self._siblings(tag)]
         every = [*defs, *(d for name in names[1:] for d in find_functions(parsed, name))]
