@@ -66,6 +66,7 @@ class Anchor:
     summary: BlobSummary
     names: frozenset[str]  # the function and the siblings the rules look in
     protected: tuple[tuple[int, int], ...]  # 1-based line ranges of their definitions
+    first: FunctionDef | None = None  # the function's first definition (what is summarised)
     lines: list[bytes] = field(init=False)
     starts: list[int] = field(init=False)  # each line's first byte, then one past the end
     _kids: dict[tuple[int, int], tuple[list[Node], list[int], list[int]]] = field(
@@ -86,12 +87,16 @@ class Anchor:
 
 
 def make_anchor(
-    parsed: ParsedFile, summary: BlobSummary, names: Iterable[str], defs: Iterable[FunctionDef]
+    parsed: ParsedFile,
+    summary: BlobSummary,
+    names: Iterable[str],
+    defs: Iterable[FunctionDef],
+    first: FunctionDef | None = None,
 ) -> Anchor:
     """``defs``: every definition of every name in ``names`` (all of them, not only the first:
-    which one comes first is part of what must not change)."""
+    which one comes first is part of what must not change); ``first``: the function's."""
     protected = tuple(sorted((d.start_line, d.end_line) for d in defs))
-    return Anchor(parsed, summary, frozenset(names), protected)
+    return Anchor(parsed, summary, frozenset(names), protected, first)
 
 
 @dataclass(frozen=True)

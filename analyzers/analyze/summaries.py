@@ -10,8 +10,8 @@ forked worker processes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -142,7 +142,7 @@ class Summarizer:
         self.digest = digest
         self._tag_classes: dict[str, str] = {}
         # function-content key -> (error count, concept summaries); lives for one run
-        self._by_content: dict[str, tuple[int, tuple[ConceptSummary, ...]]] = {}
+        self._by_content: dict[str, RulesPart] = {}
 
     def tag_class(self, tag: str) -> str:
         """What, besides the blob, makes the analysis differ between tags.
@@ -179,13 +179,27 @@ class Summarizer:
         data: bytes,
         base: tuple[ParsedFile, Sequence[tuple[int, int, int]]] | None = None,
     ) -> tuple[BlobSummary, Anchor]:
-        """The summary, and the blob as an anchor later blobs may reuse it from (:mod:`.reuse`).
-        ``base``: a parsed file and the edits that turn it into ``data`` (an incremental
-        parse, the same tree).
+        """The summary, and the blob as an anchor later blobs may reuse it from (:mod:`.reuse`)."""
+        summary, key, anchor = self.locate(tag, path, blob_id, origin, data, base)
+        if key is not None:
+            fn = anchor.first
+            assert fn is not None
+            summary = complete(summary, self.analyse(tag, path, blob_id, origin, anchor.parsed, fn))
+            anchor.summary = summary  # reused summaries are complete ones too
+        return summary, anchor
 
-        With rules, the rule engine's own parse is the only one: a second parse just to
-        extract the function would double the cold cost.
-        """
+    def locate(
+        self,
+        tag: str,
+        path: str,
+        blob_id: str,
+        origin: str,
+        data: bytes,
+        base: tuple[ParsedFile, Sequence[tuple[int, int, int]]] | None = None,
+    ) -> tuple[BlobSummary, str | None, Anchor]:
+        """Parse and find the function: its summary without the rules' part, the key of that
+        part (None: the summary is complete), and the blob as an anchor. ``base``: a parsed
+        file and the edits that turn it into ``data`` (an incremental parse, the same tree)."""
         # Imported here so that a fully cached run never loads the parser or the rule engine.
         from kvdiff.analyzers.analyze.reuse import make_anchor
         from kvdiff.analyzers.parse.cparse import parse_c, reparse
@@ -195,24 +209,31 @@ class Summarizer:
         defs = find_functions(parsed, self.function)
         names = [self.function, *self._siblings(tag)]
         every = [*defs, *(d for name in names[1:] for d in find_functions(parsed, name))]
+        key = None
         if not defs:
             summary = BlobSummary(found=False)
         elif self.rules is None:
             fn = defs[0]
             summary = _summary(data, fn.start_line, fn.end_line, len(fn.errors), None)
         else:
-            summary = self._with_rules(tag, path, blob_id, origin, parsed, defs[0])
-        return summary, make_anchor(parsed, summary, names, every)
+            fn = defs[0]
+            # Most new blobs change the file elsewhere: the rules' part holds no line numbers,
+            # so one computed for the same function text (and the same siblings the rules may
+            # search at this tag) is reused and only the parse is paid again.
+            key = self._content_key(tag, parsed, fn)
+            summary = _summary(data, fn.start_line, fn.end_line, 0, None)
+            if key in self._by_content:
+                summary, key = complete(summary, self._by_content[key]), None
+        anchor = make_anchor(parsed, summary, names, every, defs[0] if defs else None)
+        return summary, key, anchor
 
-    def _with_rules(
+    def analyse(
         self, tag: str, path: str, blob_id: str, origin: str, parsed: ParsedFile, fn: FunctionDef
-    ) -> BlobSummary:
+    ) -> RulesPart:
+        """The rules' part of a summary: the error count and each concept's hits."""
         from kvdiff.analyzers.analyze.analysis import analyze_parsed
         from kvdiff.analyzers.source.repo import SourceFile
 
-        # Most new blobs change the file elsewhere: a summary holds no line numbers, so one
-        # computed for the same function text (and the same siblings the rules may search at
-        # this tag) is reused and only the parse is paid again.
         key = self._content_key(tag, parsed, fn)
         found = self._by_content.get(key)
         if found is None:
@@ -229,8 +250,19 @@ class Summarizer:
                 for status in analysis.concepts
             )
             found = self._by_content[key] = (len(analysis.errors), concepts)
-        error_count, concepts = found
-        return _summary(parsed.data, fn.start_line, fn.end_line, error_count, concepts)
+        return found
+
+    def analyse_blob(
+        self, tag: str, path: str, blob_id: str, origin: str, data: bytes
+    ) -> RulesPart:
+        """:meth:`analyse` from the bytes (in a worker process, which has no parse of them)."""
+        from kvdiff.analyzers.parse.cparse import parse_c
+        from kvdiff.analyzers.parse.extract import find_functions
+
+        parsed = parse_c(data)
+        return self.analyse(
+            tag, path, blob_id, origin, parsed, find_functions(parsed, self.function)[0]
+        )
 
     def _content_key(self, tag: str, parsed: ParsedFile, fn: FunctionDef) -> str:
         """What an analysis of ``fn`` depends on: its text, where its parse errors sit relative
@@ -255,6 +287,14 @@ class Summarizer:
             if moved is not None:
                 names.add(moved.function)
         return sorted(names)
+
+
+RulesPart = tuple[int, tuple[ConceptSummary, ...]]  # error count, concept summaries
+
+
+def complete(summary: BlobSummary, part: RulesPart) -> BlobSummary:
+    """``summary`` (from :meth:`Summarizer.locate`) with the rules' part filled in."""
+    return replace(summary, error_count=part[0], concepts=part[1])
 
 
 def _summary(
@@ -355,45 +395,49 @@ def summarize_blobs(
     result cache does not already know, never per tag.
     """
     cache = cache or ResultCache(None)
+    # One entry holds every blob summary of this function and summarizer: a history of
+    # hundreds of blobs writes one file, not hundreds (creating files is what a cold run's
+    # disk time went to).
+    bundle_key = make_key("history-blobs", summarizer.function, summarizer.digest)
+    from kvdiff.analyzers.analyze.summarybundle import Bundle
+
+    bundle = Bundle.load(cache.get(bundle_key))
     summaries: dict[tuple[str, str], BlobSummary] = {}  # (blob id, tag class) -> summary
     misses: list[tuple[tuple[str, str], str, TagBlob]] = []
+    hits = 0
     for tb in tag_blobs:
         if tb.blob_id is None:
             continue
         slot = (tb.blob_id, summarizer.tag_class(tb.tag))
         if slot in summaries:
             continue
-        key = make_key("history", *slot, summarizer.function, summarizer.digest)
-        summary = None
-        cached = cache.get(key)
-        if cached is not None:
-            try:
-                summary = BlobSummary.from_json(cached)
-            except (TypeError, ValueError, KeyError, AttributeError):
-                summary = None  # a damaged entry is rebuilt, never trusted
+        key = make_key(*slot)
+        summary = bundle.get(key)
         if summary is None:
             misses.append((slot, key, tb))
             summaries[slot] = BlobSummary(found=False)  # placeholder, replaced below
         else:
             summaries[slot] = summary
+            hits += 1
 
-    def jobs() -> Iterator[tuple[str, str, str, str, bytes]]:
-        for _slot, _key, tb in misses:
-            assert tb.blob_id is not None
-            data = read(tb.blob_id)
-            if data is None:
-                raise LookupError(f"blob {tb.blob_id} of {path} at {tb.tag} cannot be read")
-            yield (tb.tag, path, tb.blob_id, tb.origin, data)
+    def blob(spec: tuple[str, str, str, str]) -> bytes:
+        data = read(spec[2])
+        if data is None:
+            raise LookupError(f"blob {spec[2]} of {path} at {spec[0]} cannot be read")
+        return data
 
     from kvdiff.analyzers.analyze.blobwork import summarize_all
 
-    computed = summarize_all(summarizer, jobs(), len(misses))
+    specs = [(tb.tag, path, tb.blob_id or "", tb.origin) for _slot, _key, tb in misses]
+    computed = summarize_all(summarizer, specs, blob)
     for (slot, key, _tb), summary in zip(misses, computed, strict=True):
         summaries[slot] = summary
-        cache.put(key, summary.to_json())
+        bundle.add(key, summary)
+    if misses:
+        cache.put(bundle_key, bundle.to_json())
     by_tag = {
         tb.tag: summaries[(tb.blob_id, summarizer.tag_class(tb.tag))]
         for tb in tag_blobs
         if tb.blob_id is not None
     }
-    return BlobSummaries(by_tag, len(summaries), len(misses), cache.hits)
+    return BlobSummaries(by_tag, len(summaries), len(misses), hits)
