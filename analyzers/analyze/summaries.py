@@ -2,9 +2,10 @@
 
 Each distinct blob is summarised once (parse, find the function, apply the branch rules when a
 rule set exists); the summary is reused by every tag sharing the blob, and across runs through
-:class:`~.resultcache.ResultCache`, keyed by blob id, function and :func:`rule_digest` (the rule
-files, every engine module, the kvdiff version). When many blobs miss, they are summarised in
-forked worker processes.
+:class:`~.resultcache.ResultCache` (all of a function's in one entry, :mod:`.summarybundle`),
+keyed by blob id, function and :func:`rule_digest` (the rule files, every engine module, the
+kvdiff version). How the missing ones are computed, proven from an earlier blob where possible
+and on every core, is :mod:`.blobwork`'s part.
 """
 
 from __future__ import annotations
@@ -251,18 +252,6 @@ class Summarizer:
             )
             found = self._by_content[key] = (len(analysis.errors), concepts)
         return found
-
-    def analyse_blob(
-        self, tag: str, path: str, blob_id: str, origin: str, data: bytes
-    ) -> RulesPart:
-        """:meth:`analyse` from the bytes (in a worker process, which has no parse of them)."""
-        from kvdiff.analyzers.parse.cparse import parse_c
-        from kvdiff.analyzers.parse.extract import find_functions
-
-        parsed = parse_c(data)
-        return self.analyse(
-            tag, path, blob_id, origin, parsed, find_functions(parsed, self.function)[0]
-        )
 
     def _content_key(self, tag: str, parsed: ParsedFile, fn: FunctionDef) -> str:
         """What an analysis of ``fn`` depends on: its text, where its parse errors sit relative
