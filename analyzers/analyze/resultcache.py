@@ -82,8 +82,6 @@ class ResultCache:
         """Store atomically (write a temp file, then rename); a failure to write is not an error."""
         if self.directory is None:
             return
-        import tempfile  # with shutil, random and the compressors: not on a read-only warm run
-
         target = self._file(key)
         doc = {"schema": SCHEMA, "key": key, "payload": payload}
         data = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("utf-8")
