@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+_TEMP_NUMBERS = itertools.count()
 
 # Bump when the shape of stored payloads changes; old entries then read as misses.
 SCHEMA = 1
@@ -44,6 +46,7 @@ class ResultCache:
         self.directory = directory
         self.hits = 0
         self.misses = 0
+        self._made: set[Path] = set()  # entry directories known to exist (a history writes 100s)
 
     def _file(self, key: str) -> Path:
         assert self.directory is not None
@@ -84,8 +87,14 @@ class ResultCache:
         data = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("utf-8")
         tmp_name = None
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
+            if target.parent not in self._made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(target.parent)
+            # O_EXCL on a name no other process uses (pid, then a counter): what mkstemp
+            # guarantees, without its random-name retries
+            name = str(target.parent / f".tmp-{os.getpid()}-{next(_TEMP_NUMBERS)}.json")
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            tmp_name = name  # ours from here on: removed if anything below fails
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
             os.replace(tmp_name, target)

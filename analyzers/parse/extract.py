@@ -79,18 +79,46 @@ class _Found:
     source: bytes | None = None
 
 
+_DEFINITIONS: dict[bytes, list[_Found]] = {}  # every definition, the shadow's included
+_OWN: dict[bytes, list[_Found]] = {}  # the tree's own only
+_DEFINITIONS_KEPT = 4
+
+
+def _kept(memo: dict[bytes, list[_Found]], data: bytes, make) -> list[_Found]:
+    found = memo.get(data)
+    if found is None:
+        if len(memo) >= _DEFINITIONS_KEPT:
+            del memo[next(iter(memo))]
+        found = memo[data] = make()
+    return found
+
+
 def _definitions(parsed: ParsedFile, name: str | None = None) -> list[_Found]:
     """Every named definition in file order: the tree's own (never a block nested in a
-    function), then those only the shadow copy has (``recover.py``). With ``name``, the shadow
-    is made only if one of those could be ``name`` (:func:`_shadow_may_define`)."""
+    function), then those only the shadow copy has (``recover.py``). The last few files' are
+    kept: looking up the function, its siblings and its callers asks again for the same file.
+    With ``name``, the shadow (a second parse) is made only if one of its definitions could be
+    ``name`` (:func:`_shadow_may_define`): else the tree's own are all there is to filter."""
+    data = parsed.data
+    if name is not None and data not in _DEFINITIONS:
+        own = _kept(_OWN, data, lambda: _own_definitions(parsed))
+        if not _shadow_may_define(data, own, name):
+            return own
+    return _kept(_DEFINITIONS, data, lambda: _find_definitions(parsed))
+
+
+def _own_definitions(parsed: ParsedFile) -> list[_Found]:
     found = []
     for fn in captures(_FUNCTIONS, parsed.tree.root_node).get("fn", []):
-        fn_name = _declarator_name(parsed.data, fn.child_by_field_name("declarator"))
-        if fn_name and not recover.is_nested(fn):
-            found.append(_own_definition(parsed.data, fn, fn_name))
-    shadow = None
-    if name is None or _shadow_may_define(parsed.data, found, name):
-        shadow = recover.shadow(parsed.data, parsed.tree.root_node)
+        name = _declarator_name(parsed.data, fn.child_by_field_name("declarator"))
+        if name and not recover.is_nested(fn):
+            found.append(_own_definition(parsed.data, fn, name))
+    return sorted((f for f in found if f.name), key=lambda f: f.node.start_byte)
+
+
+def _find_definitions(parsed: ParsedFile) -> list[_Found]:
+    found = list(_kept(_OWN, parsed.data, lambda: _own_definitions(parsed)))
+    shadow = recover.shadow(parsed.data, parsed.tree.root_node)
     if shadow is not None:
         taken = [(f.node.start_byte, f.node.end_byte) for f in found]
         for fn in captures(_FUNCTIONS, shadow.tree.root_node).get("fn", []):
