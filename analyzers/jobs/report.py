@@ -294,8 +294,8 @@ def report_pages(
     key = _site_key(request, path, sources) if cache is not None else None
     if cache is not None and key is not None:
         hit = cache.get(key)
-        if hit is not None and _valid_entry(hit):
-            return dict(hit["pages"]), tuple(hit["warnings"]), None
+        if hit is not None:
+            return hit[0], hit[1], None
     from kvdiff.analyzers.present.render import render_pages
 
     site = build_report(request, sources)  # one batch fetches whatever is missing
@@ -303,7 +303,7 @@ def report_pages(
     if cache is not None:
         key = key or _site_key(request, path, sources)
         if key is not None:
-            cache.put(key, {"pages": pages, "warnings": list(site.warnings)})
+            cache.put(key, pages, site.warnings)
     return pages, tuple(site.warnings), site
 
 
@@ -316,14 +316,3 @@ def _site_key(request: ReportRequest, path: str, sources: Sources) -> str | None
     if any(info is None for info in infos):
         return None
     return site_key(request, path, [i for i in infos if i is not None])
-
-
-def _valid_entry(entry: Mapping) -> bool:
-    pages, warnings = entry.get("pages"), entry.get("warnings")
-    return (
-        isinstance(pages, dict)
-        and bool(pages)
-        and all(isinstance(k, str) and isinstance(v, str) for k, v in pages.items())
-        and isinstance(warnings, list)
-        and all(isinstance(w, str) for w in warnings)
-    )

@@ -8,18 +8,27 @@ through :func:`.present.sitewriter.publish`, with its manifest rules, byte for b
 render would write it. Entries live in ``kvdiff-results/sites`` beside the per-blob results
 (safe to delete; a damaged entry reads as a miss). A report with ``--history`` depends on every
 tag the sources hold and is not cached.
+
+An entry is one file: a header line (the key, the warnings, each page's name and size, a CRC of
+the pages) and then the pages' UTF-8 bytes as they are. A site is megabytes of HTML, and a hit
+is mostly start-up time: decoding that as JSON strings would cost more than the rest of it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Sequence
+import json
+import os
+import sys
+import tempfile
+import zlib
+from collections.abc import Mapping, Sequence
 from functools import cache
-from importlib import metadata, resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kvdiff.analyzers.analyze.resultcache import ResultCache, default_result_dir, make_key
+from kvdiff.analyzers.analyze.resultcache import default_result_dir, make_key
 
 if TYPE_CHECKING:
     from kvdiff.analyzers.jobs.report import ReportRequest
@@ -27,27 +36,59 @@ if TYPE_CHECKING:
     from kvdiff.analyzers.source.types import TagInfo
 
 # Bump when the shape of a stored entry changes.
-SITE_SCHEMA = 1
+SITE_SCHEMA = 2
+_MAGIC = b"kvdiff-site 2\n"
 _SUFFIXES = (".py", ".toml", ".j2", ".css", ".js", ".svg")
 
 
 def _package_files() -> list[Path]:
     """Every file of the installed package that could change a page (sorted, stable)."""
-    roots = [Path(__file__).resolve().parent.parent, Path(str(resources.files("kvdiff.templates")))]
-    files: list[Path] = []
+    import kvdiff.templates
+
+    roots = [Path(__file__).resolve().parent.parent, Path(kvdiff.templates.__file__).parent]
+    files: set[str] = set()
     for root in roots:
-        files += (p for p in root.rglob("*") if p.suffix in _SUFFIXES and p.is_file())
-    return sorted(set(files))
+        for folder, _dirs, names in os.walk(root):
+            files.update(os.path.join(folder, n) for n in names if n.endswith(_SUFFIXES))
+    # Path order (by components), as the digest has always been taken.
+    return [Path(p) for p in sorted(files, key=lambda p: p.split(os.sep))]
+
+
+def _version() -> str:
+    """kvdiff's installed version, as ``importlib.metadata.version`` gives it: read from the
+    first ``kvdiff-*.dist-info`` on ``sys.path`` (importing importlib.metadata costs more than
+    a repeated report's own work), else asked of importlib.metadata."""
+    for entry in sys.path:
+        try:
+            names = sorted(os.listdir(entry or "."))
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith("kvdiff-") and name.endswith(".dist-info"):
+                found = _metadata_version(Path(entry or ".") / name / "METADATA")
+                if found is not None:
+                    return found
+    from importlib import metadata
+
+    try:
+        return metadata.version("kvdiff")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _metadata_version(path: Path) -> str | None:
+    try:
+        head = path.read_text(encoding="utf-8").partition("\n\n")[0]
+    except (OSError, UnicodeDecodeError):
+        return None
+    fields = dict(line.partition(": ")[::2] for line in head.splitlines())
+    return fields.get("Version") if fields.get("Name", "").lower() == "kvdiff" else None
 
 
 @cache
 def package_digest() -> str:
     """sha256 over kvdiff's version and the names and bytes of :func:`_package_files`."""
-    try:
-        version = metadata.version("kvdiff")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    h = hashlib.sha256(version.encode())
+    h = hashlib.sha256(_version().encode())
     for path in _package_files():
         h.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
@@ -70,5 +111,91 @@ def site_key(request: ReportRequest, path: str, infos: Sequence[TagInfo]) -> str
     return make_key(*parts)
 
 
-def site_cache(sources: Sources) -> ResultCache:
-    return ResultCache(default_result_dir(sources.config.cache) / "sites")
+class SiteCache:
+    """Rendered sites by key: ``get`` gives (pages, warnings) or None (absent or damaged),
+    ``put`` stores them atomically; a failure to write only costs speed."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _file(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.site"
+
+    def get(self, key: str) -> tuple[dict[str, str], tuple[str, ...]] | None:
+        try:
+            data = self._file(key).read_bytes()
+        except OSError:
+            return None
+        if not data.startswith(_MAGIC):
+            return None
+        end = data.find(b"\n", len(_MAGIC))
+        try:
+            head = json.loads(data[len(_MAGIC) : end]) if end > 0 else None
+        except ValueError:
+            return None
+        body = memoryview(data)[end + 1 :]
+        if not _valid_head(head, key, len(body)) or zlib.crc32(body) != head["crc32"]:
+            return None
+        pages: dict[str, str] = {}
+        pos = 0
+        try:
+            for name, size in head["files"]:
+                pages[name] = str(body[pos : pos + size], "utf-8")
+                pos += size
+        except UnicodeDecodeError:
+            return None
+        return pages, tuple(head["warnings"])
+
+    def put(self, key: str, pages: Mapping[str, str], warnings: Sequence[str]) -> None:
+        blobs = [(name, text.encode("utf-8")) for name, text in pages.items()]
+        body = b"".join(b for _, b in blobs)
+        head = {
+            "key": key,
+            "warnings": list(warnings),
+            "files": [[name, len(b)] for name, b in blobs],
+            "crc32": zlib.crc32(body),
+        }
+        line = json.dumps(head, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        target = self._file(key)
+        tmp_name = None
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".site")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(_MAGIC + line + b"\n")
+                fh.write(body)
+            os.replace(tmp_name, target)
+            tmp_name = None
+        except OSError:
+            pass  # a read-only or full cache directory only costs speed
+        finally:
+            if tmp_name is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp_name)
+
+
+def _valid_head(head: object, key: str, body_size: int) -> bool:
+    if not isinstance(head, dict) or head.get("key") != key:
+        return False
+    files, warnings = head.get("files"), head.get("warnings")
+    return (
+        isinstance(head.get("crc32"), int)
+        and isinstance(files, list)
+        and bool(files)
+        and all(
+            isinstance(f, list)
+            and len(f) == 2
+            and isinstance(f[0], str)
+            and isinstance(f[1], int)
+            and f[1] >= 0
+            for f in files
+        )
+        and sum(f[1] for f in files) == body_size
+        and len({f[0] for f in files}) == len(files)
+        and isinstance(warnings, list)
+        and all(isinstance(w, str) for w in warnings)
+    )
+
+
+def site_cache(sources: Sources) -> SiteCache:
+    return SiteCache(default_result_dir(sources.config.cache) / "sites")

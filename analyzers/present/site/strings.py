@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
-from importlib import resources
 from typing import Any
 
 from kvdiff.analyzers.errors import KvdiffError
@@ -16,6 +14,10 @@ HISTORY_FILENAME = "history.html"
 
 def load_strings(lang: str) -> dict[str, str]:
     """UI strings for ``lang`` from ``analyzers/present/i18n/<lang>.toml``."""
+    # Loaded here, not with the module: a report served from the site cache needs LANGS only.
+    import tomllib
+    from importlib import resources
+
     if lang not in LANGS:
         raise KvdiffError(f"unknown language {lang!r}; use one of: {', '.join(LANGS)}")
     data = resources.files("kvdiff.analyzers.present").joinpath("i18n", f"{lang}.toml").read_bytes()
