@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.present.model_text import model_text
+from kvdiff.analyzers.present.site.rows import RowBuilder
 from kvdiff.analyzers.present.site.views import Site
 from kvdiff.analyzers.present.sitewriter import publish
 from kvdiff.analyzers.present.textsafety import plain_html_text
@@ -141,6 +142,7 @@ def _render_site(
     env.filters.update(mt=words.message, md=words.decoded, mk=words.kind)
     ctx = {"site": site, "t": site.strings, "nav": site.nav, "lang": site.lang}
     ctx["languages"] = languages
+    ctx["rows"] = RowBuilder(site.strings)  # code and diff rows, each built once
     out = _UniqueNames()
     out["index.html"] = env.get_template("index.html.j2").render(page=site.index, **ctx)
     if site.question is not None:

@@ -1,0 +1,109 @@
+"""The rows of the code listings and of the side-by-side diff, built in Python once per line.
+
+A site shows each source line several times (its tag page, the pair pages' panels and diffs, the
+model excerpts); the template macros that used to lay out each row escaped every value again on
+every page. These give the templates whole ``<tbody>`` contents as :class:`Markup`, byte for byte
+what the macros wrote (``templates/macros.html.j2`` ``code_table`` and ``pair.html.j2``), each
+row built once per distinct (line, options). Every value from a view is escaped exactly as
+jinja2's autoescape escapes it (:func:`markupsafe.escape`); ``html`` is already Markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from kvdiff.analyzers.present.site.views import CodeLine, DiffRowView
+from markupsafe import Markup, escape
+
+_GAP = '<tr class="gap"><th scope="row" class="ln">…</th><td class="gut"></td><td class="src"></td></tr>\n'
+
+
+def _e(value: object) -> str:
+    return str(escape(value))
+
+
+class RowBuilder:
+    """Rows for one language's pages (the labels come from its UI strings), remembered."""
+
+    def __init__(self, strings: Mapping[str, str]) -> None:
+        self._traced = _e(strings["legend_traced"])
+        self._insert = _e(strings["diff_kind_insert"])
+        self._delete = _e(strings["diff_kind_delete"])
+        self._code: dict[tuple[CodeLine, bool], str] = {}
+        self._diff: dict[tuple[DiffRowView, str, str], str] = {}
+
+    def code_rows(self, lines: Sequence[CodeLine], anchors: bool) -> Markup:
+        """The ``<tbody>`` rows of a code table (``anchors``: rows and numbers carry ``#L``)."""
+        memo = self._code
+        out = []
+        for line in lines:
+            key = (line, anchors)
+            row = memo.get(key)
+            if row is None:
+                row = memo[key] = self._code_row(line, anchors)
+            out.append(row)
+        return Markup("".join(out))
+
+    def _code_row(self, line: CodeLine, anchors: bool) -> str:
+        if line.gap:
+            return _GAP
+        number = _e(line.number)
+        cls = (
+            ("has-concept" if line.concepts else "")
+            + (" traced" if line.traced else "")
+            + (" mark-" + line.mark if line.mark else "")
+        )
+        ident = f' id="L{number}"' if anchors else ""
+        title = f' title="{_e(line.title)}"' if line.title else ""
+        shown = f'<a href="#L{number}" tabindex="-1">{number}</a>' if anchors else number
+        gutter = "".join(f'<span class="cg cg-{c}" data-c="{c}"></span>' for c in map(_e, line.concepts))
+        if line.traced:
+            gutter += (
+                f'<span class="tr" title="{_e(line.title)}"><span class="vh">{self._traced}'
+                "</span></span>"
+            )
+        return (
+            f'<tr{ident} class="{_e(cls)}"{title}>\n'
+            f'<th scope="row" class="ln">{shown}</th>\n'
+            f'<td class="gut">{gutter}</td>\n'
+            f'<td class="src"><code>{line.html}</code></td>\n'
+            "</tr>\n"
+        )
+
+    def diff_rows(self, rows: Sequence[DiffRowView], a_href: str, b_href: str) -> Markup:
+        """The rows of one block of a pair page's diff (``a_href`` / ``b_href``: the two tag
+        pages, which the line numbers link to)."""
+        memo = self._diff
+        out = []
+        for row in rows:
+            key = (row, a_href, b_href)
+            built = memo.get(key)
+            if built is None:
+                built = memo[key] = self._diff_row(row, _e(a_href), _e(b_href))
+            out.append(built)
+        return Markup("".join(out))
+
+    def _diff_row(self, r: DiffRowView, a_href: str, b_href: str) -> str:
+        if r.left_number is not None:
+            n = _e(r.left_number)
+            left = (
+                f'<td class="ln old-ln" id="A{n}"><a href="{a_href}#L{n}" tabindex="-1">{n}</a>'
+                f'</td><td class="src old"><code>{r.left_html}</code></td>\n'
+            )
+        else:
+            left = (
+                f'<td class="ln old-ln filler"><span class="vh">{self._insert}</span></td>'
+                '<td class="src old filler"></td>\n'
+            )
+        if r.right_number is not None:
+            n = _e(r.right_number)
+            right = (
+                f'<td class="ln new-ln" id="B{n}"><a href="{b_href}#L{n}" tabindex="-1">{n}</a>'
+                f'</td><td class="src new"><code>{r.right_html}</code></td>\n'
+            )
+        else:
+            right = (
+                f'<td class="ln new-ln filler"><span class="vh">{self._delete}</span></td>'
+                '<td class="src new filler"></td>\n'
+            )
+        return f'<tr class="row-{_e(r.kind)}">\n{left}{right}</tr>\n'
