@@ -30,11 +30,12 @@ class SourceView:
         self.source = source
         self.span = span
         self.lines = FileLines(source.data, tree)
+        self._tree = tree
 
     @cached_property
     def refs(self) -> FileRefs:
         """The file's gotos and calls with their targets (found once, on first use)."""
-        return FileRefs(self.source.data)
+        return FileRefs(self.source.data, self._tree)
 
     def html(self, n: int, changed: tuple = (), resolve: Resolver | None = None) -> Markup:
         """Line ``n`` highlighted, its ``changed`` ranges marked, its cross-links resolved."""

@@ -10,12 +10,16 @@ jinja2's autoescape escapes it (:func:`markupsafe.escape`); ``html`` is already 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
-from kvdiff.analyzers.present.site.views import CodeLine, DiffRowView
+from kvdiff.analyzers.present.site.views import CodeLine, DiffRowView, TraceView
 from markupsafe import Markup, escape
 
-_GAP = '<tr class="gap"><th scope="row" class="ln">…</th><td class="gut"></td><td class="src"></td></tr>\n'
+_GAP = (
+    '<tr class="gap"><th scope="row" class="ln">…</th><td class="gut"></td><td class="src"></td>'
+    "</tr>\n"
+)
 
 
 def _e(value: object) -> str:
@@ -31,6 +35,18 @@ class RowBuilder:
         self._delete = _e(strings["diff_kind_delete"])
         self._code: dict[tuple[CodeLine, bool], str] = {}
         self._diff: dict[tuple[DiffRowView, str, str], str] = {}
+        self._summaries: dict[TraceView, Markup] = {}
+
+    def summary(self, macro: Callable[[TraceView], Markup], tr: TraceView) -> Markup:
+        """``trace_summary(tr)`` (the macro, passed in), rendered once per distinct summary: a
+        scenario at a tag is summed up on its tag page and on every pair page with that tag.
+        The macro reads the UI strings and ``tr``, but not its steps, excerpt or link, which
+        differ from page to page and are left out of the key."""
+        key = replace(tr, steps=(), excerpt=(), href="")
+        done = self._summaries.get(key)
+        if done is None:
+            done = self._summaries[key] = macro(tr)
+        return done
 
     def code_rows(self, lines: Sequence[CodeLine], anchors: bool) -> Markup:
         """The ``<tbody>`` rows of a code table (``anchors``: rows and numbers carry ``#L``)."""
@@ -56,7 +72,8 @@ class RowBuilder:
         ident = f' id="L{number}"' if anchors else ""
         title = f' title="{_e(line.title)}"' if line.title else ""
         shown = f'<a href="#L{number}" tabindex="-1">{number}</a>' if anchors else number
-        gutter = "".join(f'<span class="cg cg-{c}" data-c="{c}"></span>' for c in map(_e, line.concepts))
+        concepts = map(_e, line.concepts)
+        gutter = "".join(f'<span class="cg cg-{c}" data-c="{c}"></span>' for c in concepts)
         if line.traced:
             gutter += (
                 f'<span class="tr" title="{_e(line.title)}"><span class="vh">{self._traced}'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from kvdiff.analyzers.errors import KvdiffError
@@ -41,6 +42,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", text)
 
 
+@cache  # every trace step's link names its tag's page
 def page_slug(text: str) -> str:
     """A file-name form of a tag, one-to-one so that no two tags share a page: any other byte
     becomes ``_XX`` (hex; ``_`` itself too, so ``a/b`` and ``a_b`` differ), and so does a ``-`` at
