@@ -18,10 +18,17 @@ from kvdiff.analyzers.versions import closest_tags, split_list
 # The page builders (tree-sitter, the highlighter, the diff engine) load only when a site is
 # built: a repeated report served from the site cache needs none of them.
 if TYPE_CHECKING:
+    from kvdiff.analyzers.analyze.resultcache import ResultCache
     from kvdiff.analyzers.analyze.ruleset import RuleSet
     from kvdiff.analyzers.compare.timeline import History
     from kvdiff.analyzers.parse.cparse import ParsedFile
-    from kvdiff.analyzers.present.site.inputs import FunctionSpan, SiteInputs, TagInput
+    from kvdiff.analyzers.present.site.code import LineStore
+    from kvdiff.analyzers.present.site.inputs import (
+        FunctionSpan,
+        PageAnalysis,
+        SiteInputs,
+        TagInput,
+    )
     from kvdiff.analyzers.present.site.views import Site
     from kvdiff.analyzers.source.repo import SourceFile, Sources
 
@@ -175,17 +182,59 @@ def function_span(
     return FunctionSpan(fn.start_line, fn.end_line, fn.signature, len(fn.errors), len(defs))
 
 
-def _tag_input(source: SourceFile, rules: RuleSet | None, function: str) -> TagInput:
-    """One tag's file, parsed once: the analysis and the highlighting share the tree."""
-    from kvdiff.analyzers.analyze.analysis import analyze_parsed
-    from kvdiff.analyzers.parse.cparse import parse_c
+def _tag_input(
+    source: SourceFile, rules: RuleSet | None, function: str, cached: _TagCache
+) -> TagInput:
+    """One tag's file: from the result cache when a run before analysed the same file the
+    same way, else parsed once (the analysis and the highlighting share the tree)."""
     from kvdiff.analyzers.present.site.inputs import TagInput
 
+    found = cached.load(source)
+    if found is not None:
+        span, analysis, lines = found
+        return TagInput(source, span, analysis=analysis, lines=lines)
+    from kvdiff.analyzers.analyze.analysis import analyze_parsed
+    from kvdiff.analyzers.parse.cparse import parse_c
+    from kvdiff.analyzers.present.site.code import LineStore
+    from kvdiff.analyzers.present.site.inputs import PageAnalysis, analysis_span
+
     parsed = parse_c(source.data)
+    lines = LineStore(added=True)
     if rules is not None:
         analysis = analyze_parsed(source, parsed, rules, function)
-        return TagInput(source, analysis=analysis, tree=parsed.tree)
-    return TagInput(source, span=function_span(source, function, parsed), tree=parsed.tree)
+        span, page = analysis_span(analysis), PageAnalysis.of(analysis)
+        return TagInput(source, span, analysis=page, tree=parsed.tree, lines=lines)
+    span = function_span(source, function, parsed)
+    return TagInput(source, span, tree=parsed.tree, lines=lines)
+
+
+class _TagCache:
+    """The per-tag entries of one report (see :mod:`.reportcache`)."""
+
+    def __init__(self, cache: ResultCache, function: str, file_option: str | None, rules: str):
+        self.cache = cache
+        self.function, self.file_option, self.rules = function, file_option, rules
+
+    def _key(self, source: SourceFile) -> str:
+        from kvdiff.analyzers.jobs.reportcache import tag_key
+
+        return tag_key(source, self.function, self.file_option, self.rules)
+
+    def load(
+        self, source: SourceFile
+    ) -> tuple[FunctionSpan, PageAnalysis | None, LineStore] | None:
+        from kvdiff.analyzers.jobs.reportcache import load_entry
+
+        return load_entry(self.cache, self._key(source))
+
+    def store(self, inputs: Iterable[TagInput]) -> None:
+        """Keep each input whose pages computed something new (a first run, more chunks)."""
+        from kvdiff.analyzers.jobs.reportcache import entry_plain
+
+        for inp in inputs:
+            if inp.lines is not None and inp.lines.added:
+                plain = entry_plain(inp.span, inp.analysis, inp.lines)
+                self.cache.put(self._key(inp.source), plain)
 
 
 def _history(
@@ -224,8 +273,13 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
     strings = load_strings(request.lang)
     rules_note = "" if rules is not None else strings["no_rules"].format(function=function)
 
+    results = ResultCache(default_result_dir(sources.config.cache))
+    cached = _TagCache(
+        results, function, request.path, f"{rules.target}:{rules.path}" if rules else ""
+    )
+
     def tag_input(tag: str) -> TagInput:
-        inp = _tag_input(sources.read(tag, path), rules, function)
+        inp = _tag_input(sources.read(tag, path), rules, function, cached)
         return replace(inp, outcomes=outcomes.get(tag, ()))
 
     # One batch: commits and trees, then the files (with the files the model's facts read).
@@ -252,7 +306,9 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
         extra_inputs=extra_inputs,
     )
     with diffs_cached_in(ResultCache(default_result_dir(sources.config.cache) / "diffs")):
-        return _with_translations(si, request.other_langs)
+        site = _with_translations(si, request.other_langs)
+    cached.store([*inputs, *extra_inputs])  # what the pages highlighted, for the next run
+    return site
 
 
 def _with_translations(si: SiteInputs, langs: tuple[str, ...]) -> Site:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.compare.linediff import Cell, side_by_side
-from kvdiff.analyzers.present.highlight import FileLines, render_line
+from kvdiff.analyzers.present.highlight import FileLines, Line, render_line
 from kvdiff.analyzers.present.site.inputs import FunctionSpan
 from kvdiff.analyzers.present.site.strings import fmt
 from kvdiff.analyzers.present.site.views import CodeLine, DiffBlockView, DiffRowView
-from kvdiff.analyzers.present.site.xref import FileRefs, Resolver, link_line
+from kvdiff.analyzers.present.site.xref import FileRefs, Ref, Resolver, link_line
 from kvdiff.analyzers.source.repo import SourceFile
 from markupsafe import Markup
 
@@ -22,26 +23,59 @@ if TYPE_CHECKING:
 FOLD_EQUAL_ROWS = 8
 
 
+@dataclass
+class LineStore:
+    """One file's highlighted lines (by chunk: first line -> lines, see :class:`.FileLines`)
+    and the cross-references on the lines of those chunks (line -> refs; a line without any
+    has no entry), as computed so far; ``added`` says whether this run computed any."""
+
+    chunks: dict[int, tuple[Line, ...]] = field(default_factory=dict)
+    refs: dict[int, tuple[Ref, ...]] = field(default_factory=dict)
+    added: bool = False
+
+
 class SourceView:
     """One tag's file, highlighted where it is shown (from ``tree``, the analysis's own parse,
-    when there is one), and where the function is in it."""
+    when there is one), and where the function is in it. With ``store``, the lines and
+    cross-references it holds are taken from it, and what is computed here is added to it."""
 
-    def __init__(self, source: SourceFile, span: FunctionSpan, tree: Tree | None = None) -> None:
+    def __init__(
+        self,
+        source: SourceFile,
+        span: FunctionSpan,
+        tree: Tree | None = None,
+        store: LineStore | None = None,
+    ) -> None:
         self.source = source
         self.span = span
-        self.lines = FileLines(source.data, tree)
-        self._tree = tree
+        self._store = store
+        chunks = store.chunks if store is not None else None
+        self.lines = FileLines(source.data, tree, chunks, self._filled if store else None)
 
     @cached_property
     def refs(self) -> FileRefs:
         """The file's gotos and calls with their targets (found once, on first use)."""
-        return FileRefs(self.source.data, self._tree)
+        return FileRefs(self.source.data, self.lines.tree)
+
+    def _filled(self, first: int, last: int) -> None:
+        """Lines ``first..last`` were highlighted here: keep their cross-references too."""
+        assert self._store is not None
+        self._store.added = True
+        for n in range(first, last + 1):
+            found = self.refs.on(n)
+            if found:
+                self._store.refs[n] = found
+
+    def _refs_on(self, n: int) -> tuple[Ref, ...]:
+        if self._store is not None and self.lines.chunk_of(n) in self._store.chunks:
+            return self._store.refs.get(n, ())
+        return self.refs.on(n)
 
     def html(self, n: int, changed: tuple = (), resolve: Resolver | None = None) -> Markup:
         """Line ``n`` highlighted, its ``changed`` ranges marked, its cross-links resolved."""
         ln = self.lines[n]
         html = render_line(ln.text, ln.spans, changed)
-        return link_line(html, ln.text, self.refs.on(n), resolve) if resolve else html
+        return link_line(html, ln.text, self._refs_on(n), resolve) if resolve else html
 
     def code(
         self,

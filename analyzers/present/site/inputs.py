@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 from kvdiff.analyzers.source.repo import SourceFile
 
 if TYPE_CHECKING:  # the analyze/model/annotation stages; only their data is used here
-    from kvdiff.analyzers.analyze.analysis import Analysis
+    from kvdiff.analyzers.analyze.analysis import Analysis, ConceptStatus
     from kvdiff.analyzers.compare.timeline import History
     from kvdiff.analyzers.model import Outcome
     from kvdiff.analyzers.present.annotations import Annotations
+    from kvdiff.analyzers.present.site.code import LineStore
     from tree_sitter import Tree
 
 
@@ -28,26 +29,57 @@ class FunctionSpan:
 
 
 @dataclass(frozen=True)
+class PageAnalysis:
+    """What the pages read of an :class:`~.analysis.Analysis`: the concepts' statuses (hits
+    and all). A fresh report and one served from the result cache both give the pages this,
+    so neither has anything the other lacks."""
+
+    concepts: tuple[ConceptStatus, ...]
+
+    @classmethod
+    def of(cls, analysis: Analysis) -> PageAnalysis:
+        return cls(analysis.concepts)
+
+    def line_concepts(self) -> dict[int, tuple[str, ...]]:
+        """Real line -> ids of the concepts whose target-function hits cover it (rule order),
+        as :meth:`.Analysis.line_concepts` gives it."""
+        lines: dict[int, list[str]] = {}
+        for status in self.concepts:
+            for hit in status.hits:
+                if hit.moved:
+                    continue
+                for line in range(hit.start_line, hit.end_line + 1):
+                    ids = lines.setdefault(line, [])
+                    if status.concept not in ids:
+                        ids.append(status.concept)
+        return {line: tuple(ids) for line, ids in sorted(lines.items())}
+
+
+def analysis_span(analysis: Analysis) -> FunctionSpan:
+    """Where the analysed function is, as the pages show it."""
+    a = analysis
+    return FunctionSpan(
+        a.start_line, a.end_line, a.signature, len(a.errors), len(a.definitions) or 1
+    )
+
+
+@dataclass(frozen=True)
 class TagInput:
-    """Everything known about one tag: its source file, and the analysis and model outcomes when
-    a rule set / the model covers the function (``None`` / ``()`` otherwise). Without an
-    analysis, ``span`` says where the function is (with one, the analysis does)."""
+    """Everything known about one tag: its source file, where the function is in it, and the
+    analysis and model outcomes when a rule set / the model covers the function (``None`` /
+    ``()`` otherwise)."""
 
     source: SourceFile
-    analysis: Analysis | None = None
+    span: FunctionSpan
+    analysis: PageAnalysis | None = None
     outcomes: tuple[Outcome, ...] = ()
-    span: FunctionSpan | None = None
     # The file's syntax tree from the analysis (highlighting reuses it instead of parsing again).
     tree: Tree | None = field(default=None, compare=False, repr=False)
+    # The file's highlighted lines and cross-references computed so far (from the result
+    # cache, and filled further by the pages that show more of the file).
+    lines: LineStore | None = field(default=None, compare=False, repr=False)
 
     def function_span(self) -> FunctionSpan:
-        if self.analysis is not None:
-            a = self.analysis
-            return FunctionSpan(
-                a.start_line, a.end_line, a.signature, len(a.errors), len(a.definitions) or 1
-            )
-        if self.span is None:
-            raise ValueError(f"{self.source.tag}: a TagInput needs an analysis or a span")
         return self.span
 
 
