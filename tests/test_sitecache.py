@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from kvdiff.analyzers.jobs.sitecache import SiteCache, _package_files, _version, package_digest
+from kvdiff.analyzers.analyze.resultcache import kvdiff_version as _version
+from kvdiff.analyzers.jobs.sitecache import SiteCache, _package_files, package_digest
 from kvdiff.main import cli
 
 

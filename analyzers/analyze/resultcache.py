@@ -12,7 +12,9 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 import tempfile
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,38 @@ def default_result_dir(source_cache: Path | None = None) -> Path:
         return source_cache / "kvdiff-results"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "kvdiff" / "results"
+
+
+@cache
+def kvdiff_version() -> str:
+    """kvdiff's installed version, as ``importlib.metadata.version`` gives it: read from the
+    first ``kvdiff-*.dist-info`` on ``sys.path`` (importing importlib.metadata costs more than
+    what a cache hit costs), else asked of importlib.metadata."""
+    for entry in sys.path:
+        try:
+            names = sorted(os.listdir(entry or "."))
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith("kvdiff-") and name.endswith(".dist-info"):
+                found = _metadata_version(Path(entry or ".") / name / "METADATA")
+                if found is not None:
+                    return found
+    from importlib import metadata
+
+    try:
+        return metadata.version("kvdiff")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _metadata_version(path: Path) -> str | None:
+    try:
+        head = path.read_text(encoding="utf-8").partition("\n\n")[0]
+    except (OSError, UnicodeDecodeError):
+        return None
+    fields = dict(line.partition(": ")[::2] for line in head.splitlines())
+    return fields.get("Version") if fields.get("Name", "").lower() == "kvdiff" else None
 
 
 def make_key(*parts: str) -> str:

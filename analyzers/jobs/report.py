@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from kvdiff.analyzers.analyze.resultcache import make_key
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.present.site.strings import LANGS, load_strings
 from kvdiff.analyzers.versions import closest_tags, split_list
@@ -146,11 +147,25 @@ def _model_outcomes(
     return out
 
 
-def _model_paths(function: str, path: str) -> tuple[str, ...]:
+def _model_paths(function: str, path: str, results: ResultCache) -> tuple[str, ...]:
+    """The files the model's facts read at a tag (none when the model does not cover the
+    function), for the one batch of fetches. They are a table of the model package, but
+    importing it costs a warm report more than the rest of its start: the list is kept in
+    the result cache, keyed by the package digest."""
+    from kvdiff.analyzers.jobs.sitecache import package_digest
     from kvdiff.analyzers.model import MODEL_TARGET
+
+    if (function, path) != tuple(MODEL_TARGET):
+        return ()
+    key = make_key("model-fact-paths", f"kvdiff={package_digest()}")
+    found = results.get(key)
+    paths = found.get("paths") if found is not None else None
+    if isinstance(paths, list) and paths and all(isinstance(p, str) for p in paths):
+        return tuple(paths)
     from kvdiff.analyzers.model.interp.facts import fact_paths
 
-    return fact_paths() if (function, path) == tuple(MODEL_TARGET) else ()
+    results.put(key, {"paths": list(fact_paths())})
+    return fact_paths()
 
 
 def _model_note(function: str, path: str, modelled: bool, strings: Mapping[str, str]) -> str:
@@ -283,7 +298,7 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
         return replace(inp, outcomes=outcomes.get(tag, ()))
 
     # One batch: commits and trees, then the files (with the files the model's facts read).
-    sources.ensure_all(request.tags, [path, *_model_paths(function, path)])
+    sources.ensure_all(request.tags, [path, *_model_paths(function, path, results)])
     outcomes = _model_outcomes(function, path, request.tags, sources)
     model_note = _model_note(function, path, bool(outcomes), strings)
     inputs = [tag_input(tag) for tag in request.tags]

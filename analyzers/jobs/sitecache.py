@@ -20,7 +20,6 @@ import contextlib
 import hashlib
 import json
 import os
-import sys
 import tempfile
 import zlib
 from collections.abc import Mapping, Sequence
@@ -28,7 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kvdiff.analyzers.analyze.resultcache import default_result_dir, make_key
+from kvdiff.analyzers.analyze.resultcache import default_result_dir, kvdiff_version, make_key
 
 if TYPE_CHECKING:
     from kvdiff.analyzers.jobs.report import ReportRequest
@@ -54,41 +53,10 @@ def _package_files() -> list[Path]:
     return [Path(p) for p in sorted(files, key=lambda p: p.split(os.sep))]
 
 
-def _version() -> str:
-    """kvdiff's installed version, as ``importlib.metadata.version`` gives it: read from the
-    first ``kvdiff-*.dist-info`` on ``sys.path`` (importing importlib.metadata costs more than
-    a repeated report's own work), else asked of importlib.metadata."""
-    for entry in sys.path:
-        try:
-            names = sorted(os.listdir(entry or "."))
-        except OSError:
-            continue
-        for name in names:
-            if name.startswith("kvdiff-") and name.endswith(".dist-info"):
-                found = _metadata_version(Path(entry or ".") / name / "METADATA")
-                if found is not None:
-                    return found
-    from importlib import metadata
-
-    try:
-        return metadata.version("kvdiff")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def _metadata_version(path: Path) -> str | None:
-    try:
-        head = path.read_text(encoding="utf-8").partition("\n\n")[0]
-    except (OSError, UnicodeDecodeError):
-        return None
-    fields = dict(line.partition(": ")[::2] for line in head.splitlines())
-    return fields.get("Version") if fields.get("Name", "").lower() == "kvdiff" else None
-
-
 @cache
 def package_digest() -> str:
     """sha256 over kvdiff's version and the names and bytes of :func:`_package_files`."""
-    h = hashlib.sha256(_version().encode())
+    h = hashlib.sha256(kvdiff_version().encode())
     for path in _package_files():
         h.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
