@@ -12,7 +12,7 @@ from kvdiff.analyzers.present.highlight import FileLines, Line, render_line
 from kvdiff.analyzers.present.site.inputs import FunctionSpan
 from kvdiff.analyzers.present.site.strings import fmt
 from kvdiff.analyzers.present.site.views import CodeLine, DiffBlockView, DiffRowView
-from kvdiff.analyzers.present.site.xref import FileRefs, Ref, Resolver, link_line
+from kvdiff.analyzers.present.site.xref import FileRefs, Ref, Resolver, linked
 from kvdiff.analyzers.source.repo import SourceFile
 from markupsafe import Markup
 
@@ -51,6 +51,7 @@ class SourceView:
         self._store = store
         chunks = store.chunks if store is not None else None
         self.lines = FileLines(source.data, tree, chunks, self._filled if store else None)
+        self._html: dict[tuple, Markup] = {}
 
     @cached_property
     def refs(self) -> FileRefs:
@@ -72,10 +73,19 @@ class SourceView:
         return self.refs.on(n)
 
     def html(self, n: int, changed: tuple = (), resolve: Resolver | None = None) -> Markup:
-        """Line ``n`` highlighted, its ``changed`` ranges marked, its cross-links resolved."""
+        """Line ``n`` highlighted, its ``changed`` ranges marked, its cross-links resolved
+        (built once per distinct marks and links: the pages show a line several times)."""
         ln = self.lines[n]
-        html = render_line(ln.text, ln.spans, changed)
-        return link_line(html, ln.text, self._refs_on(n), resolve) if resolve else html
+        refs = self._refs_on(n) if resolve is not None else ()
+        links = tuple(resolve(ref) for ref in refs) if resolve is not None else ()
+        key = (n, changed, links)
+        done = self._html.get(key)
+        if done is None:
+            done = render_line(ln.text, ln.spans, changed)
+            if refs:
+                done = linked(done, ln.text, refs, links)
+            self._html[key] = done
+        return done
 
     def code(
         self,

@@ -23,6 +23,8 @@ _GAP = (
 
 
 def _e(value: object) -> str:
+    if type(value) is int:
+        return str(value)  # what escape gives a number, without the Markup round trip
     return str(escape(value))
 
 

@@ -157,11 +157,11 @@ def link_line(html: Markup, text: str, refs: tuple[Ref, ...], resolve: Resolver)
     """``html`` (one highlighted line of ``text``) with each resolvable ref wrapped in a link."""
     if not refs:
         return html
-    return _linked(html, text, refs, tuple(resolve(ref) for ref in refs))
+    return linked(html, text, refs, tuple(resolve(ref) for ref in refs))
 
 
 @lru_cache(maxsize=1 << 14)
-def _linked(
+def linked(
     html: Markup, text: str, refs: tuple[Ref, ...], links: tuple[tuple[str, bool] | None, ...]
 ) -> Markup:
     """:func:`link_line` once each ref's link is known (the same line on several pages often
