@@ -24,6 +24,12 @@ MAX_FULL_SYMBOLS = 4
 _DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(ifdef|ifndef|if|elifdef|elifndef|elif|else|endif)\b(.*)$")
 _TOKEN = re.compile(r"\s*(\|\||&&|!|\(|\)|[A-Za-z_]\w*|\d\w*)")
 _TESTS = ("IS_ENABLED", "IS_BUILTIN", "IS_REACHABLE")
+_BLOCK_COMMENT = re.compile(r"/\*.*?(\*/|$)", re.S)
+# What follows a directive's '#' in the file's bytes (a backslash-newline reads as a blank
+# once the lines are joined): a cheap test before a line is joined and matched.
+_AFTER_HASH = re.compile(
+    rb"(?:[ \t]|\\\r*\n)*(?:ifdef|ifndef|if|elifdef|elifndef|elif|else|endif)\b"
+)
 
 # An expression: ("const", bool) | ("sym", name) | ("not", e) | ("and", (e, …)) | ("or", (e, …))
 Expr = tuple
@@ -59,49 +65,99 @@ class Group:
 
 
 def _strip_comments(text: str) -> str:
-    text = re.sub(r"/\*.*?(\*/|$)", " ", text, flags=re.S)
+    if "/*" in text:
+        text = _BLOCK_COMMENT.sub(" ", text)
     return " ".join(text.split("//", 1)[0].split())
 
 
 def scan_directives(data: bytes, start: int, end: int) -> list[Directive]:
-    """Conditional directives on the lines of ``data[start:end]`` outside block comments."""
+    """Conditional directives on the lines of ``data[start:end]`` outside block comments
+    (``start`` is read as a line start). ``tests/ppscan_reference.py`` is the line-by-line
+    reading this equals: a ``#`` outside comments with only blanks and backslash-newlines
+    before it on its logical line is checked there with ``_DIRECTIVE``."""
     found: list[Directive] = []
-    pos, row = start, data.count(b"\n", 0, start)
-    in_comment = False
-    while pos < end:
-        nl = data.find(b"\n", pos, end)
-        line_end = end if nl < 0 else nl + 1
-        line = data[pos:line_end].rstrip(b"\r\n")
-        first_row = row
-        match = None if in_comment else _DIRECTIVE.match(line)
-        while line.endswith(b"\\") and line_end < end:  # continuation lines
-            nl = data.find(b"\n", line_end, end)
-            nxt = end if nl < 0 else nl + 1
-            line = line[:-1] + b" " + data[line_end:nxt].rstrip(b"\r\n")
-            line_end, row = nxt, row + 1
-            match = None if in_comment else _DIRECTIVE.match(line)
-        if match is not None:
-            cond = _strip_comments(match.group(2).decode("utf-8", errors="replace"))
-            found.append(Directive(match.group(1).decode(), cond, first_row, pos, line_end))
-        in_comment = _comment_state(line, in_comment)
-        pos, row = line_end, row + 1
+    comment = _next_comment(data, start, end)  # the first one not ending before the '#'
+    row, row_at = data.count(b"\n", 0, start), start
+    hash_at = data.find(b"#", start, end)
+    while hash_at >= 0:
+        while comment is not None and comment[1] <= hash_at:
+            comment = _next_comment(data, comment[1], end)
+        if comment is not None and comment[0] < hash_at:  # in a comment: look past it
+            hash_at = data.find(b"#", comment[1], end)
+            continue
+        line_start = None
+        if _AFTER_HASH.match(data, hash_at + 1, end):
+            line_start = _line_start(data, start, hash_at)
+        directive = None if line_start is None else _directive_at(data, line_start, end)
+        if directive is not None:
+            row += data.count(b"\n", row_at, line_start)
+            row_at = line_start
+            kind, condition, line_end = directive
+            found.append(Directive(kind, condition, row, line_start, line_end))
+        hash_at = data.find(b"#", hash_at + 1, end)
     return found
 
 
-def _comment_state(line: bytes, in_comment: bool) -> bool:
-    """Whether a block comment is still open after ``line`` (strings are not tracked)."""
-    i = 0
-    while True:
-        if in_comment:
-            j = line.find(b"*/", i)
-            if j < 0:
-                return True
-            in_comment, i = False, j + 2
-        else:
-            j, k = line.find(b"/*", i), line.find(b"//", i)
-            if j < 0 or 0 <= k < j:
-                return False
-            in_comment, i = True, j + 2
+def _next_comment(data: bytes, at: int, end: int) -> tuple[int, int] | None:
+    """The first comment from ``at`` on, as a line-by-line reading meets them (strings are not
+    tracked): ``/*`` to the first ``*/`` or ``end``; ``//`` to the end of its logical line (a
+    physical line ending in a backslash and CRs goes on to the next)."""
+    i = data.find(b"/", at, end)
+    while i >= 0:
+        c = data[i + 1] if i + 1 < end else 0
+        if c == 0x2A:  # '*'
+            close = data.find(b"*/", i + 2, end)
+            return i, end if close < 0 else close + 2
+        if c == 0x2F:  # '/'
+            nl = data.find(b"\n", i + 2, end)
+            while nl >= 0:
+                j = nl - 1
+                while data[j] == 0x0D:
+                    j -= 1
+                if data[j] != 0x5C:
+                    return i, nl
+                nl = data.find(b"\n", nl + 1, end)
+            return i, end
+        i = data.find(b"/", i + 1, end)
+    return None
+
+
+def _line_start(data: bytes, start: int, at: int) -> int | None:
+    """Where the logical line of the ``#`` at ``at`` starts when only blanks and
+    backslash-newlines precede it on that line (``start`` counts as a line start), else None."""
+    i = at - 1
+    while i >= start:
+        c = data[i]
+        if c in b" \t":
+            i -= 1
+            continue
+        if c != 0x0A:
+            return None
+        j = i - 1
+        while j >= start and data[j] == 0x0D:
+            j -= 1
+        if j < start or data[j] != 0x5C:
+            return i + 1  # a newline that ends a logical line
+        i = j - 1  # a backslash-newline: the same logical line goes on before it
+    return start
+
+
+def _directive_at(data: bytes, pos: int, end: int) -> tuple[str, str, int] | None:
+    """Kind, condition and end (after its last newline) of the directive whose logical line
+    starts at ``pos``, continuation lines joined as a space, if it is one."""
+    nl = data.find(b"\n", pos, end)
+    line_end = end if nl < 0 else nl + 1
+    line = data[pos:line_end].rstrip(b"\r\n")
+    while line.endswith(b"\\") and line_end < end:
+        nl = data.find(b"\n", line_end, end)
+        nxt = end if nl < 0 else nl + 1
+        line = line[:-1] + b" " + data[line_end:nxt].rstrip(b"\r\n")
+        line_end = nxt
+    match = _DIRECTIVE.match(line)
+    if match is None:
+        return None
+    cond = _strip_comments(match.group(2).decode("utf-8", errors="replace"))
+    return match.group(1).decode(), cond, line_end
 
 
 def build_groups(directives: list[Directive]) -> list[Group] | None:
