@@ -306,7 +306,7 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
     outcomes.update(_model_outcomes(function, path, extra_tags, sources))
     extra_inputs = [tag_input(tag) for tag in extra_tags]
 
-    annotations = load_annotations(function)
+    annotations = load_annotations(function, cache=results)
     si = SiteInputs(
         function=function,
         path=path,

@@ -20,14 +20,12 @@ from typing import TYPE_CHECKING, Any
 from kvdiff.analyzers.analyze.resultcache import ResultCache, make_key
 
 if TYPE_CHECKING:
-    from kvdiff.analyzers.analyze.analysis import ConceptHit, ConceptStatus
-    from kvdiff.analyzers.analyze.expectations import Epoch
     from kvdiff.analyzers.present.site.code import LineStore
-    from kvdiff.analyzers.present.site.inputs import FunctionSpan, PageAnalysis
+    from kvdiff.analyzers.present.site.inputs import FunctionSpan, PageAnalysis, PageHit, PageStatus
     from kvdiff.analyzers.source.types import SourceFile
 
 # Bump when the shape of a stored entry changes.
-TAG_SCHEMA = 1
+TAG_SCHEMA = 2
 
 
 @cache
@@ -65,22 +63,6 @@ def tag_key(source: SourceFile, function: str, file_option: str | None, rules: s
     )
 
 
-def _epoch_plain(e: Epoch | None) -> list | None:
-    if e is None:
-        return None
-    return [
-        e.state, e.since, e.commit, e.title, list(e.stable), e.function, e.note,
-        list(e.outside), list(e.inside), e.until,
-    ]  # fmt: skip
-
-
-def _hit_plain(h: ConceptHit) -> list:
-    return [
-        h.concept, h.function, h.start_line, h.end_line, h.condition, h.condition_normalized,
-        list(h.branch_path), h.moved, list(h.calls), list(h.within),
-    ]  # fmt: skip
-
-
 def entry_plain(
     span: FunctionSpan, analysis: PageAnalysis | None, lines: LineStore
 ) -> dict[str, Any]:
@@ -88,8 +70,7 @@ def entry_plain(
     concepts = None
     if analysis is not None:
         concepts = [
-            [s.concept, s.state, [_hit_plain(h) for h in s.hits], s.note, _epoch_plain(s.expected)]
-            for s in analysis.concepts
+            [s.concept, s.state, [_hit_plain(h) for h in s.hits], s.note] for s in analysis.concepts
         ]
     return {
         "span": [span.start_line, span.end_line, span.signature, span.errors, span.definitions],
@@ -123,37 +104,30 @@ def _str(x: Any) -> str:
     return x
 
 
-def _epoch(d: Any) -> Epoch | None:
-    from kvdiff.analyzers.analyze.expectations import Epoch
+def _hit(d: Any) -> PageHit:
+    from kvdiff.analyzers.present.site.inputs import PageHit
 
-    if d is None:
-        return None
-    state, since, commit, title, stable, function, note, outside, inside, until = d
-    return Epoch(
-        _str(state), _str(since), _str(commit), _str(title), _strs(stable), _str(function),
-        _str(note), _strs(outside), _strs(inside), _str(until),
-    )  # fmt: skip
-
-
-def _hit(d: Any) -> ConceptHit:
-    from kvdiff.analyzers.analyze.analysis import ConceptHit
-
-    concept, function, start, end, cond, norm, path, moved, calls, within = d
+    function, start, end, cond, norm, path, moved, calls = d
     if type(moved) is not bool:
         raise TypeError("not a flag")
-    return ConceptHit(
-        _str(concept), _str(function), _int(start), _int(end), _str(cond), _str(norm),
-        _strs(path), moved, _strs(calls), _strs(within),
+    return PageHit(
+        _str(function), _int(start), _int(end), _str(cond), _str(norm), _strs(path), moved,
+        _strs(calls),
     )  # fmt: skip
 
 
-def _status(d: Any) -> ConceptStatus:
-    from kvdiff.analyzers.analyze.analysis import ConceptStatus
+def _status(d: Any) -> PageStatus:
+    from kvdiff.analyzers.present.site.inputs import PageStatus
 
-    concept, state, hits, note, expected = d
-    return ConceptStatus(
-        _str(concept), _str(state), tuple(_hit(h) for h in hits), _str(note), _epoch(expected)
-    )
+    concept, state, hits, note = d
+    return PageStatus(_str(concept), _str(state), tuple(_hit(h) for h in hits), _str(note))
+
+
+def _hit_plain(h: PageHit) -> list:
+    return [
+        h.function, h.start_line, h.end_line, h.condition, h.condition_normalized,
+        list(h.branch_path), h.moved, list(h.calls),
+    ]  # fmt: skip
 
 
 def entry_from_plain(d: Any) -> tuple[FunctionSpan, PageAnalysis | None, LineStore]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from kvdiff.analyzers.source.repo import SourceFile
 
 if TYPE_CHECKING:  # the analyze/model/annotation stages; only their data is used here
-    from kvdiff.analyzers.analyze.analysis import Analysis, ConceptStatus
+    from kvdiff.analyzers.analyze.analysis import Analysis
     from kvdiff.analyzers.compare.timeline import History
     from kvdiff.analyzers.model import Outcome
     from kvdiff.analyzers.present.annotations import Annotations
@@ -29,16 +29,62 @@ class FunctionSpan:
 
 
 @dataclass(frozen=True)
-class PageAnalysis:
-    """What the pages read of an :class:`~.analysis.Analysis`: the concepts' statuses (hits
-    and all). A fresh report and one served from the result cache both give the pages this,
-    so neither has anything the other lacks."""
+class PageHit:
+    """One concept hit, as the pages show it: the fields of a :class:`.ConceptHit` they read."""
 
-    concepts: tuple[ConceptStatus, ...]
+    function: str  # where it was found (the target or a sibling function)
+    start_line: int
+    end_line: int
+    condition: str
+    condition_normalized: str
+    branch_path: tuple[str, ...]
+    moved: bool  # found in a sibling function
+    calls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PageStatus:
+    """One concept's status at a tag, as the pages show it (see :class:`.ConceptStatus`)."""
+
+    concept: str
+    state: str
+    hits: tuple[PageHit, ...]
+    note: str
+
+
+@dataclass(frozen=True)
+class PageAnalysis:
+    """What the pages read of an :class:`~.analysis.Analysis`: the concepts' statuses. A fresh
+    report and one served from the result cache both give the pages this (no syntax tree, no
+    rule objects: a warm report imports neither the parser's nor the analyser's modules)."""
+
+    concepts: tuple[PageStatus, ...]
 
     @classmethod
     def of(cls, analysis: Analysis) -> PageAnalysis:
-        return cls(analysis.concepts)
+        return cls(
+            tuple(
+                PageStatus(
+                    s.concept,
+                    s.state,
+                    tuple(
+                        PageHit(
+                            h.function,
+                            h.start_line,
+                            h.end_line,
+                            h.condition,
+                            h.condition_normalized,
+                            h.branch_path,
+                            h.moved,
+                            h.calls,
+                        )
+                        for h in s.hits
+                    ),
+                    s.note,
+                )
+                for s in analysis.concepts
+            )
+        )
 
     def line_concepts(self) -> dict[int, tuple[str, ...]]:
         """Real line -> ids of the concepts whose target-function hits cover it (rule order),
