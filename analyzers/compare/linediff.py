@@ -210,7 +210,8 @@ def _decode(doc: dict, a: list[str], a_start: int, b: list[str], b_start: int) -
             return None
         if not 0 <= line - start < len(lines):
             raise ValueError("line out of range")
-        return Cell(line, lines[line - start], tuple((int(s), int(e)) for s, e in changed))
+        ranges = tuple((int(s), int(e)) for s, e in changed) if changed else ()
+        return Cell(line, lines[line - start], ranges)
 
     rows = []
     for kind, ll, lc, rl, rc in doc["rows"]:

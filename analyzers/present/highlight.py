@@ -8,10 +8,10 @@ line breaks, and turns each line into :class:`Markup` by escaping every piece of
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Callable
 from functools import cache, lru_cache
+from itertools import accumulate
 from typing import NamedTuple
 
 import tree_sitter_c
@@ -180,7 +180,8 @@ class FileLines:
     ) -> None:
         self.data = data
         self._tree = tree
-        self._starts = [0, *(m.end() for m in re.finditer(b"\n", data))]
+        # Where each line starts: 0, then one past each newline.
+        self._starts = list(accumulate((len(p) + 1 for p in data.split(b"\n")[:-1]), initial=0))
         if len(self._starts) > 1 and self._starts[-1] == len(data):
             self._starts.pop()  # a final newline ends the last line; no empty line after it
         self.count = len(self._starts)

@@ -1,11 +1,12 @@
-"""The rows of the code listings and of the side-by-side diff, built in Python once per line.
+"""The rows of the code listings and of the side-by-side diff, built in Python.
 
-A site shows each source line several times (its tag page, the pair pages' panels and diffs, the
-model excerpts); the template macros that used to lay out each row escaped every value again on
-every page. These give the templates whole ``<tbody>`` contents as :class:`Markup`, byte for byte
-what the macros wrote (``templates/macros.html.j2`` ``code_table`` and ``pair.html.j2``), each
-row built once per distinct (line, options). Every value from a view is escaped exactly as
-jinja2's autoescape escapes it (:func:`markupsafe.escape`); ``html`` is already Markup.
+A site shows thousands of code rows; the template macros that laid them out cost a call and an
+escape per value per row. These give the templates whole ``<tbody>`` contents as
+:class:`Markup`, byte for byte what the macros wrote (``templates/macros.html.j2``
+``code_table`` and ``pair.html.j2``'s diff rows). Every value from a view is escaped exactly as
+jinja2's autoescape escapes it (:func:`markupsafe.escape`); a line's ``html`` is Markup already
+(built once per line and marks, :meth:`.SourceView.html`). A trace's summary, the same on its
+tag page and on every pair page with that tag, is rendered once.
 """
 
 from __future__ import annotations
@@ -35,8 +36,6 @@ class RowBuilder:
         self._traced = _e(strings["legend_traced"])
         self._insert = _e(strings["diff_kind_insert"])
         self._delete = _e(strings["diff_kind_delete"])
-        self._code: dict[tuple[CodeLine, bool], str] = {}
-        self._diff: dict[tuple[DiffRowView, str, str], str] = {}
         self._summaries: dict[TraceView, Markup] = {}
 
     def summary(self, macro: Callable[[TraceView], Markup], tr: TraceView) -> Markup:
@@ -52,15 +51,7 @@ class RowBuilder:
 
     def code_rows(self, lines: Sequence[CodeLine], anchors: bool) -> Markup:
         """The ``<tbody>`` rows of a code table (``anchors``: rows and numbers carry ``#L``)."""
-        memo = self._code
-        out = []
-        for line in lines:
-            key = (line, anchors)
-            row = memo.get(key)
-            if row is None:
-                row = memo[key] = self._code_row(line, anchors)
-            out.append(row)
-        return Markup("".join(out))
+        return Markup("".join([self._code_row(line, anchors) for line in lines]))
 
     def _code_row(self, line: CodeLine, anchors: bool) -> str:
         if line.gap:
@@ -92,15 +83,8 @@ class RowBuilder:
     def diff_rows(self, rows: Sequence[DiffRowView], a_href: str, b_href: str) -> Markup:
         """The rows of one block of a pair page's diff (``a_href`` / ``b_href``: the two tag
         pages, which the line numbers link to)."""
-        memo = self._diff
-        out = []
-        for row in rows:
-            key = (row, a_href, b_href)
-            built = memo.get(key)
-            if built is None:
-                built = memo[key] = self._diff_row(row, _e(a_href), _e(b_href))
-            out.append(built)
-        return Markup("".join(out))
+        a, b = _e(a_href), _e(b_href)
+        return Markup("".join([self._diff_row(row, a, b) for row in rows]))
 
     def _diff_row(self, r: DiffRowView, a_href: str, b_href: str) -> str:
         if r.left_number is not None:

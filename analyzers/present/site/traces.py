@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kvdiff.analyzers.present.highlight import render_line
 from kvdiff.analyzers.present.pte_view import pte_fields
 from kvdiff.analyzers.present.site.code import SourceView
 from kvdiff.analyzers.present.site.inputs import TagInput
@@ -90,6 +89,6 @@ def excerpt(f: SourceView, steps: tuple[StepView, ...], path: str) -> tuple[Code
             continue
         if prev is not None and n != prev + 1:
             out.append(CodeLine(number=0, html=Markup(""), gap=True))
-        out.append(CodeLine(number=n, html=render_line(ln.text, ln.spans), mark=marks.get(n, "")))
+        out.append(CodeLine(number=n, html=f.html(n), mark=marks.get(n, "")))
         prev = n
     return tuple(out)
