@@ -46,7 +46,7 @@ def test_repeated_report_is_served_from_the_cache_byte_identically(
     hit = store.get(entry.stem)
     assert hit is not None
     pages, warnings = hit
-    pages["index.html"] += "<!-- from the cache -->"
+    pages["index.html"] += b"<!-- from the cache -->"
     store.put(entry.stem, pages, warnings)
     code, output = report(*args, "--out", str(tmp_path / "b"))
     assert code == 0, output

@@ -350,8 +350,8 @@ def _translated(si: SiteInputs, lang: str) -> Site:
 
 def report_pages(
     request: ReportRequest, sources: Sources, cached: bool = True
-) -> tuple[dict[str, str], tuple[str, ...], Site | None]:
-    """The site's files (name -> text), its warnings and the site (None when served from the
+) -> tuple[dict[str, bytes], tuple[str, ...], Site | None]:
+    """The site's files (name -> UTF-8 bytes), its warnings and the site (None when served from the
     cache): rendered, or, with ``cached`` and when every input of the report is unchanged
     since a run that rendered them, from the site cache (see :mod:`.sitecache`). The caller
     writes them with :func:`.present.sitewriter.publish`."""
@@ -370,7 +370,9 @@ def report_pages(
     from kvdiff.analyzers.present.render import render_pages
 
     site = build_report(request, sources)  # one batch fetches whatever is missing
-    pages = render_pages(site, default_result_dir(sources.config.cache) / "templates")
+    # Encoded once, for the site cache and the site writer alike.
+    text = render_pages(site, default_result_dir(sources.config.cache) / "templates")
+    pages = {name: page.encode("utf-8") for name, page in text.items()}
     if cache is not None:
         key = key or _site_key(request, path, sources)
         if key is not None:

@@ -10,8 +10,9 @@ render would write it. Entries live in ``kvdiff-results/sites`` beside the per-b
 tag the sources hold and is not cached.
 
 An entry is one file: a header line (the key, the warnings, each page's name and size, a CRC of
-the pages) and then the pages' UTF-8 bytes as they are. A site is megabytes of HTML, and a hit
-is mostly start-up time: decoding that as JSON strings would cost more than the rest of it.
+the pages) and then the pages' UTF-8 bytes as they are, which a hit hands to the site writer as
+they are. A site is megabytes of HTML, and a hit is mostly start-up time: decoding that as JSON
+strings would cost more than the rest of it.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ class SiteCache:
     def _file(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.site"
 
-    def get(self, key: str) -> tuple[dict[str, str], tuple[str, ...]] | None:
+    def get(self, key: str) -> tuple[dict[str, bytes], tuple[str, ...]] | None:
+        """The pages (name -> UTF-8 bytes, as stored) and warnings under ``key``."""
         try:
             data = self._file(key).read_bytes()
         except OSError:
@@ -104,18 +106,15 @@ class SiteCache:
         body = memoryview(data)[end + 1 :]
         if not _valid_head(head, key, len(body)) or zlib.crc32(body) != head["crc32"]:
             return None
-        pages: dict[str, str] = {}
+        pages: dict[str, bytes] = {}
         pos = 0
-        try:
-            for name, size in head["files"]:
-                pages[name] = str(body[pos : pos + size], "utf-8")
-                pos += size
-        except UnicodeDecodeError:
-            return None
+        for name, size in head["files"]:
+            pages[name] = bytes(body[pos : pos + size])
+            pos += size
         return pages, tuple(head["warnings"])
 
-    def put(self, key: str, pages: Mapping[str, str], warnings: Sequence[str]) -> None:
-        blobs = [(name, text.encode("utf-8")) for name, text in pages.items()]
+    def put(self, key: str, pages: Mapping[str, bytes], warnings: Sequence[str]) -> None:
+        blobs = list(pages.items())
         body = b"".join(b for _, b in blobs)
         head = {
             "key": key,

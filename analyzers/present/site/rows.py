@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
+from kvdiff.analyzers.present.pte_view import PteField
 from kvdiff.analyzers.present.site.views import CodeLine, DiffRowView, TraceView
 from markupsafe import Markup, escape
 
@@ -23,9 +24,17 @@ _GAP = (
 )
 
 
+# markupsafe.escape's five replacements, for a plain str without the Markup round trip.
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
+
+
 def _e(value: object) -> str:
-    if type(value) is int:
-        return str(value)  # what escape gives a number, without the Markup round trip
+    """``str(markupsafe.escape(value))``, quicker for the plain numbers and strings of views."""
+    kind = type(value)
+    if kind is int:
+        return str(value)
+    if kind is str:
+        return value.translate(_ESCAPES)  # type: ignore[attr-defined]
     return str(escape(value))
 
 
@@ -37,6 +46,8 @@ class RowBuilder:
         self._insert = _e(strings["diff_kind_insert"])
         self._delete = _e(strings["diff_kind_delete"])
         self._summaries: dict[TraceView, Markup] = {}
+        self._code: dict[bool, dict[CodeLine, str]] = {True: {}, False: {}}
+        self._pictures: dict[tuple[tuple[PteField, ...], str, str], Markup] = {}
 
     def summary(self, macro: Callable[[TraceView], Markup], tr: TraceView) -> Markup:
         """``trace_summary(tr)`` (the macro, passed in), rendered once per distinct summary: a
@@ -50,8 +61,28 @@ class RowBuilder:
         return done
 
     def code_rows(self, lines: Sequence[CodeLine], anchors: bool) -> Markup:
-        """The ``<tbody>`` rows of a code table (``anchors``: rows and numbers carry ``#L``)."""
-        return Markup("".join([self._code_row(line, anchors) for line in lines]))
+        """The ``<tbody>`` rows of a code table (``anchors``: rows and numbers carry ``#L``).
+        A row is built once: a concept's lines at a tag are shown on every pair page with it."""
+        memo = self._code[anchors]
+        out = []
+        for line in lines:
+            row = memo.get(line)
+            if row is None:
+                row = memo[line] = self._code_row(line, anchors)
+            out.append(row)
+        return Markup("".join(out))
+
+    def picture(
+        self, macro: Callable[..., Markup], fields: tuple[PteField, ...], label: str, value: str
+    ) -> Markup:
+        """``pte_picture(fields, label, value)`` (the macro, passed in), rendered once per
+        distinct arguments: many scenarios start from the same PTE. The macro reads nothing
+        but its arguments and the UI strings."""
+        key = (fields, label, value)
+        done = self._pictures.get(key)
+        if done is None:
+            done = self._pictures[key] = macro(fields, label, value)
+        return done
 
     def _code_row(self, line: CodeLine, anchors: bool) -> str:
         if line.gap:
