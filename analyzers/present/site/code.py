@@ -52,6 +52,9 @@ class SourceView:
         chunks = store.chunks if store is not None else None
         self.lines = FileLines(source.data, tree, chunks, self._filled if store else None)
         self._html: dict[tuple, Markup] = {}
+        self._plain: dict[tuple[int, int], tuple[CodeLine, ...]] = {}
+        # Trace views already built from this file, by (scenario, shown lines, excerpt or not).
+        self.traces: dict[tuple[str, int, bool], object] = {}
 
     @cached_property
     def refs(self) -> FileRefs:
@@ -97,7 +100,11 @@ class SourceView:
         resolve: Resolver | None = None,
     ) -> tuple[CodeLine, ...]:
         """Lines ``start..end`` with their concepts and traces in the gutter and hover text, and
-        (with ``resolve``) their gotos and calls linked."""
+        (with ``resolve``) their gotos and calls linked. Plain lines (none of those) are built
+        once per range: a concept's branch at a tag is shown on every pair page with the tag."""
+        plain = concepts is None and traced is None and strings is None and resolve is None
+        if plain and (start, end) in self._plain:
+            return self._plain[start, end]
         out = []
         for n in range(start, end + 1):
             ln = self.lines.get(n)
@@ -119,6 +126,8 @@ class SourceView:
                     title="; ".join(title_parts),
                 )
             )
+        if plain:
+            self._plain[start, end] = tuple(out)
         return tuple(out)
 
     def function_texts(self) -> list[str]:

@@ -31,7 +31,20 @@ def traced_lines(inp: TagInput) -> dict[int, tuple[str, ...]]:
 def trace_view(
     inp: TagInput, outcome: Outcome, f: SourceView, shown: set[int], with_excerpt: bool
 ) -> TraceView:
-    """One scenario at one tag; steps link to the tag page's lines in ``shown``."""
+    """One scenario at one tag; steps link to the tag page's lines in ``shown``. Built once per
+    (scenario, ``shown``, excerpt or not): a tag's traces are on every pair page with it."""
+    key = (outcome.scenario, id(shown), with_excerpt)
+    done = f.traces.get(key)
+    if isinstance(done, TraceView):
+        return done
+    view = _trace_view(inp, outcome, f, shown, with_excerpt)
+    f.traces[key] = view
+    return view
+
+
+def _trace_view(
+    inp: TagInput, outcome: Outcome, f: SourceView, shown: set[int], with_excerpt: bool
+) -> TraceView:
     tag = inp.source.tag
     steps = tuple(
         StepView(
