@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from kvdiff.analyzers.analyze.analysis import Analysis
 from kvdiff.analyzers.analyze.ruleset import load_rule_set
 from kvdiff.analyzers.compare import golden
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.present.branches_view import definitions_warning
+from kvdiff.analyzers.jobs.checkcache import run_check_cached
 from kvdiff.analyzers.present.check import check_json, check_junit, check_text
 from kvdiff.analyzers.source.repo import Sources
 from kvdiff.analyzers.versions import parse_version
+
+if TYPE_CHECKING:  # imported when a tag is analysed: a cached check never loads the parser
+    from kvdiff.analyzers.analyze.analysis import Analysis
 
 from .completion import complete_function
 from .options import resolve_tags, source_options, tags_option
@@ -69,7 +71,7 @@ def check(
         for path in golden.update(sources.read, rules, tags, expected):
             click.echo(f"wrote {path} (review it against the source)")
         return
-    result = golden.run_check(sources.read, rules, tags, expected, _warn_definitions)
+    result = run_check_cached(sources, rules, tags, expected, _definitions_warning, _warn)
     if junit is not None:
         try:
             junit.write_text(check_junit(result), encoding="utf-8")
@@ -89,10 +91,14 @@ def _target(function: str | None, target_option: str | None) -> str:
     return function or target_option or "try_to_unmap_one"
 
 
-def _warn_definitions(analysis: Analysis) -> None:
-    warning = definitions_warning(analysis)
-    if warning:
-        click.echo(f"kvdiff: warning: {warning}", err=True)
+def _definitions_warning(analysis: Analysis) -> str | None:
+    from kvdiff.analyzers.present.branches_view import definitions_warning
+
+    return definitions_warning(analysis)
+
+
+def _warn(warning: str) -> None:
+    click.echo(f"kvdiff: warning: {warning}", err=True)
 
 
 def _tags(tag_options: tuple[str, ...], rules: Any, expected: Path, sources: Sources) -> list[str]:

@@ -56,7 +56,7 @@ def complete_tag_list(ctx: click.Context, param: click.Parameter, incomplete: st
 
 
 def complete_scenario(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
-    from kvdiff.analyzers.model.scenarios import SCENARIO_NAMES
+    from kvdiff.analyzers.model.names import SCENARIO_NAMES
 
     return _items(SCENARIO_NAMES, incomplete)
 

@@ -6,16 +6,12 @@
 from __future__ import annotations
 
 import click
-from kvdiff.analyzers.analyze.analysis import analyze_source, load_rule_set
-from kvdiff.analyzers.analyze.ruleset import rules_for
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.jobs.modelcache import derived_matrix_cached
-from kvdiff.analyzers.model import MODEL_TARGET, SCENARIO_NAMES, ModelConfig, matrix, run_scenario
-from kvdiff.analyzers.model.encoding import KCONFIG_FIELDS, MODEL_TAGS, check_tag
-from kvdiff.analyzers.model.interp.facts import fact_paths
-from kvdiff.analyzers.model.interp.run import derived_outcome
-from kvdiff.analyzers.model.scenarios import get_scenario
-from kvdiff.analyzers.present.branches_view import definitions_warning
+from kvdiff.analyzers.model import MODEL_TARGET
+from kvdiff.analyzers.model.encoding import KCONFIG_FIELDS, MODEL_TAGS, ModelConfig, check_tag
+from kvdiff.analyzers.model.names import SCENARIO_NAMES
+from kvdiff.analyzers.model.tables import fact_paths
 from kvdiff.analyzers.present.model_view import (
     matrix_json_text,
     matrix_text,
@@ -99,12 +95,20 @@ def model(
             click.echo(matrix_text(outcomes), nl=False)
         return
     _check_single(tag, scenario, tags_option, reference)
+    _print_outcome(_single(sources, tag, scenario, reference, config), sources, no_source, as_json)
+
+
+def _single(sources: Sources, tag: str, scenario: str, reference: bool, config: ModelConfig):
+    """One scenario at one tag. The models and the interpreter are imported here: the matrix
+    from cached outcomes needs neither."""
     if reference:
-        outcome = run_scenario(tag, scenario, config)
-    else:
-        sources.ensure_all([tag], _derived_paths())
-        outcome = derived_outcome(_reader_for(sources)(tag), tag, scenario, config)
-    _print_outcome(outcome, sources, no_source, as_json)
+        from kvdiff.analyzers.model.scenarios import run_scenario
+
+        return run_scenario(tag, scenario, config)
+    from kvdiff.analyzers.model.interp.run import derived_outcome
+
+    sources.ensure_all([tag], _derived_paths())
+    return derived_outcome(_reader_for(sources)(tag), tag, scenario, config)
 
 
 def _check_single(tag: str | None, scenario: str | None, tags: tuple, reference: bool) -> None:
@@ -118,6 +122,8 @@ def _check_single(tag: str | None, scenario: str | None, tags: tuple, reference:
         raise KvdiffError(
             f"no scenario given: pass --scenario with one of {', '.join(SCENARIO_NAMES)}"
         )
+    from kvdiff.analyzers.model.scenarios import get_scenario
+
     get_scenario(scenario)
 
 
@@ -132,6 +138,8 @@ def _reader_for(sources: Sources):
 
 def _matrix(sources: Sources, tags: tuple[str, ...], reference: bool, config: ModelConfig):
     if reference:
+        from kvdiff.analyzers.model.scenarios import matrix
+
         for t in tags:
             check_tag(t)
         return tuple(o for o in matrix(config) if o.tag in tags)
@@ -144,6 +152,10 @@ def _derived_paths() -> list[str]:
 
 
 def _print_outcome(outcome, sources: Sources, no_source: bool, as_json: bool) -> None:
+    from kvdiff.analyzers.analyze.analysis import analyze_source, load_rule_set
+    from kvdiff.analyzers.analyze.ruleset import rules_for
+    from kvdiff.analyzers.present.branches_view import definitions_warning
+
     source = None
     if not no_source and outcome.applicable:
         # The rules of the function that ran (try_to_migrate_one for migration from v5.14).

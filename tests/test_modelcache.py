@@ -63,3 +63,42 @@ def test_a_repeated_matrix_comes_from_the_cache(
     # Another kernel configuration is another entry.
     code, other = matrix(*args, "--config", "CONFIG_MIGRATION=n")
     assert code == 0 and other != first and len(model_entries(cache)) == 8
+
+
+def test_a_cached_matrix_loads_neither_the_models_nor_the_parser(
+    corpus_repo_args: list[str], tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from conftest import REPO_ROOT
+
+    args = ["model", "--matrix", *corpus_repo_args, "--cache", str(tmp_path / "c"), "-q"]
+    code = (
+        "import sys; from kvdiff.main import cli\n"
+        f"try: cli.main({args!r})\n"
+        "except SystemExit as e: assert not e.code, e.code\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('kvdiff.analyzers.model.',"
+        " 'kvdiff.analyzers.parse.', 'kvdiff.analyzers.analyze.analysis'))))"
+    )
+    runs = []
+    for _ in range(2):
+        proc = subprocess.run(
+            [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stderr
+        runs.append((proc.stdout.strip().splitlines()[-1], proc.stdout.rsplit("\n[", 1)[0]))
+    assert "kvdiff.analyzers.model.interp.run" in runs[0][0]  # the first run ran the model
+    assert runs[1][0] == str(
+        [f"kvdiff.analyzers.model.{m}" for m in ("encoding", "names", "outcome", "tables")]
+    )
+    assert runs[1][1] == runs[0][1]  # the same matrix
+
+
+def test_the_scenario_names_are_the_scenarios() -> None:
+    from kvdiff.analyzers.model import names, scenarios, tables, tagfacts
+    from kvdiff.analyzers.model.callers import CALLER_PATHS
+
+    assert tuple(s.name for s in scenarios.SCENARIOS) == names.SCENARIO_NAMES
+    assert tables.fact_paths() == tuple(dict.fromkeys(tagfacts.FACT_PATHS + CALLER_PATHS))
+    assert "include/linux/swapops.h" in tables.fact_paths()

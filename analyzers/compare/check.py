@@ -10,11 +10,12 @@ a :class:`CheckResult`, are in :mod:`kvdiff.analyzers.present.check`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kvdiff.analyzers.analyze.analysis import Analysis
 from kvdiff.analyzers.compare.changes import CONDITION_CHANGED, LINE_DRIFT, MOVED, Change
-from kvdiff.analyzers.parse.branches import normalize
+
+if TYPE_CHECKING:  # a cached check reads findings back without the analysis stack
+    from kvdiff.analyzers.analyze.analysis import Analysis
 
 # Finding kinds. FAILING ones make `kvdiff check` exit 1.
 OK = "ok"
@@ -151,6 +152,8 @@ class _Case:
 
     def presence(self) -> Finding | None:
         """Found on one side only."""
+        from kvdiff.analyzers.parse.branches import normalize
+
         exp_hits, act, status, analysis = self.exp_hits, self.act, self.status, self.analysis
         if exp_hits and not act:
             if analysis.errors and (
@@ -218,6 +221,8 @@ class _Case:
 
     def placement(self) -> Finding:
         """Same state: compare the hits one by one (function, condition, lines)."""
+        from kvdiff.analyzers.parse.branches import normalize
+
         exp_hits, act = self.exp_hits, self.act
         errors = _error_spans(self.analysis)
         if len(exp_hits) != len(act):

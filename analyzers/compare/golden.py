@@ -15,14 +15,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kvdiff.analyzers.analyze.analysis import Analysis, FunctionMissing, analyze_source
-from kvdiff.analyzers.analyze.ruleset import RuleSet
-from kvdiff.analyzers.compare.check import CheckResult, Finding, TagCheck, compare
-from kvdiff.analyzers.compare.rulecheck import check_rules
+from kvdiff.analyzers.compare.check import CheckResult, Finding, TagCheck
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.source.repo import SourceFile
 from kvdiff.analyzers.versions import sort_tags
+
+if TYPE_CHECKING:  # the analysis stack is imported when a tag is analysed (not on a cache hit)
+    from kvdiff.analyzers.analyze.analysis import Analysis
+    from kvdiff.analyzers.analyze.ruleset import RuleSet
+    from kvdiff.analyzers.source.types import SourceFile
 
 GOLDEN_VERSION = 1
 # Relative on purpose: resolved against the current directory (see the module docstring).
@@ -103,7 +105,7 @@ def load_golden(path: Path) -> dict:
     return data
 
 
-Reader = Callable[[str, str], SourceFile]
+Reader = Callable[[str, str], "SourceFile"]
 
 
 def run_check(
@@ -119,23 +121,46 @@ def run_check(
     functions defined twice)."""
     results = []
     for tag in tags:
-        path = golden_path(expected_dir, rules.target, tag)
-        golden = load_golden(path) if path.is_file() else None
-        source = read(tag, (golden or {}).get("path") or rules.path)
-        try:
-            analysis: Analysis | None = analyze_source(source, rules)
-            missing = ""
-            if on_analysis is not None:
-                on_analysis(analysis)
-        except FunctionMissing as exc:
-            analysis, missing = None, exc.message
-        if golden is not None:
-            results.append(compare(tag, golden, analysis, missing))
-        elif analysis is not None:
-            results.append(check_rules(tag, analysis))
-        else:
-            results.append(_missing_function(tag, rules, missing))
+        golden, source = tag_inputs(read, rules, tag, expected_dir)
+        results.append(check_tag(rules, tag, golden, source, on_analysis))
     return CheckResult(rules.target, tuple(results))
+
+
+def tag_inputs(
+    read: Reader, rules: RuleSet, tag: str, expected_dir: Path
+) -> tuple[dict | None, SourceFile]:
+    """What the check of ``tag`` reads: its golden file (None without one) and the source file
+    (the golden file's ``path``, else the rules')."""
+    path = golden_path(expected_dir, rules.target, tag)
+    golden = load_golden(path) if path.is_file() else None
+    return golden, read(tag, (golden or {}).get("path") or rules.path)
+
+
+def check_tag(
+    rules: RuleSet,
+    tag: str,
+    golden: dict | None,
+    source: SourceFile,
+    on_analysis: Callable[[Analysis], None] | None = None,
+) -> TagCheck:
+    """The findings at ``tag``: a fresh analysis of ``source`` against ``golden`` (or, when
+    None, against the rules' history)."""
+    from kvdiff.analyzers.analyze.analysis import FunctionMissing, analyze_source
+    from kvdiff.analyzers.compare.check import compare
+    from kvdiff.analyzers.compare.rulecheck import check_rules
+
+    try:
+        analysis: Analysis | None = analyze_source(source, rules)
+        missing = ""
+        if on_analysis is not None:
+            on_analysis(analysis)
+    except FunctionMissing as exc:
+        analysis, missing = None, exc.message
+    if golden is not None:
+        return compare(tag, golden, analysis, missing)
+    if analysis is not None:
+        return check_rules(tag, analysis)
+    return _missing_function(tag, rules, missing)
 
 
 def _missing_function(tag: str, rules: RuleSet, why: str) -> TagCheck:
@@ -148,6 +173,8 @@ def _missing_function(tag: str, rules: RuleSet, why: str) -> TagCheck:
 
 def update(read: Reader, rules: RuleSet, tags: Iterable[str], expected_dir: Path) -> list[Path]:
     """Write (overwrite) the golden file of each tag from a fresh analysis."""
+    from kvdiff.analyzers.analyze.analysis import analyze_source
+
     written = []
     for tag in tags:
         analysis = analyze_source(read(tag, rules.path), rules)

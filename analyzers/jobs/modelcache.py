@@ -3,8 +3,9 @@
 What the derived model does at a tag depends only on the files it reads there (the function's
 file and the headers its facts come from), the scenarios and the kernel options: the key holds
 the tag's commit id (which fixes every file at the tag), the options, the scenario names and a
-digest of kvdiff itself (:func:`.sitecache.package_digest`: the model, its helper table and
-every other module). An entry that does not decode to the same outcomes is a miss.
+digest of kvdiff's code (:func:`.codedigest.code_digest`: the model, its tables and every other
+module of ``analyzers/``). An entry that does not decode to the same outcomes is a miss. A hit
+needs only the outcome's dataclasses: the interpreter is imported on a miss.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from kvdiff.analyzers.analyze.resultcache import ResultCache, default_result_dir, make_key
 from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.jobs.codedigest import code_digest
 from kvdiff.analyzers.model.encoding import Decoded, ModelConfig
+from kvdiff.analyzers.model.names import SCENARIO_NAMES
 from kvdiff.analyzers.model.outcome import Outcome, TraceStep
 
 if TYPE_CHECKING:
@@ -56,13 +59,10 @@ def tag_outcomes(
     """Every scenario's derived outcome at ``info.tag`` (scenario order). A tag whose header
     facts cannot be had raises the KvdiffError :func:`.model.interp.facts.tag_facts` raises,
     or gives None with ``missing_facts_ok``."""
-    from kvdiff.analyzers.jobs.sitecache import package_digest
-    from kvdiff.analyzers.model import SCENARIO_NAMES
-
     tag = info.tag
     key = make_key(
         f"model={MODEL_SCHEMA}",
-        f"kvdiff={package_digest()}",
+        f"kvdiff={code_digest()}",
         f"tag={tag}\0{info.target_id}",
         "config=" + ",".join(f"{k}={v}" for k, v in sorted(asdict(config).items())),
         "scenarios=" + ",".join(SCENARIO_NAMES),
@@ -97,8 +97,8 @@ def derived_matrix_cached(
 ) -> tuple[Outcome, ...]:
     """:func:`.model.interp.run.derived_matrix` through the result cache: every scenario at
     every tag, scenarios in order, tags as given (the same order and outcomes)."""
-    from kvdiff.analyzers.model import MODEL_TARGET, SCENARIO_NAMES
-    from kvdiff.analyzers.model.interp.facts import fact_paths
+    from kvdiff.analyzers.model import MODEL_TARGET
+    from kvdiff.analyzers.model.tables import fact_paths
 
     infos = {i.tag: i for i in sources.ensure_all(tags, [MODEL_TARGET[1], *fact_paths()])}
     cache = ResultCache(default_result_dir(sources.config.cache))

@@ -18,11 +18,8 @@ undetermined (:attr:`CallerSpec.undetermined`).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 
 from kvdiff.analyzers.errors import MissingFile
 from kvdiff.analyzers.parse.cparse import ParsedFile, node_text
@@ -31,17 +28,9 @@ from tree_sitter import Node
 
 from .callflags import FlagTracer, Indexed, Undecided, indexed, param_names, strip
 from .interp.facts import CallerSpec, header_constants
+from .tables import RMAP, RMAP_H, caller_paths, callers_table
 
 Reader = Callable[[str], bytes]
-RMAP = "mm/rmap.c"
-RMAP_H = "include/linux/rmap.h"
-
-
-@cache
-def callers_table() -> Mapping[str, object]:
-    """model/callers.toml (package data)."""
-    text = resources.files("kvdiff.analyzers.model").joinpath("callers.toml").read_text()
-    return tomllib.loads(text)
 
 
 @dataclass
@@ -310,8 +299,4 @@ def find_callers(read: Reader, tag: str) -> dict[str, CallerSpec]:
 
 
 # The files find_callers() may read, for batch prefetching with the function's file.
-CALLER_PATHS: tuple[str, ...] = tuple(
-    dict.fromkeys(
-        [k["file"] for k in callers_table()["kinds"].values()] + ["mm/Makefile", RMAP, RMAP_H]
-    )
-)
+CALLER_PATHS: tuple[str, ...] = caller_paths()

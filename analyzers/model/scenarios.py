@@ -27,6 +27,7 @@ from kvdiff.analyzers.errors import KvdiffError
 from . import v2_6_7, v2_6_35, v5_1, v5_10_37
 from .encoding import MODEL_TAGS, ModelConfig, check_tag, decode, make_present
 from .fault import next_fault
+from .names import SCENARIO_NAMES
 from .outcome import ModelBranch, Outcome, UnmapResult
 from .state import Mm, Page, UnmapInput, Vma
 
@@ -184,7 +185,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         lambda: Setup(_anon_swapcache(refcount=4), Vma()),
     ),
 )
-SCENARIO_NAMES: tuple[str, ...] = tuple(s.name for s in SCENARIOS)
+if tuple(s.name for s in SCENARIOS) != SCENARIO_NAMES:
+    raise ImportError("model/names.py must list the names of SCENARIOS, in their order")
 _BY_NAME = {s.name: s for s in SCENARIOS}
 
 _MODULES = {"v2.6.7": v2_6_7, "v2.6.35": v2_6_35, "v5.1": v5_1, "v5.10.37": v5_10_37}

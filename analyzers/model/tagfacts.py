@@ -23,11 +23,9 @@ import hashlib
 import inspect
 import posixpath
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.versions import parse_version
@@ -38,22 +36,12 @@ from .encoding import ModelConfig
 from .headerfacts import rmap_constants, swap_types
 from .inline import InlineFunctions
 from .swaplayout import SwapLayout, SwapType
+from .tables import header_data, header_paths
 
 Reader = Callable[[str], bytes]
 
 
-@cache
-def header_data() -> Mapping[str, object]:
-    text = resources.files("kvdiff.analyzers.model").joinpath("headers.toml").read_text()
-    return tomllib.loads(text)
-
-
-def _paths() -> tuple[str, ...]:
-    p = header_data()["paths"]
-    return tuple(dict.fromkeys([*p["linux"], *p["arch_roots"], *p["arch_optional"], p["version"]]))
-
-
-FACT_PATHS: tuple[str, ...] = _paths()
+FACT_PATHS: tuple[str, ...] = header_paths()
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-
 from kvdiff.analyzers.compare.changes import LINE_DRIFT
 from kvdiff.analyzers.compare.check import OK, CheckResult, Finding, TagCheck
 from kvdiff.analyzers.present.check_words import finding_message
@@ -85,6 +83,8 @@ def check_text(result: CheckResult) -> str:
 
 def check_junit(result: CheckResult) -> str:
     """JUnit XML: one testcase per (tag, concept), classname = tag, name = concept."""
+    import xml.etree.ElementTree as ET  # only --junit needs it
+
     suite = ET.Element(
         "testsuite",
         {

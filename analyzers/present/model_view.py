@@ -7,11 +7,15 @@ This is a presenter: it joins two finished stages (a model :class:`Outcome` and 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kvdiff.analyzers.analyze.analysis import Analysis
-from kvdiff.analyzers.model import SCENARIOS, Outcome
+from kvdiff.analyzers.model.names import SCENARIO_NAMES
 from kvdiff.analyzers.present.schema import json_text
 from kvdiff.analyzers.present.textsafety import terminal_safe
+
+if TYPE_CHECKING:  # the matrix from cached outcomes needs neither the analysis nor the models
+    from kvdiff.analyzers.analyze.analysis import Analysis
+    from kvdiff.analyzers.model.outcome import Outcome
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,7 @@ def outcome_text(outcome: Outcome, source: tuple[SourceLine, ...] | None = None)
 
 def matrix_text(outcomes: tuple[Outcome, ...]) -> str:
     cells = {(o.scenario, o.tag): o.cell for o in outcomes}
-    names = [s.name for s in SCENARIOS]
+    names = list(SCENARIO_NAMES)
     tags = list(dict.fromkeys(o.tag for o in outcomes))
     width0 = max(len(n) for n in names)
     widths = {t: max(len(t), *(len(cells[(n, t)]) for n in names)) for t in tags}

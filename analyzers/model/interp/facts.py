@@ -80,10 +80,9 @@ class TagFacts:
 
 def fact_paths() -> tuple[str, ...]:
     """The files the facts of any tag are read from: headers and callers (for prefetching)."""
-    from .. import tagfacts
-    from ..callers import CALLER_PATHS
+    from ..tables import fact_paths as paths
 
-    return tuple(dict.fromkeys(tagfacts.FACT_PATHS + CALLER_PATHS))
+    return paths()
 
 
 def tag_facts(read: Reader, tag: str, config: ModelConfig) -> object:
