@@ -197,9 +197,43 @@ def function_span(
     return FunctionSpan(fn.start_line, fn.end_line, fn.signature, len(fn.errors), len(defs))
 
 
-def _tag_input(
-    source: SourceFile, rules: RuleSet | None, function: str, cached: _TagCache
-) -> TagInput:
+class _Rules:
+    """Which rule set covers the report's function (its name and file, or None), kept in the
+    result cache by the package digest (the rule files are package files): a report whose tags
+    all come from the result cache neither imports the rule engine nor parses the rule set.
+    :meth:`load` gives the rule set itself, parsed on first use."""
+
+    def __init__(self, function: str, file_option: str | None, results: ResultCache) -> None:
+        from kvdiff.analyzers.jobs.sitecache import package_digest
+
+        self.function, self.file_option = function, file_option
+        self._rules: RuleSet | None = None
+        self._loaded = False
+        key = make_key(
+            "report-rules", f"kvdiff={package_digest()}", f"function={function}",
+            f"file={file_option!r}",  # None (any file) is not ""
+        )  # fmt: skip
+        hit = results.get(key)
+        found = hit.get("rules", "") if hit is not None else ""
+        self.info: tuple[str, str] | None = None
+        if found is None:
+            return  # no rule set covers the function
+        if isinstance(found, list) and len(found) == 2 and all(isinstance(x, str) for x in found):
+            self.info = (found[0], found[1])
+            return
+        rules = self.load()
+        self.info = (rules.target, rules.path) if rules is not None else None
+        results.put(key, {"rules": list(self.info) if self.info else None})
+
+    def load(self) -> RuleSet | None:
+        from kvdiff.analyzers.analyze.ruleset import rules_for
+
+        if not self._loaded:
+            self._rules, self._loaded = rules_for(self.function, self.file_option), True
+        return self._rules
+
+
+def _tag_input(source: SourceFile, rules: _Rules, function: str, cached: _TagCache) -> TagInput:
     """One tag's file: from the result cache when a run before analysed the same file the
     same way, else parsed once (the analysis and the highlighting share the tree)."""
     from kvdiff.analyzers.present.site.inputs import TagInput
@@ -215,8 +249,9 @@ def _tag_input(
 
     parsed = parse_c(source.data)
     lines = LineStore(added=True)
-    if rules is not None:
-        analysis = analyze_parsed(source, parsed, rules, function)
+    rule_set = rules.load() if rules.info is not None else None
+    if rule_set is not None:
+        analysis = analyze_parsed(source, parsed, rule_set, function)
         span, page = analysis_span(analysis), PageAnalysis.of(analysis)
         return TagInput(source, span, analysis=page, tree=parsed.tree, lines=lines)
     span = function_span(source, function, parsed)
@@ -277,21 +312,17 @@ def _history(
 def build_report(request: ReportRequest, sources: Sources) -> Site:
     """Read, analyse and model every tag of ``request`` and lay the results out as a site."""
     from kvdiff.analyzers.analyze.resultcache import ResultCache, default_result_dir
-    from kvdiff.analyzers.analyze.ruleset import rules_for
     from kvdiff.analyzers.compare.linediff import diffs_cached_in
     from kvdiff.analyzers.present.annotations import load_annotations
     from kvdiff.analyzers.present.site.inputs import SiteInputs
 
     function = request.function
-    rules = rules_for(function, request.path)
-    path = request.path or (rules.path if rules is not None else DEFAULT_PATH)
-    strings = load_strings(request.lang)
-    rules_note = "" if rules is not None else strings["no_rules"].format(function=function)
-
     results = ResultCache(default_result_dir(sources.config.cache))
-    cached = _TagCache(
-        results, function, request.path, f"{rules.target}:{rules.path}" if rules else ""
-    )
+    rules = _Rules(function, request.path, results)
+    path = request.path or (rules.info[1] if rules.info is not None else DEFAULT_PATH)
+    strings = load_strings(request.lang)
+    rules_note = "" if rules.info is not None else strings["no_rules"].format(function=function)
+    cached = _TagCache(results, function, request.path, ":".join(rules.info or ()))
 
     def tag_input(tag: str) -> TagInput:
         inp = _tag_input(sources.read(tag, path), rules, function, cached)

@@ -53,7 +53,7 @@ def tag_key(source: SourceFile, function: str, file_option: str | None, rules: s
         f"kvdiff={package_digest()}",
         f"parser={parser_digest()}",
         f"function={function}",
-        f"file-option={file_option or ''}",
+        f"file-option={file_option!r}",
         f"rules={rules}",
         f"tag={source.tag}",
         f"path={source.path}",
