@@ -398,12 +398,11 @@ def report_pages(
         hit = cache.get(key)
         if hit is not None:
             return hit[0], hit[1], None
-    from kvdiff.analyzers.present.render import render_pages
+    from kvdiff.analyzers.present.render import render_files
 
     site = build_report(request, sources)  # one batch fetches whatever is missing
     # Encoded once, for the site cache and the site writer alike.
-    text = render_pages(site, default_result_dir(sources.config.cache) / "templates")
-    pages = {name: page.encode("utf-8") for name, page in text.items()}
+    pages = render_files(site, default_result_dir(sources.config.cache) / "templates")
     if cache is not None:
         key = key or _site_key(request, path, sources)
         if key is not None:

@@ -47,6 +47,8 @@ class RowBuilder:
         self._delete = _e(strings["diff_kind_delete"])
         self._summaries: dict[TraceView, Markup] = {}
         self._code: dict[bool, dict[CodeLine, str]] = {True: {}, False: {}}
+        # Whole tables by the identity of their lines (kept alive here, so ids stay unique).
+        self._tables: dict[tuple[int, bool], tuple[Sequence[CodeLine], Markup]] = {}
         self._pictures: dict[tuple[tuple[PteField, ...], str, str], Markup] = {}
 
     def summary(self, macro: Callable[[TraceView], Markup], tr: TraceView) -> Markup:
@@ -63,6 +65,9 @@ class RowBuilder:
     def code_rows(self, lines: Sequence[CodeLine], anchors: bool) -> Markup:
         """The ``<tbody>`` rows of a code table (``anchors``: rows and numbers carry ``#L``).
         A row is built once: a concept's lines at a tag are shown on every pair page with it."""
+        table = self._tables.get((id(lines), anchors))
+        if table is not None and table[0] is lines:
+            return table[1]  # the same lines (a concept's branch on another pair page)
         memo = self._code[anchors]
         out = []
         for line in lines:
@@ -70,7 +75,9 @@ class RowBuilder:
             if row is None:
                 row = memo[line] = self._code_row(line, anchors)
             out.append(row)
-        return Markup("".join(out))
+        done = Markup("".join(out))
+        self._tables[id(lines), anchors] = (lines, done)
+        return done
 
     def picture(
         self, macro: Callable[..., Markup], fields: tuple[PteField, ...], label: str, value: str
