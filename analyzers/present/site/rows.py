@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from kvdiff.analyzers.present.pte_view import PteField
-from kvdiff.analyzers.present.site.views import CodeLine, DiffRowView, TraceView
+from kvdiff.analyzers.present.site.views import CodeLine, DiffRowView, StepView, TraceView
 from markupsafe import Markup, escape
 
 _GAP = (
@@ -43,6 +43,8 @@ class RowBuilder:
 
     def __init__(self, strings: Mapping[str, str]) -> None:
         self._traced = _e(strings["legend_traced"])
+        self._step_line = strings["trace_line"]
+        self._step_taken = (_e(strings["trace_not_taken"]), _e(strings["trace_taken"]))
         self._insert = _e(strings["diff_kind_insert"])
         self._delete = _e(strings["diff_kind_delete"])
         self._summaries: dict[TraceView, Markup] = {}
@@ -117,6 +119,23 @@ class RowBuilder:
             f'<td class="src"><code>{line.html}</code></td>\n'
             "</tr>\n"
         )
+
+    def steps(self, steps: Sequence[StepView]) -> Markup:
+        """The items of a trace's list of steps (``macros.html.j2`` ``trace_steps``)."""
+        out = []
+        for s in steps:
+            if s.href:
+                text = _e(self._step_line.format(line=s.line))
+                where = f'<a href="{_e(s.href)}" tabindex="-1">{text}</a>'
+            else:
+                where = f"{_e(s.file)}:{_e(s.line)}"
+            concept = _e(s.concept)
+            out.append(
+                f'<li class="{"taken" if s.taken else "not-taken"}">{where}'
+                f'<span class="cg cg-{concept}">{concept}</span> <code>{_e(s.condition)}</code>'
+                f" — {self._step_taken[bool(s.taken)]}</li>\n"
+            )
+        return Markup("".join(out))
 
     def diff_rows(self, rows: Sequence[DiffRowView], a_href: str, b_href: str) -> Markup:
         """The rows of one block of a pair page's diff (``a_href`` / ``b_href``: the two tag
