@@ -8,6 +8,7 @@ import fnmatch
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kvdiff.analyzers.errors import KvdiffError
 
@@ -19,6 +20,9 @@ _VERSION = re.compile(r"^v(\d{1,18}(?:\.\d{1,18})*)(?:-rc(\d{1,18}))?$")
 _RELEASE = 1_000_000
 
 
+# A history asks about every tag many times (one rule epoch check per concept and tag); bounded,
+# so memory does not grow with the number of tags.
+@lru_cache(maxsize=8192)
 def parse_version(tag: str) -> tuple[tuple[int, ...], int] | None:
     """``(numbers, rc)`` for a version tag (``rc`` is a large number for a release), else None."""
     m = _VERSION.match(tag)

@@ -14,10 +14,13 @@ The repository is generated at run time (never committed) with one ``git fast-im
 The honest baseline is the ~30-line script a user would write (:data:`BASELINE`): pygit2, each
 tag's blob id from a tree lookup, dedupe by blob id, one tree-sitter parse per distinct blob, the
 function found with a query. ``kvdiff history`` runs cold (its result cache removed) and warm.
-Every figure is a whole process; each round runs the three in a shuffled order (interleaved, so
+The import floor (:data:`FLOOR`: the process that imports pygit2, tree-sitter, jinja2 and click
+and does nothing) runs too: a warm run reads one stored entry and should cost less than it.
+Every figure is a whole process; each round runs the four in a shuffled order (interleaved, so
 the load of a shared machine falls on all alike) and the script prints medians, the spread
-(min-max) and the ratios baseline/kvdiff of each round, then the peak RSS per tag count. There is
-no ``git log -L`` comparison: it needs full history, and this history has one commit per tag.
+(min-max) and the ratios baseline/kvdiff and warm/floor of each round, then the peak RSS per tag
+count. There is no ``git log -L`` comparison: it needs full history, and this history has one
+commit per tag.
 
     KVDIFF_CORPUS=../shared/kernel-corpus .venv/bin/python bench/history.py \\
         [--sizes 500,1000,2000] [--rounds 3] [--keep DIR]
@@ -79,6 +82,8 @@ for tag in tags:
         versions.append((tag, digest_of[oid]))
 print(len(tags), "tags,", len(digest_of), "distinct blobs,", len(versions), "versions")
 """
+
+FLOOR = "import pygit2, tree_sitter, tree_sitter_c, jinja2, click"
 
 
 def release_tags(n: int) -> list[str]:
@@ -237,7 +242,12 @@ def main() -> None:
     rng = random.Random(1)
     for n in sizes:
         tags = all_tags[:n]
-        runs: dict[str, list[tuple[float, int, float]]] = {"baseline": [], "cold": [], "warm": []}
+        runs: dict[str, list[tuple[float, int, float]]] = {
+            "baseline": [],
+            "cold": [],
+            "warm": [],
+            "floor": [],
+        }
         run_child(kvdiff_argv(tags))  # the warm run of the first round has its cache
         for _ in range(args.rounds):
             order = list(runs)
@@ -245,6 +255,8 @@ def main() -> None:
             for name in order:
                 if name == "baseline":
                     argv = [sys.executable, str(baseline_py), str(repo), FUNCTION, PATH, *tags]
+                elif name == "floor":
+                    argv = [sys.executable, "-c", FLOOR]
                 else:
                     if name == "cold":
                         shutil.rmtree(results, ignore_errors=True)
@@ -259,24 +271,29 @@ def main() -> None:
     )
     print(
         f"{'tags':>5} {'baseline s':>19} {'cold s':>19} {'warm s':>19} "
-        f"{'baseline/cold':>17} {'baseline/warm':>17} {'CPU b/cold':>15} {'CPU b/warm':>15}"
+        f"{'baseline/cold':>17} {'baseline/warm':>17} {'CPU b/cold':>15} {'CPU b/warm':>15} "
+        f"{'CPU warm/floor':>15}"
     )
     for n, runs in rows:
         b, c, w = ([t for t, _, _ in runs[k]] for k in ("baseline", "cold", "warm"))
-        bc, cc, wc = ([u for _, _, u in runs[k]] for k in ("baseline", "cold", "warm"))
+        bc, cc, wc, fc = ([u for _, _, u in runs[k]] for k in ("baseline", "cold", "warm", "floor"))
         print(
             f"{n:>5} {spread(b, '.2f'):>19} {spread(c, '.2f'):>19} {spread(w, '.2f'):>19} "
             f"{spread([x / y for x, y in zip(b, c, strict=True)], '.1f'):>17} "
             f"{spread([x / y for x, y in zip(b, w, strict=True)], '.1f'):>17} "
             f"{spread([x / y for x, y in zip(bc, cc, strict=True)], '.1f'):>15} "
-            f"{spread([x / y for x, y in zip(bc, wc, strict=True)], '.1f'):>15}"
+            f"{spread([x / y for x, y in zip(bc, wc, strict=True)], '.1f'):>15} "
+            f"{spread([x / y for x, y in zip(wc, fc, strict=True)], '.2f'):>15}"
         )
     print()
-    print("peak RSS, MiB (max over rounds)")
-    print(f"{'tags':>5} {'baseline':>9} {'cold':>9} {'warm':>9}")
+    print("peak RSS, MiB (max over rounds; a process and the workers it waited for)")
+    print(f"{'tags':>5} {'baseline':>9} {'cold':>9} {'warm':>9} {'floor':>9}")
     for n, runs in rows:
         peak = {k: max(r for _, r, _ in v) / 1024 for k, v in runs.items()}
-        print(f"{n:>5} {peak['baseline']:9.1f} {peak['cold']:9.1f} {peak['warm']:9.1f}")
+        print(
+            f"{n:>5} {peak['baseline']:9.1f} {peak['cold']:9.1f} {peak['warm']:9.1f} "
+            f"{peak['floor']:9.1f}"
+        )
     if not args.keep:
         shutil.rmtree(work)
 

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.jobs.behaviour import behaviour_history
-from kvdiff.analyzers.jobs.history import HistoryRequest, run_history
-from kvdiff.analyzers.present.history import (
-    format_behaviour,
-    format_history,
-    history_json,
-    history_with_behaviour_json,
-)
-from kvdiff.analyzers.source.repo import Sources
+from kvdiff.analyzers.jobs.history import HistoryRequest, run_history, stored_output
 from kvdiff.analyzers.versions import tag_patterns
 
 from .completion import complete_function
-from .options import source_options, stacked, tags_option
+from .options import source_config_options, stacked, tags_option
 from .output import emit
+
+if TYPE_CHECKING:
+    from kvdiff.analyzers.source.types import SourceConfig
 
 # The result cache and the rules: --result-cache, --no-result-cache, --rules.
 _CACHE_OPTIONS = stacked(
@@ -63,7 +59,7 @@ _CACHE_OPTIONS = stacked(
 @click.option("--fetch", is_flag=True, help="Also fetch matching release tags the upstreams have.")
 @_CACHE_OPTIONS
 @click.option("--behaviour", is_flag=True, help="Also where the model's outcomes change.")
-@source_options
+@source_config_options
 def history(
     function: str,
     path: str | None,
@@ -76,7 +72,7 @@ def history(
     no_result_cache: bool,
     rules_file: Path | None,
     behaviour: bool,
-    sources: Sources,
+    config: SourceConfig,
 ) -> None:
     """Group the tags by FUNCTION's content (default try_to_unmap_one) and show what changed."""
     _not_empty(("--range", tag_range))
@@ -90,24 +86,54 @@ def history(
         use_result_cache=not no_result_cache,
         rules_file=rules_file,
     )
-    timeline = run_history(request, sources)
-    behaviours = behaviour_history(sources, timeline.tags) if behaviour else None
+    # A repeated run prints what it printed before: no repository is opened, nothing analysed.
+    stored = None if behaviour else stored_output(request, config, as_json)
+    if stored is not None:
+        _print(stored, as_json, no_pager)
+        return
+    timeline, behaviours = _timeline(request, config, behaviour)
     _echo(timeline, behaviours, as_json, no_pager)
     if timeline.unreadable:
         raise _unreadable_error(timeline.unreadable)
 
 
+def _timeline(request: HistoryRequest, config: SourceConfig, behaviour: bool):
+    """The timeline and, with --behaviour, the model's behaviour at its tags (None without)."""
+    if not behaviour:
+        return run_history(request, config), None
+    from kvdiff.analyzers.jobs.behaviour import behaviour_history
+    from kvdiff.analyzers.source.repo import Sources
+
+    sources = Sources(config)
+    timeline = run_history(request, config, sources=sources)
+    return timeline, behaviour_history(sources, timeline.tags)
+
+
 def _echo(timeline, behaviours, as_json: bool, no_pager: bool) -> None:
     """The timeline, and with --behaviour the model's behaviour per scenario after it."""
+    from kvdiff.analyzers.present.history import (
+        format_behaviour,
+        format_history,
+        history_json,
+        history_with_behaviour_json,
+    )
+
     if as_json:
         text = history_json(timeline) if behaviours is None else \
             history_with_behaviour_json(timeline, behaviours)  # fmt: skip
+    else:
+        lines = format_history(timeline)
+        if behaviours is not None:
+            lines += ["", *format_behaviour(behaviours)]
+        text = "\n".join(lines)
+    _print(text, as_json, no_pager)
+
+
+def _print(text: str, as_json: bool, no_pager: bool) -> None:
+    if as_json:
         click.echo(text, nl=False)
-        return
-    lines = format_history(timeline)
-    if behaviours is not None:
-        lines += ["", *format_behaviour(behaviours)]
-    emit("\n".join(lines), pager=not no_pager)
+    else:
+        emit(text, pager=not no_pager)
 
 
 def _not_empty(*options: tuple[str, str | None]) -> None:

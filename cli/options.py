@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from kvdiff.analyzers.source.config import build_source_config
-from kvdiff.analyzers.source.repo import Sources
 from kvdiff.analyzers.versions import expand_tags, tag_patterns
 
 from .completion import complete_tag_list
+
+if TYPE_CHECKING:
+    from kvdiff.analyzers.source.repo import Sources
 
 # In the order --help lists them.
 _OPTIONS = (
@@ -66,7 +68,17 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
         @source_options
         def branches(tag: str, sources: Sources) -> None: ...
     """
+    return _source_options(command, pass_config=False)
 
+
+def source_config_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`source_options` passing the ``SourceConfig`` as ``config`` instead of ``sources``:
+    for a command that opens the repositories only when it needs to (a warm ``kvdiff history``
+    opens none, and so does not import libgit2)."""
+    return _source_options(command, pass_config=True)
+
+
+def _source_options(command: Callable[..., Any], pass_config: bool) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(
         *args: Any,
@@ -88,6 +100,10 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
             timeout=timeout,
             max_file_size=max_file_size,
         )
+        if pass_config:
+            return command(*args, config=config, **kwargs)
+        from kvdiff.analyzers.source.repo import Sources
+
         return command(*args, sources=Sources(config), **kwargs)
 
     for option in reversed(_OPTIONS):

@@ -10,6 +10,7 @@ import json
 import shutil
 from pathlib import Path
 
+import kvdiff.analyzers.analyze.blobwork as blobwork
 import kvdiff.analyzers.analyze.summaries as summaries_module
 import pygit2
 import pytest
@@ -353,10 +354,13 @@ def test_damaged_cache_entries_are_rebuilt(
 ) -> None:
     good = history_of(synth_repo, tmp_path)
     entries = sorted((tmp_path / "results").rglob("*.json"))
-    assert len(entries) == 9  # 8 blob summaries and the timeline itself (historycache)
+    assert len(entries) == 2  # the 8 blob summaries' bundle and the timeline (historycache)
     for entry in entries:
         if damage == "same-envelope-bad-payload":
             doc = json.loads(entry.read_bytes())
+            for summary in doc["payload"].get("entries", {}).values():  # the bundle
+                summary["start_line"] = "twelve"
+                summary["concepts"] = [["mlock", "present", [["f", 3]]]]
             doc["payload"]["start_line"] = "twelve"
             doc["payload"]["concepts"] = [["mlock", "present", [["f", 3]]]]
             entry.write_text(json.dumps(doc))
@@ -411,10 +415,10 @@ def test_real_corpus_blob_ids(corpus_repo_args: list[str], manifest, tmp_path: P
 def test_parallel_and_serial_analysis_agree(
     synth_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(summaries_module, "PARALLEL_MIN", 10**9)
+    monkeypatch.setattr(blobwork, "SEGMENT_MIN", 10**9)
     serial = history_of(synth_repo, tmp_path, result_dir=None)
-    monkeypatch.setattr(summaries_module, "PARALLEL_MIN", 2)
-    monkeypatch.setattr(summaries_module, "_workers", lambda: 2)
+    monkeypatch.setattr(blobwork, "SEGMENT_MIN", 2)
+    monkeypatch.setattr(blobwork, "_workers", lambda: 3)  # segments of 3, 3 and 2 blobs
     parallel = history_of(synth_repo, tmp_path, result_dir=None)
     assert serial == parallel
     assert parallel.stats.analysed == 8
@@ -466,3 +470,25 @@ def test_a_blob_changed_only_outside_the_function_reuses_its_analysis(monkeypatc
     fresh = summaries_module.Summarizer("try_to_unmap_one", rules, "d")
     assert fresh.summarize("v2.6.7", "mm/rmap.c", "b", "t", shifted) == second
     assert third.text != first.text
+
+
+def test_one_damaged_summary_in_the_bundle_is_the_only_one_rebuilt(
+    synth_repo: Path, tmp_path: Path
+) -> None:
+    good = history_of(synth_repo, tmp_path)
+    (bundle,) = [
+        p for p in (tmp_path / "results").rglob("*.json") if b'"entries"' in p.read_bytes()
+    ]
+    doc = json.loads(bundle.read_bytes())
+    first, second = sorted(doc["payload"]["entries"])[:2]
+    doc["payload"]["entries"][first]["end_line"] = -1.5  # not an int
+    text = doc["payload"]["entries"][second]["text"]
+    doc["payload"]["texts"][text] = "a text that is not the one its digest names"
+    bundle.write_text(json.dumps(doc))
+    for timeline in (tmp_path / "results").rglob("*.json"):
+        if b'"versions"' in timeline.read_bytes():
+            timeline.unlink()  # or the stored timeline answers without the bundle
+    again = history_of(synth_repo, tmp_path)
+    assert again.versions == good.versions
+    damaged = {k for k, d in doc["payload"]["entries"].items() if d["text"] == text} | {first}
+    assert again.stats.analysed == len(damaged) < len(doc["payload"]["entries"])

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pygit2
 import pytest
+from click.testing import CliRunner
 from kvdiff.analyzers.analyze.resultcache import ResultCache
-from kvdiff.analyzers.jobs.historycache import load_history, store_history
+from kvdiff.analyzers.jobs.historycache import history_key, load_history, load_output, store_history
+from kvdiff.analyzers.present.history import format_history, history_json
 from kvdiff.analyzers.source.config import SourceConfig
 from kvdiff.analyzers.source.refstate import refs_fingerprint
+from kvdiff.main import cli
 
 from tests.test_history import FN_C2, TAG_FILES, history_of, make_repo, rmap
 
@@ -92,3 +96,134 @@ def test_a_damaged_or_foreign_entry_is_a_miss(repo: Path, tmp_path: Path) -> Non
     for payload in ({}, {"function": "f"}, {**cache.get("k"), "versions": [{"index": 1}]}):
         cache.put("k", payload)
         assert load_history(cache, "k") is None
+
+
+def _tag(git: pygit2.Repository, name: str, at: str) -> None:
+    sig = pygit2.Signature("t", "t@localhost", 1_100_000_000, 0)
+    target = git.revparse_single(at).peel(pygit2.Commit).id
+    git.create_tag(name, target, pygit2.GIT_OBJECT_COMMIT, sig, f"Linux {name}")
+
+
+def test_every_tag_change_is_another_fingerprint(repo: Path, tmp_path: Path) -> None:
+    config = SourceConfig(cache=tmp_path / "none.git", upstreams=(), repos=(repo,), offline=True)
+    git = pygit2.Repository(str(repo))
+    seen = [refs_fingerprint(config)]
+    _tag(git, "v7.0", "v2.6.9")  # added (a loose ref)
+    seen.append(refs_fingerprint(config))
+    git.references.delete("refs/tags/v7.0")  # deleted: the refs are those of the start again
+    assert refs_fingerprint(config) == seen[0]
+    _tag(git, "v7.0", "v2.6.9")
+    git.references.delete("refs/tags/v7.0")
+    _tag(git, "v7.0", "v2.6.12")  # moved
+    seen.append(refs_fingerprint(config))
+    subprocess.run(["git", "-C", str(repo), "pack-refs", "--all"], check=True)  # packed
+    seen.append(refs_fingerprint(config))
+    git = pygit2.Repository(str(repo))
+    git.references.delete("refs/tags/v7.0")  # deleted from packed-refs
+    seen.append(refs_fingerprint(config))
+    (repo / "refs" / "tags" / "wild").mkdir(parents=True)
+    (repo / "refs" / "tags" / "wild" / "x").write_text(str(git.head.target) + "\n")  # nested
+    seen.append(refs_fingerprint(config))
+    assert None not in seen and len(set(seen)) == len(seen)
+    # What is read from files too: --max-file-size decides whether a file is refused.
+    smaller = SourceConfig(config.cache, (), config.repos, offline=True, max_file_bytes=1024)
+    assert refs_fingerprint(smaller) not in (None, seen[-1])
+
+
+def test_refs_a_listing_cannot_pin_are_never_reused(repo: Path, tmp_path: Path) -> None:
+    config = SourceConfig(cache=tmp_path / "none.git", upstreams=(), repos=(repo,), offline=True)
+    assert refs_fingerprint(config, ["v2.6.9", "v2.*", "v5.1-rc3"]) is not None
+    # A plain name not shaped like a version may be a clone's branch, HEAD or commit id.
+    for name in ("master", "HEAD", "HEAD~1", "0123abcd"):
+        assert refs_fingerprint(config, [name]) is None
+    cache_only = SourceConfig(cache=repo, upstreams=(), offline=True)
+    assert refs_fingerprint(cache_only, ["master"]) is not None  # the cache serves tags only
+    (repo / "refs" / "tags" / "alias").write_text("ref: refs/heads/master\n")
+    assert refs_fingerprint(config) is None  # a symbolic ref follows its target
+    (repo / "refs" / "tags" / "alias").unlink()
+    assert refs_fingerprint(config) is not None
+    (repo / "reftable").mkdir()
+    assert refs_fingerprint(config) is None  # refs in a reftable are not files
+
+
+def test_the_key_keeps_every_query_apart() -> None:
+    selection = (None, None, None)
+    keys = {
+        history_key("fp", "f", None, selection, None),
+        history_key("fp", "f", "None", selection, None),  # --file None is not the default
+        history_key("fp", "f", None, (None, None, "None"), None),
+        history_key("fp", "f", None, (None, "v5.*", None), None),
+        history_key("fp", "f", None, (("v5.1",), None, None), None),
+        history_key("fp", "f", None, selection, None, use_rules=False),
+        history_key("fp2", "f", None, selection, None),
+        history_key("fp", "g", None, selection, None),
+    }
+    assert len(keys) == 8
+    # The same selection spelled another way is the same query.
+    assert history_key("fp", "f", None, (None, "v5.1,v5.2", None), None) == history_key(
+        "fp", "f", None, (None, ("v5.1", "v5.2"), None), None
+    )
+
+
+def test_a_damaged_stored_output_is_a_miss(repo: Path, tmp_path: Path) -> None:
+    good = history_of(repo, tmp_path)
+    cache = ResultCache(tmp_path / "store")
+    store_history(cache, "k", good)
+    assert load_output(cache, "k", as_json=False) == "\n".join(format_history(good))
+    assert load_output(cache, "k", as_json=True) == history_json(good)
+    for damage in ({"text": 3}, {"json": None}, {"versions": "x"}):
+        cache.put("k", {**cache.get("k"), **damage})
+        assert load_output(cache, "k", as_json=False) is None
+        store_history(cache, "k", good)
+
+
+_PROBE = """\
+import sys
+from kvdiff.main import cli
+try:
+    cli(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+heavy = ("pygit2", "tree_sitter", "jinja2", "importlib.metadata", "kvdiff.analyzers.parse",
+         "kvdiff.analyzers.analyze.summaries", "kvdiff.analyzers.analyze.analysis",
+         "kvdiff.analyzers.model", "kvdiff.analyzers.compare", "kvdiff.analyzers.present",
+         "kvdiff.analyzers.source.repo")
+print(code, *sorted(m for m in heavy if m in sys.modules), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("fmt", [[], ["--json"]])
+def test_a_warm_history_opens_no_repository(repo: Path, tmp_path: Path, fmt: list[str]) -> None:
+    """The second run prints what the first printed, importing neither libgit2 nor the parser,
+    the analysis, the timeline or the presentation (the warm path's import floor)."""
+    args = ["history", "--repo", str(repo), "--offline", "--cache", str(tmp_path / "c.git"), *fmt]
+
+    def run() -> subprocess.CompletedProcess[str]:
+        probe = [sys.executable, "-c", _PROBE, *args]
+        return subprocess.run(probe, capture_output=True, text=True, check=True)
+
+    cold, warm = run(), run()
+    assert cold.stderr.split()[0] == "0" and "pygit2" in cold.stderr
+    assert warm.stdout == cold.stdout and warm.stderr.split() == ["0"]
+    uncached = run_cli(*args, "--no-result-cache")
+    assert uncached == cold.stdout
+
+
+def run_cli(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_releasing_libgit2s_memory_changes_no_result(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sources let go of a repository's object database every few objects read (gitmemory):
+    reading goes on through the reopened database, to the same timeline."""
+    import kvdiff.analyzers.source.gitmemory as gitmemory
+
+    kept = history_of(repo, tmp_path, result_dir=None)
+    monkeypatch.setattr(gitmemory, "RELEASE_EVERY", 1)  # after every object
+    released = history_of(repo, tmp_path, result_dir=None)
+    assert released == kept and released.versions == kept.versions
+    assert pygit2.settings.cached_memory[0] == 0  # libgit2's object cache is off

@@ -2,19 +2,17 @@
 
 Each distinct blob is summarised once (parse, find the function, apply the branch rules when a
 rule set exists); the summary is reused by every tag sharing the blob, and across runs through
-:class:`~.resultcache.ResultCache`, keyed by blob id, function and :func:`rule_digest` (the rule
-files, every engine module, the kvdiff version). When many blobs miss, they are summarised in
-forked worker processes.
+:class:`~.resultcache.ResultCache` (all of a function's in one entry, :mod:`.summarybundle`),
+keyed by blob id, function and :func:`rule_digest` (the rule files, every engine module, the
+kvdiff version). How the missing ones are computed, proven from an earlier blob where possible
+and on every core, is :mod:`.blobwork`'s part.
 """
 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from kvdiff.analyzers.analyze.resultcache import ResultCache, make_key
 
 if TYPE_CHECKING:  # imported lazily at run time: a fully cached run never loads the parser
+    from kvdiff.analyzers.analyze.reuse import Anchor
     from kvdiff.analyzers.analyze.ruleset import RuleSet
     from kvdiff.analyzers.parse.cparse import ParsedFile
     from kvdiff.analyzers.parse.extract import FunctionDef
@@ -144,7 +143,7 @@ class Summarizer:
         self.digest = digest
         self._tag_classes: dict[str, str] = {}
         # function-content key -> (error count, concept summaries); lives for one run
-        self._by_content: dict[str, tuple[int, tuple[ConceptSummary, ...]]] = {}
+        self._by_content: dict[str, RulesPart] = {}
 
     def tag_class(self, tag: str) -> str:
         """What, besides the blob, makes the analysis differ between tags.
@@ -169,38 +168,77 @@ class Summarizer:
         return self.rules.target if self.rules is not None else None
 
     def summarize(self, tag: str, path: str, blob_id: str, origin: str, data: bytes) -> BlobSummary:
-        """Summarise the function's first definition (the one the rules analyse).
+        """Summarise the function's first definition (the one the rules analyse)."""
+        return self.summarize_anchored(tag, path, blob_id, origin, data)[0]
 
-        With rules, the rule engine's own parse is the only one: a second parse just to
-        extract the function would double the cold cost.
-        """
+    def summarize_anchored(
+        self,
+        tag: str,
+        path: str,
+        blob_id: str,
+        origin: str,
+        data: bytes,
+        base: tuple[ParsedFile, Sequence[tuple[int, int, int]]] | None = None,
+    ) -> tuple[BlobSummary, Anchor]:
+        """The summary, and the blob as an anchor later blobs may reuse it from (:mod:`.reuse`)."""
+        summary, key, anchor = self.locate(tag, path, blob_id, origin, data, base)
+        if key is not None:
+            fn = anchor.first
+            assert fn is not None
+            summary = complete(summary, self.analyse(tag, path, blob_id, origin, anchor.parsed, fn))
+            anchor.summary = summary  # reused summaries are complete ones too
+        return summary, anchor
+
+    def locate(
+        self,
+        tag: str,
+        path: str,
+        blob_id: str,
+        origin: str,
+        data: bytes,
+        base: tuple[ParsedFile, Sequence[tuple[int, int, int]]] | None = None,
+    ) -> tuple[BlobSummary, str | None, Anchor]:
+        """Parse and find the function: its summary without the rules' part, the key of that
+        part (None: the summary is complete), and the blob as an anchor. ``base``: a parsed
+        file and the edits that turn it into ``data`` (an incremental parse, the same tree)."""
         # Imported here so that a fully cached run never loads the parser or the rule engine.
-        if self.rules is None:
-            from kvdiff.analyzers.parse.cparse import parse_c
-            from kvdiff.analyzers.parse.extract import find_functions
-
-            defs = find_functions(parse_c(data), self.function)
-            if not defs:
-                return BlobSummary(found=False)
-            return _summary(data, defs[0].start_line, defs[0].end_line, len(defs[0].errors), None)
-
-        from kvdiff.analyzers.analyze.analysis import analyze_parsed
-        from kvdiff.analyzers.parse.cparse import parse_c
+        from kvdiff.analyzers.analyze.reuse import make_anchor
+        from kvdiff.analyzers.parse.cparse import parse_c, reparse
         from kvdiff.analyzers.parse.extract import find_functions
+
+        parsed = parse_c(data) if base is None else reparse(data, *base)
+        defs = find_functions(parsed, self.function)
+        names = [self.function, *self._siblings(tag)]
+        every = [*defs, *(d for name in names[1:] for d in find_functions(parsed, name))]
+        key = None
+        if not defs:
+            summary = BlobSummary(found=False)
+        elif self.rules is None:
+            fn = defs[0]
+            summary = _summary(data, fn.start_line, fn.end_line, len(fn.errors), None)
+        else:
+            fn = defs[0]
+            # Most new blobs change the file elsewhere: the rules' part holds no line numbers,
+            # so one computed for the same function text (and the same siblings the rules may
+            # search at this tag) is reused and only the parse is paid again.
+            key = self._content_key(tag, parsed, fn)
+            summary = _summary(data, fn.start_line, fn.end_line, 0, None)
+            if key in self._by_content:
+                summary, key = complete(summary, self._by_content[key]), None
+        anchor = make_anchor(parsed, summary, names, every, defs[0] if defs else None)
+        return summary, key, anchor
+
+    def analyse(
+        self, tag: str, path: str, blob_id: str, origin: str, parsed: ParsedFile, fn: FunctionDef
+    ) -> RulesPart:
+        """The rules' part of a summary: the error count and each concept's hits."""
+        from kvdiff.analyzers.analyze.analysis import analyze_parsed
         from kvdiff.analyzers.source.repo import SourceFile
 
-        parsed = parse_c(data)
-        defs = find_functions(parsed, self.function)
-        if not defs:
-            return BlobSummary(found=False)
-        fn = defs[0]
-        # Most new blobs change the file elsewhere: a summary holds no line numbers, so one
-        # computed for the same function text (and the same siblings the rules may search at
-        # this tag) is reused and only the parse is paid again.
         key = self._content_key(tag, parsed, fn)
         found = self._by_content.get(key)
         if found is None:
-            src = SourceFile(tag=tag, path=path, blob_id=blob_id, origin=origin, data=data)
+            src = SourceFile(tag=tag, path=path, blob_id=blob_id, origin=origin, data=parsed.data)
             analysis = analyze_parsed(src, parsed, self.rules, self.function)
             concepts = tuple(
                 _concept_summary(
@@ -213,8 +251,7 @@ class Summarizer:
                 for status in analysis.concepts
             )
             found = self._by_content[key] = (len(analysis.errors), concepts)
-        error_count, concepts = found
-        return _summary(data, fn.start_line, fn.end_line, error_count, concepts)
+        return found
 
     def _content_key(self, tag: str, parsed: ParsedFile, fn: FunctionDef) -> str:
         """What an analysis of ``fn`` depends on: its text, where its parse errors sit relative
@@ -241,50 +278,12 @@ class Summarizer:
         return sorted(names)
 
 
-# Below this many blobs to analyse, starting worker processes costs more than it saves.
-PARALLEL_MIN = 8
-_worker_summarizer: Summarizer | None = None
+RulesPart = tuple[int, tuple[ConceptSummary, ...]]  # error count, concept summaries
 
 
-def _init_worker(summarizer: Summarizer) -> None:
-    global _worker_summarizer
-    _worker_summarizer = summarizer
-
-
-def _work(job: tuple[str, str, str, str, bytes]) -> BlobSummary:
-    assert _worker_summarizer is not None
-    return _worker_summarizer.summarize(*job)
-
-
-def _workers() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-def summarize_all(
-    summarizer: Summarizer, jobs: Iterator[tuple[str, str, str, str, bytes]], count: int
-) -> Iterator[BlobSummary]:
-    """Summaries of ``jobs`` in order; on several cores, in forked worker processes.
-
-    At most two jobs per worker are in flight, so memory stays flat however many blobs miss.
-    """
-    workers = min(_workers(), 4, count)
-    if workers < 2 or count < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
-        for job in jobs:
-            yield summarizer.summarize(*job)
-        return
-    # fork: the workers inherit the loaded parser and rules instead of re-importing them.
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, context, _init_worker, (summarizer,)) as pool:
-        pending: list[Future[BlobSummary]] = []
-        for job in jobs:
-            pending.append(pool.submit(_work, job))
-            if len(pending) >= 2 * workers:
-                yield pending.pop(0).result()
-        for future in pending:
-            yield future.result()
+def complete(summary: BlobSummary, part: RulesPart) -> BlobSummary:
+    """``summary`` (from :meth:`Summarizer.locate`) with the rules' part filled in."""
+    return replace(summary, error_count=part[0], concepts=part[1])
 
 
 def _summary(
@@ -385,43 +384,49 @@ def summarize_blobs(
     result cache does not already know, never per tag.
     """
     cache = cache or ResultCache(None)
+    # One entry holds every blob summary of this function and summarizer: a history of
+    # hundreds of blobs writes one file, not hundreds (creating files is what a cold run's
+    # disk time went to).
+    bundle_key = make_key("history-blobs", summarizer.function, summarizer.digest)
+    from kvdiff.analyzers.analyze.summarybundle import Bundle
+
+    bundle = Bundle.load(cache.get(bundle_key))
     summaries: dict[tuple[str, str], BlobSummary] = {}  # (blob id, tag class) -> summary
     misses: list[tuple[tuple[str, str], str, TagBlob]] = []
+    hits = 0
     for tb in tag_blobs:
         if tb.blob_id is None:
             continue
         slot = (tb.blob_id, summarizer.tag_class(tb.tag))
         if slot in summaries:
             continue
-        key = make_key("history", *slot, summarizer.function, summarizer.digest)
-        summary = None
-        cached = cache.get(key)
-        if cached is not None:
-            try:
-                summary = BlobSummary.from_json(cached)
-            except (TypeError, ValueError, KeyError, AttributeError):
-                summary = None  # a damaged entry is rebuilt, never trusted
+        key = make_key(*slot)
+        summary = bundle.get(key)
         if summary is None:
             misses.append((slot, key, tb))
             summaries[slot] = BlobSummary(found=False)  # placeholder, replaced below
         else:
             summaries[slot] = summary
+            hits += 1
 
-    def jobs() -> Iterator[tuple[str, str, str, str, bytes]]:
-        for _slot, _key, tb in misses:
-            assert tb.blob_id is not None
-            data = read(tb.blob_id)
-            if data is None:
-                raise LookupError(f"blob {tb.blob_id} of {path} at {tb.tag} cannot be read")
-            yield (tb.tag, path, tb.blob_id, tb.origin, data)
+    def blob(spec: tuple[str, str, str, str]) -> bytes:
+        data = read(spec[2])
+        if data is None:
+            raise LookupError(f"blob {spec[2]} of {path} at {spec[0]} cannot be read")
+        return data
 
-    computed = summarize_all(summarizer, jobs(), len(misses))
+    from kvdiff.analyzers.analyze.blobwork import summarize_all
+
+    specs = [(tb.tag, path, tb.blob_id or "", tb.origin) for _slot, _key, tb in misses]
+    computed = summarize_all(summarizer, specs, blob)
     for (slot, key, _tb), summary in zip(misses, computed, strict=True):
         summaries[slot] = summary
-        cache.put(key, summary.to_json())
+        bundle.add(key, summary)
+    if misses:
+        cache.put(bundle_key, bundle.to_json())
     by_tag = {
         tb.tag: summaries[(tb.blob_id, summarizer.tag_class(tb.tag))]
         for tb in tag_blobs
         if tb.blob_id is not None
     }
-    return BlobSummaries(by_tag, len(summaries), len(misses), cache.hits)
+    return BlobSummaries(by_tag, len(summaries), len(misses), hits)

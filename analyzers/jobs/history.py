@@ -4,6 +4,10 @@ The work is proportional to distinct content, not to tags. Every tag's blob id i
 (peel tag -> tree -> path: no blob is read); each distinct blob is then summarised once
 (:mod:`~kvdiff.analyzers.analyze.summaries`), and :mod:`~kvdiff.analyzers.compare.timeline`
 groups the tags by the function's content.
+
+A repeated run over unchanged tag refs is one file read (:mod:`.historycache`): the key is
+computed before any repository is opened, and that path imports neither libgit2 nor the
+parser nor the analysis; they are imported when a timeline has to be built.
 """
 
 from __future__ import annotations
@@ -15,14 +19,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.analyze.resultcache import ResultCache, default_result_dir
-from kvdiff.analyzers.analyze.summaries import TagBlob, make_summarizer, summarize_blobs
-from kvdiff.analyzers.compare.timeline import PRESENT, History, build_timeline
 from kvdiff.analyzers.errors import DamagedTag, KvdiffError
-from kvdiff.analyzers.jobs.historycache import history_key, load_history, store_history
+from kvdiff.analyzers.jobs.historycache import (
+    history_key,
+    load_history,
+    load_output,
+    store_history,
+)
+from kvdiff.analyzers.source.refstate import refs_fingerprint
 from kvdiff.analyzers.versions import is_glob, parse_version, select_tags, tag_patterns
 
 if TYPE_CHECKING:
+    from kvdiff.analyzers.analyze.summaries import TagBlob
+    from kvdiff.analyzers.compare.timeline import History
     from kvdiff.analyzers.source.repo import Sources
+    from kvdiff.analyzers.source.types import SourceConfig
 
 # Wraps the tags being fetched in a progress display: (tags) -> context giving an iterable.
 Progress = Callable[[list[str]], AbstractContextManager[Iterable[str]]]
@@ -61,6 +72,8 @@ def resolve_tags(
     All tags are made available in one batch first: one fetch of the missing tags' commits and
     trees, one of the distinct blobs the cache lacks (no network when all are at hand). With
     ``unreadable``, damaged tags are collected there and left out instead of raising."""
+    from kvdiff.analyzers.analyze.summaries import TagBlob
+
     if unreadable is not None:
         damage = {tag: sources.damage(tag) for tag in tags}
         unreadable.extend(e for e in damage.values() if e is not None)
@@ -97,20 +110,55 @@ def build_history(
     cache directory (None: no cache). Tags are filtered by ``pattern`` (a glob) and
     ``tag_range`` (``A..B``, inclusive) and put in version order.
     """
-    from kvdiff.analyzers.analyze.ruleset import rules_for
+    query = _Query(function, path, (tags, pattern, tag_range), use_rules, rules_file)
+    return _history(query, sources.config, lambda: sources, result_dir)
 
-    rules = rules_for(function, path, rules_file) if use_rules else None
+
+@dataclass(frozen=True)
+class _Query:
+    """What a timeline shows: every input of it but the sources (see :mod:`.historycache`)."""
+
+    function: str
+    path: str | None  # as given: None is the rule set's file
+    selection: tuple[Sequence[str] | None, str | Sequence[str] | None, str | None]
+    use_rules: bool
+    rules_file: Path | None
+
+
+def _history(
+    query: _Query,
+    config: SourceConfig,
+    open_sources: Callable[[], Sources],
+    result_dir: Path | None,
+) -> History:
+    """The stored timeline when the tag refs, the query and kvdiff are those of an earlier run
+    (nothing else is imported or opened), else the one :func:`_compute` builds, then stored
+    unless the refs changed meanwhile (a tag was fetched: the next run stores it)."""
+    cache = ResultCache(result_dir)
+    memo = _memo_key(config, result_dir, query)
+    if memo is not None and (hit := load_history(cache, memo)) is not None:
+        return hit
+    history = _compute(open_sources(), query, cache)
+    if memo is not None and memo == _memo_key(config, result_dir, query):
+        store_history(cache, memo, history)
+    return history
+
+
+def _compute(sources: Sources, query: _Query, cache: ResultCache) -> History:
+    """Resolve every tag's blob, summarise each distinct blob once, group the tags."""
+    from kvdiff.analyzers.analyze.ruleset import rules_for
+    from kvdiff.analyzers.analyze.summaries import make_summarizer, summarize_blobs
+    from kvdiff.analyzers.compare.timeline import PRESENT, build_timeline
+
+    function, path, rules_file = query.function, query.path, query.rules_file
+    rules = rules_for(function, path, rules_file) if query.use_rules else None
     if path is None:
         if rules is None:
             raise KvdiffError(
                 f"no rule set says which file defines {function}; pass --file PATH (e.g. mm/rmap.c)"
             )
         path = rules.path
-    cache = ResultCache(result_dir)
-    memo = _memo_key(sources, result_dir, function, path, (tags, pattern, tag_range), rules_file)
-    if memo is not None and (hit := load_history(cache, memo)) is not None:
-        return hit
-    chosen = _chosen_tags(sources, tags, pattern, tag_range)
+    chosen = _chosen_tags(sources, *query.selection)
     unreadable: list[DamagedTag] = []
     tag_blobs = resolve_tags(sources, chosen, path, unreadable)
     if not tag_blobs:
@@ -127,30 +175,30 @@ def build_history(
     if not any(v.state == PRESENT for v in history.versions):
         raise _function_nowhere(sources, function, path, tag_blobs)
     # Tags listed but unreadable (a damaged cache) are never dropped silently.
-    history = replace(history, unreadable=tuple((e.tag, e.message) for e in unreadable))
-    if memo is not None:
-        store_history(cache, memo, history)
-    return history
+    return replace(history, unreadable=tuple((e.tag, e.message) for e in unreadable))
 
 
-def _memo_key(
-    sources: Sources,
-    result_dir: Path | None,
-    function: str,
-    path: str,
-    selection: tuple[Sequence[str] | None, str | None, str | None],
-    rules_file: Path | None,
-) -> str | None:
+def _memo_key(config: SourceConfig, result_dir: Path | None, query: _Query) -> str | None:
     """The key of this timeline in the result cache (see :mod:`.historycache`); None without
     a result cache or when the tag refs cannot be fingerprinted."""
-    from kvdiff.analyzers.source.refstate import refs_fingerprint
-
     if result_dir is None:
         return None
-    fingerprint = refs_fingerprint(sources.config)
+    tags, pattern, _ = query.selection
+    names = [*(tags or ()), *tag_patterns(pattern)]
+    fingerprint = refs_fingerprint(config, names)
     if fingerprint is None:
         return None
-    return history_key(fingerprint, function, path, selection, rules_file)
+    try:
+        return history_key(
+            fingerprint,
+            query.function,
+            query.path,
+            query.selection,
+            query.rules_file,
+            query.use_rules,
+        )
+    except OSError:
+        return None  # an unreadable --rules file: the rule set's loader says what is wrong
 
 
 _WHERE = "tags in the cache and --repo clones"
@@ -223,20 +271,46 @@ class HistoryRequest:
 
 
 def run_history(
-    request: HistoryRequest, sources: Sources, progress: Progress | None = None
+    request: HistoryRequest,
+    config: SourceConfig,
+    progress: Progress | None = None,
+    sources: Sources | None = None,
 ) -> History:
-    """Fetch (with ``--fetch``), then build the timeline the request asks for."""
+    """Fetch (with ``--fetch``), then the timeline the request asks for: the stored one when
+    nothing changed, else built through ``sources`` (opened from ``config`` only then)."""
+    opened = sources
+
+    def open_sources() -> Sources:
+        nonlocal opened
+        if opened is None:
+            from kvdiff.analyzers.source.repo import Sources
+
+            opened = Sources(config)
+        return opened
+
     if request.fetch:
-        fetch_release_tags(sources, request.pattern, request.tag_range, progress, path=request.path)
+        fetch_release_tags(
+            open_sources(), request.pattern, request.tag_range, progress, path=request.path
+        )
+    query, result_dir = _query_of(request, config)
+    return _history(query, config, open_sources, result_dir)
+
+
+def stored_output(request: HistoryRequest, config: SourceConfig, as_json: bool) -> str | None:
+    """What ``kvdiff history`` printed for the same request over the same tag refs, when it is
+    stored (:func:`.historycache.load_output`); None otherwise, and always with ``--fetch`` (the
+    upstreams may have new tags). Reads one file: no repository, no analysis."""
+    if request.fetch:
+        return None
+    query, result_dir = _query_of(request, config)
+    memo = _memo_key(config, result_dir, query)
+    return None if memo is None else load_output(ResultCache(result_dir), memo, as_json)
+
+
+def _query_of(request: HistoryRequest, config: SourceConfig) -> tuple[_Query, Path | None]:
+    """The request's query and its result cache directory (None: no result cache)."""
     result_dir = None
     if request.use_result_cache:
-        result_dir = request.result_cache or default_result_dir(sources.config.cache)
-    return build_history(
-        sources,
-        request.function,
-        request.path,
-        pattern=request.pattern,
-        tag_range=request.tag_range,
-        result_dir=result_dir,
-        rules_file=request.rules_file,
-    )
+        result_dir = request.result_cache or default_result_dir(config.cache)
+    selection = (None, request.pattern, request.tag_range)
+    return _Query(request.function, request.path, selection, True, request.rules_file), result_dir

@@ -4,51 +4,62 @@ The key is every input of a timeline: the function, the file, the tag selection 
 ``--tags`` glob, ``--range``), the rule file's bytes, a digest of kvdiff itself (version and
 package files, :func:`.sitecache.package_digest`) and the fingerprint of every tag ref the
 sources read (:func:`.source.refstate.refs_fingerprint`: same refs, same files at every tag).
-An entry is one JSON document in the result cache; anything that does not decode to a timeline
-is a miss. Runs with unreadable tags are never stored, so damage is always reported afresh.
+An entry is one JSON document in the result cache: the timeline and the output ``kvdiff
+history`` printed for it (text and ``--json``, rendered by :mod:`.present.history` when it was
+stored), so that a repeated run prints it without importing the analysis, the timeline or the
+presentation (:func:`load_output`). Anything that does not decode to a timeline is a miss. Runs
+with unreadable tags are never stored, so damage is always reported afresh.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kvdiff.analyzers.analyze.resultcache import ResultCache, make_key
-from kvdiff.analyzers.compare.changes import Change
-from kvdiff.analyzers.compare.timeline import FunctionVersion, History, HistoryStats
+from kvdiff.analyzers.versions import tag_patterns
 
-HISTORY_SCHEMA = 1
-_FIELDS = {"function", "path", "rule_set", "versions", "stats"}
+if TYPE_CHECKING:
+    from kvdiff.analyzers.compare.timeline import FunctionVersion, History
+
+HISTORY_SCHEMA = 2
+_FIELDS = {"function", "path", "rule_set", "versions", "stats", "text", "json"}
 
 
 def history_key(
     fingerprint: str,
     function: str,
-    path: str,
-    selection: tuple[Sequence[str] | None, str | None, str | None],
+    path: str | None,
+    selection: tuple[Sequence[str] | None, str | Sequence[str] | None, str | None],
     rules_file: Path | None,
+    use_rules: bool = True,
 ) -> str:
+    """``path`` as given (None: the rule set's file, which the package digest covers, as it
+    covers the packaged rule sets); ``rules_file`` by its bytes."""
     from kvdiff.analyzers.jobs.sitecache import package_digest
 
     tags, pattern, tag_range = selection
     rules = hashlib.sha256(rules_file.read_bytes()).hexdigest() if rules_file else "-"
+    if not use_rules:
+        rules = "off"
+    # A repr keeps None apart from the string "None" (``--file None``, ``--range None``).
+    tags = tuple(tags) if tags is not None else None
+    query = repr((function, path, tags, tag_patterns(pattern), tag_range))
     return make_key(
         f"history-run={HISTORY_SCHEMA}",
         f"kvdiff={package_digest()}",
         f"refs={fingerprint}",
-        f"function={function}",
-        f"path={path}",
-        "tags=" + ("\0".join(tags) if tags is not None else "*"),
-        f"pattern={pattern}",
-        f"range={tag_range}",
+        f"query={query}",
         f"rules={rules}",
     )
 
 
 def _version(d: dict[str, Any]) -> FunctionVersion:
+    from kvdiff.analyzers.compare.changes import Change
+    from kvdiff.analyzers.compare.timeline import FunctionVersion
+
     return FunctionVersion(
         **{
             **d,
@@ -63,10 +74,23 @@ def _version(d: dict[str, Any]) -> FunctionVersion:
     )
 
 
+def _entry(cache: ResultCache, key: str) -> dict[str, Any] | None:
+    doc = cache.get(key)
+    if doc is None or set(doc) != _FIELDS or not isinstance(doc["versions"], list):
+        return None
+    if not (isinstance(doc["text"], str) and isinstance(doc["json"], str)):
+        return None
+    return doc
+
+
 def load_history(cache: ResultCache, key: str) -> History | None:
     """The stored timeline, or None (a miss, or an entry that does not decode)."""
-    doc = cache.get(key)
-    if doc is None or set(doc) != _FIELDS:
+    from dataclasses import replace
+
+    from kvdiff.analyzers.compare.timeline import History, HistoryStats
+
+    doc = _entry(cache, key)
+    if doc is None:
         return None
     try:
         versions = tuple(_version(v) for v in doc["versions"])
@@ -78,7 +102,18 @@ def load_history(cache: ResultCache, key: str) -> History | None:
     return replace(history, stats=replace(stats, cache_hits=stats.distinct_blobs, analysed=0))
 
 
+def load_output(cache: ResultCache, key: str, as_json: bool) -> str | None:
+    """What ``kvdiff history`` printed for the stored timeline (its ``--json`` text, or its
+    text lines joined), or None: read without decoding the timeline."""
+    doc = _entry(cache, key)
+    return None if doc is None else doc["json" if as_json else "text"]
+
+
 def store_history(cache: ResultCache, key: str, history: History) -> None:
+    from dataclasses import asdict
+
+    from kvdiff.analyzers.present.history import format_history, history_json
+
     if history.unreadable:
         return
     cache.put(
@@ -89,5 +124,7 @@ def store_history(cache: ResultCache, key: str, history: History) -> None:
             "rule_set": history.rule_set,
             "versions": [asdict(v) for v in history.versions],
             "stats": asdict(history.stats),
+            "text": "\n".join(format_history(history)),
+            "json": history_json(history),
         },
     )

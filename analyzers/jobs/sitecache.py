@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import os
-import tempfile
 import zlib
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -42,16 +42,17 @@ _SUFFIXES = (".py", ".toml", ".j2", ".css", ".js", ".svg")
 
 
 def _package_files() -> list[Path]:
-    """Every file of the installed package that could change a page (sorted, stable)."""
-    import kvdiff.templates
-
-    roots = [Path(__file__).resolve().parent.parent, Path(kvdiff.templates.__file__).parent]
+    """Every file of the installed package that could change a page (sorted, stable). Found
+    with ``os.walk`` and the templates' import spec, not ``rglob`` and ``importlib.resources``:
+    a warm command pays for this listing on every run."""
+    spec = importlib.util.find_spec("kvdiff.templates")
+    templates = list(spec.submodule_search_locations or ()) if spec is not None else []
     files: set[str] = set()
-    for root in roots:
-        for folder, _dirs, names in os.walk(root):
-            files.update(os.path.join(folder, n) for n in names if n.endswith(_SUFFIXES))
-    # Path order (by components), as the digest has always been taken.
-    return [Path(p) for p in sorted(files, key=lambda p: p.split(os.sep))]
+    for root in (os.path.dirname(os.path.dirname(os.path.realpath(__file__))), *templates):
+        for base, dirs, names in os.walk(root):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            files.update(os.path.join(base, n) for n in names if n.endswith(_SUFFIXES))
+    return sorted(Path(f) for f in files if os.path.isfile(f))
 
 
 @cache
@@ -114,6 +115,8 @@ class SiteCache:
         return pages, tuple(head["warnings"])
 
     def put(self, key: str, pages: Mapping[str, bytes], warnings: Sequence[str]) -> None:
+        import tempfile  # only a run that rendered pages stores them
+
         blobs = list(pages.items())
         body = b"".join(b for _, b in blobs)
         head = {

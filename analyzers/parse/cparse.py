@@ -6,6 +6,7 @@ text is always sliced from the bytes and then decoded, never from a decoded str.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -69,3 +70,31 @@ def error_nodes(node: Node) -> list[Node]:
             stack.extend(reversed(cur.children))
     found.sort(key=lambda n: n.start_byte)
     return found
+
+
+def reparse(data: bytes, old: ParsedFile, edits: Sequence[tuple[int, int, int]]) -> ParsedFile:
+    """``data`` parsed reusing ``old``'s tree: ``edits`` are ``(start, old_end, new_length)``
+    byte ranges of ``old.data`` that ``data`` replaces, in order. Tree-sitter's incremental
+    parse gives the tree a fresh parse gives, re-reading only around the edits."""
+    tree = old.tree.copy()
+    # From the last edit back, so that each edit's old positions are still the old file's.
+    shift = sum(n - (e - s) for s, e, n in edits)
+    for start, old_end, new_length in reversed(edits):
+        shift -= new_length - (old_end - start)
+        at = _point(old.data, start)
+        new_text = data[start + shift : start + shift + new_length]
+        lines = new_text.count(b"\n")
+        column = len(new_text) - new_text.rfind(b"\n") - 1 if lines else at[1] + len(new_text)
+        tree.edit(
+            start_byte=start,
+            old_end_byte=old_end,
+            new_end_byte=start + new_length,
+            start_point=at,
+            old_end_point=_point(old.data, old_end),
+            new_end_point=(at[0] + lines, column),
+        )
+    return ParsedFile(data=data, tree=_parser().parse(data, tree))
+
+
+def _point(data: bytes, byte: int) -> tuple[int, int]:
+    return data.count(b"\n", 0, byte), byte - (data.rfind(b"\n", 0, byte) + 1)

@@ -79,9 +79,23 @@ class _Found:
     source: bytes | None = None
 
 
+_DEFINITIONS: dict[bytes, list[_Found]] = {}
+_DEFINITIONS_KEPT = 4
+
+
 def _definitions(parsed: ParsedFile) -> list[_Found]:
     """Every named definition in file order: the tree's own (never a block nested in a
-    function), then those only the shadow copy has (``recover.py``)."""
+    function), then those only the shadow copy has (``recover.py``). The last few files' are
+    kept: looking up the function, its siblings and its callers asks again for the same file."""
+    found = _DEFINITIONS.get(parsed.data)
+    if found is None:
+        if len(_DEFINITIONS) >= _DEFINITIONS_KEPT:
+            del _DEFINITIONS[next(iter(_DEFINITIONS))]
+        found = _DEFINITIONS[parsed.data] = _find_definitions(parsed)
+    return found
+
+
+def _find_definitions(parsed: ParsedFile) -> list[_Found]:
     found = []
     for fn in captures(_FUNCTIONS, parsed.tree.root_node).get("fn", []):
         name = _declarator_name(parsed.data, fn.child_by_field_name("declarator"))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kvdiff.analyzers.compare.changes import Change
 from kvdiff.analyzers.compare.timeline import NO_FUNCTION, PRESENT, FunctionVersion, History
-from kvdiff.analyzers.model.behaviour import ScenarioTimeline, Span
 from kvdiff.analyzers.present.schema import json_text
+
+if TYPE_CHECKING:  # only --behaviour has them: the model is not imported for a plain history
+    from kvdiff.analyzers.model.behaviour import ScenarioTimeline, Span
 
 
 def change_json(c: Change) -> dict[str, Any]:

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import fcntl
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 # Not "*.lock": libgit2's own lock files end in ".lock" and are cleared as stale under this lock.
 LOCK_NAME = "kvdiff.flock"
+# Which upstream served each fetched tag, so that later runs can still say so.
+ORIGINS_NAME = "kvdiff-origins.json"
+# Not a git directory: kvdiff's own files that may exist before the repository does (the
+# result cache defaults to kvdiff-results/ inside the source cache).
+RESULTS_NAME = "kvdiff-results"
+OWN_FILES = frozenset({LOCK_NAME, RESULTS_NAME})
 
 
 @contextmanager
@@ -54,6 +59,8 @@ def clear_stale_locks(git_dir: Path) -> list[Path]:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file and rename, so a reader never sees half a file."""
+    import tempfile  # only to write: reading the origins' name needs none of it
+
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o644)  # mkstemp makes it private; the cache is not secret

@@ -8,15 +8,17 @@ appended.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.source.gitnet import DEFAULT_TIMEOUT
-from kvdiff.analyzers.source.repo import SourceConfig, Upstream
-from kvdiff.analyzers.source.types import DEFAULT_MAX_FILE_BYTES
+from kvdiff.analyzers.source.types import (
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_TIMEOUT,
+    SourceConfig,
+    Upstream,
+)
 
 DEFAULT_UPSTREAMS: tuple[Upstream, ...] = (
     Upstream("mainline", "https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git"),
@@ -55,6 +57,8 @@ def load_config_file(path: Path | None) -> FileConfig:
     """Read and validate a ``kvdiff.toml``; any problem is a one-line :class:`KvdiffError`."""
     if path is None:
         return FileConfig()
+    import tomllib  # only when there is a file: most runs have none
+
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:

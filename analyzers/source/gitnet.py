@@ -29,12 +29,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kvdiff.analyzers.source.types import DEFAULT_TIMEOUT
+
+__all__ = ["DEFAULT_TIMEOUT"]  # still importable from here
+
 # How a tag's objects are fetched, best first (see README "What a first run downloads").
 PARTIAL = "partial"  # depth 1, trees along the path only, then blobs by id
 BLOBLESS = "blob:none"  # depth 1, every tree, then blobs by id (deep tree filters refused)
 FULL = "full"  # depth 1, whole snapshot (the server offers no filters)
 
-DEFAULT_TIMEOUT = 30.0
 _PROGRESS = re.compile(
     r"(?P<phase>Receiving objects|Counting objects|Compressing objects|Enumerating objects)"
     r":\s+(?:\d+%\s+)?\(?(?P<done>\d+)(?:/(?P<total>\d+))?\)?"

@@ -37,8 +37,8 @@ from pathlib import Path
 import pygit2
 from kvdiff.analyzers import errors
 from kvdiff.analyzers.errors import DamagedTag, KvdiffError, os_error_hint, os_error_text
-from kvdiff.analyzers.source import integrity
-from kvdiff.analyzers.source.cachelock import LOCK_NAME, cache_lock
+from kvdiff.analyzers.source import gitmemory, integrity
+from kvdiff.analyzers.source.cachelock import LOCK_NAME, ORIGINS_NAME, OWN_FILES, cache_lock
 from kvdiff.analyzers.source.cachelock import write_atomic as _write_atomic
 from kvdiff.analyzers.source.fetching import FetchingMixin
 from kvdiff.analyzers.source.network import Network
@@ -50,11 +50,6 @@ from pygit2.enums import RepositoryOpenFlag
 # The contract's names stay importable from here.
 __all__ = ["DEFAULT_PATH", "SourceConfig", "SourceFile", "Sources", "TagInfo", "Upstream"]
 
-# Which upstream served each fetched tag, so that later runs can still say so.
-ORIGINS_NAME = "kvdiff-origins.json"
-# Not a git directory: kvdiff's own files that may exist before the repository does.
-RESULTS_NAME = "kvdiff-results"
-_OWN_FILES = frozenset({LOCK_NAME, RESULTS_NAME})
 # The file most commands read; a fetch without paths keeps the trees down to it.
 DEFAULT_PATH = "mm/rmap.c"
 _TAG_PREFIX = "refs/tags/"
@@ -82,6 +77,7 @@ class Sources(FetchingMixin):
 
     def __init__(self, config: SourceConfig) -> None:
         self.config = config
+        self._memory = gitmemory.Bound()  # flat memory however many tags are read
         self._repos: list[tuple[Path, pygit2.Repository]] | None = None
         self.net = Network(config.upstreams, config.timeout, config.quiet)
         # tag -> (repository holding it, its root tree id, where it came from)
@@ -149,7 +145,7 @@ class Sources(FetchingMixin):
         problem = self._cache_problem()
         if problem:
             raise KvdiffError(problem)
-        if not cache.is_dir() or not any(p.name not in _OWN_FILES for p in cache.iterdir()):
+        if not cache.is_dir() or not any(p.name not in OWN_FILES for p in cache.iterdir()):
             return None
         try:
             repo = pygit2.Repository(str(cache), RepositoryOpenFlag.NO_SEARCH)
@@ -218,8 +214,7 @@ class Sources(FetchingMixin):
                 f"{os_error_hint(exc, '--cache DIR')}"
             ) from None
 
-    @staticmethod
-    def _peel_tag(repo: pygit2.Repository, tag: str) -> tuple[pygit2.Oid, str] | None:
+    def _peel_tag(self, repo: pygit2.Repository, tag: str) -> tuple[pygit2.Oid, str] | None:
         """(root tree id, peeled target id) of ``tag``; the tree itself may be only promised."""
         try:
             ref = repo.references.get(_TAG_PREFIX + tag)
@@ -228,6 +223,7 @@ class Sources(FetchingMixin):
         if ref is None:
             return None
         target = ref.peel()  # through annotated tags to the commit, or the tree (v2.6.11)
+        self._memory.read(repo)
         tree_id = target.id if isinstance(target, pygit2.Tree) else target.tree_id
         return tree_id, str(target.id)
 
@@ -322,6 +318,7 @@ class Sources(FetchingMixin):
             obj = repo.get(oid)  # reads (inflates) it whole: a damaged object fails here
         except pygit2.GitError as exc:
             raise self._damaged_object(repo, tag, exc) from None
+        self._memory.read(repo)
         if obj is not None:
             return obj
         if self._defer and levels:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pygit2
-from kvdiff.analyzers.source.gitnet import DEFAULT_TIMEOUT
+if TYPE_CHECKING:  # the plain data imports no libgit2: a warm `kvdiff history` opens no repository
+    import pygit2
+
+# Seconds an upstream may stay silent before a fetch gives up.
+DEFAULT_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
