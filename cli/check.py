@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from kvdiff.analyzers.analyze.ruleset import load_rule_set
 from kvdiff.analyzers.compare import golden
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.jobs.checkcache import run_check_cached
+from kvdiff.analyzers.jobs.checkcache import rules_ref, run_check_cached
 from kvdiff.analyzers.present.check import check_json, check_junit, check_text
 from kvdiff.analyzers.source.repo import Sources
 from kvdiff.analyzers.versions import parse_version
@@ -64,11 +63,11 @@ def check(
     FUNCTION names the rule set (default try_to_unmap_one: analyzers/analyze/rules/FUNCTION.toml).
     Default tags: those with a golden file for it. Line drift alone does not fail.
     """
-    rules = load_rule_set(_target(function, target_option), rules_file)
+    rules = rules_ref(sources, _target(function, target_option), rules_file)
     expected = expected_dir or golden.default_expected_dir()
     tags = _tags(tag_options, rules, expected, sources)
     if update:
-        for path in golden.update(sources.read, rules, tags, expected):
+        for path in golden.update(sources.read, rules.rules, tags, expected):
             click.echo(f"wrote {path} (review it against the source)")
         return
     result = run_check_cached(sources, rules, tags, expected, _definitions_warning, _warn)

@@ -35,8 +35,10 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def entries(cache: Path) -> list[Path]:
-    return sorted((cache / "kvdiff-results").glob("??/*.json"))
+def entries(cache: Path, kind: str = "check") -> list[Path]:
+    """The cache's entries of findings (``check``) or of rule sets (``digest``)."""
+    found = sorted((cache / "kvdiff-results").glob("??/*.json"))
+    return [p for p in found if f'"{kind}":'.encode() in p.read_bytes()]
 
 
 def outputs(args: list[str], tmp_path: Path, cache: Path, fresh: bool) -> list[tuple]:
@@ -83,8 +85,10 @@ def test_the_cache_gives_back_the_findings_type_for_type(mutated: Path, tmp_path
     for expected in (EXPECTED, tmp_path):
         direct = golden.run_check(sources.read, rules, ["v5.1", "v5.10.37"], expected)
         for _ in range(2):  # stored, then read back
+            ref = checkcache.rules_ref(sources, "try_to_unmap_one", None)
+            assert (ref.target, ref.path, ref.rules) == (rules.target, rules.path, rules)
             got = checkcache.run_check_cached(
-                sources, rules, ["v5.1", "v5.10.37"], expected, lambda a: None, print
+                sources, ref, ["v5.1", "v5.10.37"], expected, lambda a: None, print
             )
             assert got == direct and repr(got) == repr(direct)
     facts = [f.facts for t in direct.tags for f in t.findings]
@@ -149,6 +153,33 @@ def test_a_damaged_entry_is_checked_again(mutated: Path, tmp_path: Path) -> None
         assert json.loads(entry.read_text()) == good  # rewritten
 
 
+def test_a_damaged_rule_set_entry_is_parsed_again(mutated: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    args = ["--tags", "v5.1", "--repo", str(mutated), "--offline", "--cache", str(cache)]
+    fresh = run("check", *args)
+    (entry,) = entries(cache, "digest")
+    good = entry.read_bytes()
+    doc = json.loads(good)
+    for payload in ({}, {"target": 1, "path": "", "digest": ""}, {**doc["payload"], "x": ""}):
+        entry.write_text(json.dumps({**doc, "payload": payload}))
+        assert run("check", *args) == fresh
+        assert entry.read_bytes() == good  # rewritten
+    missing = run("check", *args, "--rules", str(tmp_path / "none.toml"))
+    assert missing[0] == 2 and "cannot read rule file" in missing[2]
+
+
+def test_the_packaged_rule_files_are_where_the_rule_sets_load_from(tmp_path: Path) -> None:
+    from kvdiff.analyzers.analyze.ruleset import available_rule_sets, rules_dir
+
+    sources = Sources(SourceConfig(cache=tmp_path / "c", upstreams=(), offline=True, quiet=True))
+    for name in available_rule_sets():
+        for _ in range(2):  # parsed, then from the cache
+            ref = checkcache.rules_ref(sources, name, None)
+            rules = load_rule_set(name)
+            assert (ref.target, ref.path, ref.rules) == (rules.target, rules.path, rules)
+            assert rules.source == str(rules_dir() / f"{name}.toml")
+
+
 def test_the_codec_refuses_what_it_does_not_know() -> None:
     check = TagCheck("v5.1", (1, 2), (), ())
     assert checkcache.decode(checkcache.encode(check)) == check
@@ -166,7 +197,8 @@ def test_a_hit_loads_no_parser(corpus_repo_args: list[str], tmp_path: Path) -> N
         "import sys; from kvdiff.main import cli\n"
         f"try: cli.main({args!r})\n"
         "except SystemExit as e: assert e.code == 0, e.code\n"
-        "print(sorted(m for m in sys.modules if m.startswith('kvdiff.analyzers.parse.')))"
+        "print(sorted(m for m in sys.modules if m.startswith(('kvdiff.analyzers.parse.',"
+        " 'kvdiff.analyzers.analyze.ruleset'))))"
     )
     loaded = []
     for _ in range(2):
@@ -176,7 +208,7 @@ def test_a_hit_loads_no_parser(corpus_repo_args: list[str], tmp_path: Path) -> N
         assert proc.returncode == 0, proc.stderr
         loaded.append(proc.stdout.strip().splitlines()[-1])
     assert "kvdiff.analyzers.parse.branches" in loaded[0]  # the first run analysed
-    assert loaded[1] == "['kvdiff.analyzers.parse.cparse']"  # the rules' query check only
+    assert loaded[1] == "[]"  # the second parsed neither C nor the rule set
     assert f"{len(TAGS)} tag(s)" in proc.stdout
 
 

@@ -14,10 +14,12 @@ every segment starts from a parse of its first blob. The summaries are the same 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from kvdiff.analyzers.analyze.reuse import Anchor, exact_edits, reuse
@@ -96,61 +98,75 @@ def _in_workers(
 ) -> list[BlobSummary]:
     # fork: the workers inherit the loaded parser and rules instead of re-importing them.
     context = multiprocessing.get_context("fork")
-    lock = threading.Lock()  # one repository object: read by one thread at a time
     results: list[list[Any]] = [[] for _ in segments]
     failures: list[BaseException] = []
-    threads, processes = [], []
-    ours: list[Connection] = []  # this process's pipe ends: a later worker closes its copies
-    for k, segment in enumerate(segments):
+    texts: dict[str, str] = {}  # one string per function text, however many blobs share it
+    feeds, drains, processes = [], [], []
+    for k in range(len(segments)):
         worker_jobs, feed = context.Pipe(duplex=False)
         drain, worker_results = context.Pipe(duplex=False)
-        args = (summarizer, worker_jobs, worker_results, list(ours))
+        args = (summarizer, worker_jobs, worker_results, [*feeds, *(d for d, _ in drains)])
         process = context.Process(target=_worker, args=args)
         process.start()
         worker_jobs.close()
         worker_results.close()
-        ours += [feed, drain]
+        _widen_pipe(feed)
+        feeds.append(feed)
         processes.append(process)
-        feeding = (segment, read, lock, feed, failures)
-        threads.append(threading.Thread(target=_feed, args=feeding))
-        threads.append(threading.Thread(target=_drain, args=(drain, results[k], failures)))
-    for thread in threads:
+        drains.append(
+            (drain, threading.Thread(target=_drain, args=(drain, results[k], texts, failures)))
+        )
+    for _, thread in drains:
         thread.start()
-    for thread in threads:
-        thread.join()
-    for process in processes:
-        process.join()
+    try:
+        _feed(segments, read, feeds)
+    finally:
+        for feed in feeds:
+            with contextlib.suppress(OSError):  # a worker that died: _drain reports it
+                feed.send(None)
+            feed.close()
+        for _, thread in drains:
+            thread.join()
+        for process in processes:
+            process.join()
     if failures:
         raise failures[0]
     return [summary for segment in results for summary in segment]
 
 
-def _feed(
-    segment: Sequence[Spec],
-    read: Callable[[Spec], bytes],
-    lock: threading.Lock,
-    conn: Connection,
-    failures: list[BaseException],
-) -> None:
+def _widen_pipe(conn: Connection) -> None:
+    """Let a pipe hold many blobs (Linux: up to 1 MiB), so that feeding one worker seldom
+    waits for it while another has nothing to do."""
     try:
-        for spec in segment:
-            with lock:
-                data = read(spec)
-            conn.send((*spec, data))
-    except BaseException as exc:  # e.g. a blob that cannot be read: raised in the caller
-        failures.append(exc)
-    finally:
-        with contextlib.suppress(OSError):  # a worker that died: _drain reports it
-            conn.send(None)
-        conn.close()
+        import fcntl
+
+        fcntl.fcntl(conn.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, AttributeError, OSError):
+        pass  # another system, or a lower limit: only the buffering is smaller
 
 
-def _drain(conn: Connection, out: list[Any], failures: list[BaseException]) -> None:
+def _feed(
+    segments: list[Sequence[Spec]], read: Callable[[Spec], bytes], feeds: list[Connection]
+) -> None:
+    """Read the blobs in this thread (one repository object, one reader), taking the segments
+    in turn so that every worker has work from the start."""
+    for row in itertools.zip_longest(*segments):
+        for spec, feed in zip(row, feeds, strict=True):
+            if spec is not None:
+                with contextlib.suppress(BrokenPipeError):  # a worker stopped on an error:
+                    feed.send((*spec, read(spec)))  # its _drain has the error
+
+
+def _drain(
+    conn: Connection, out: list[Any], texts: dict[str, str], failures: list[BaseException]
+) -> None:
     try:
         while (item := conn.recv()) != _END:
             if isinstance(item, BaseException):
                 failures.append(item)
                 break
+            if item.text:
+                item = replace(item, text=texts.setdefault(item.text, item.text))
             out.append(item)
     except EOFError:
         failures.append(RuntimeError("a summarising worker process ended without its results"))

@@ -130,7 +130,8 @@ def tag_inputs(
     read: Reader, rules: RuleSet, tag: str, expected_dir: Path
 ) -> tuple[dict | None, SourceFile]:
     """What the check of ``tag`` reads: its golden file (None without one) and the source file
-    (the golden file's ``path``, else the rules')."""
+    (the golden file's ``path``, else the rules'). Of ``rules``, only ``target`` and ``path``
+    are read (a :class:`~.jobs.checkcache.RulesRef` will do)."""
     path = golden_path(expected_dir, rules.target, tag)
     golden = load_golden(path) if path.is_file() else None
     return golden, read(tag, (golden or {}).get("path") or rules.path)

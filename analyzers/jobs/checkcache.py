@@ -8,6 +8,10 @@ warning the analysis raised, without importing the parser; a miss analyses as
 :func:`.compare.golden.run_check` does and stores both. An entry that does not decode to a
 TagCheck is a miss.
 
+The rule set itself is only parsed (TOML, every query compiled to validate it) when a tag is
+analysed: :func:`rules_ref` keeps what a check needs before that (the rule set's name, its
+file and the digest of its parse) under the rule file's path and bytes and the code digest.
+
 Entries are plain JSON in which every tuple, list and dataclass says what it was, so that what
 is read back equals, type for type, what was stored (checked before storing: anything else is
 not stored).
@@ -17,7 +21,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,9 +43,59 @@ CHECK_SCHEMA = 1
 _TYPES = {cls.__name__: cls for cls in (TagCheck, Finding, Change, Epoch)}
 
 
+@dataclass(frozen=True)
+class RulesRef:
+    """A rule set as a check first needs it: its name (``target``), the file it describes
+    (``path``), the digest of its parse; :attr:`rules` parses it on first use."""
+
+    target: str
+    path: str
+    digest: str
+    function: str
+    rules_file: Path | None
+
+    @cached_property
+    def rules(self) -> RuleSet:
+        from kvdiff.analyzers.analyze.ruleset import load_rule_set
+
+        return load_rule_set(self.function, self.rules_file)
+
+
+def rules_ref(sources: Sources, function: str, rules_file: Path | None) -> RulesRef:
+    """The rule set ``load_rule_set(function, rules_file)`` would give, from the result cache
+    when that file was parsed before (same path, bytes and code), else parsed now (its errors
+    raised as ``load_rule_set`` raises them)."""
+    from kvdiff.analyzers.analyze import rules as packaged
+
+    path = rules_file or Path(str(packaged.__file__)).parent / f"{function}.toml"
+    try:
+        data = path.read_bytes()
+    except OSError:
+        data = None  # parsed below, to fail as load_rule_set fails
+    cache = ResultCache(default_result_dir(sources.config.cache))
+    key = make_key(
+        f"check-rules={CHECK_SCHEMA}",
+        f"kvdiff={code_digest()}",
+        f"function={function}\0{rules_file}\0{path}",
+        "bytes=" + hashlib.sha256(data or b"").hexdigest(),
+    )
+    hit = cache.get(key) if data is not None else None
+    names = ("target", "path", "digest")
+    if hit is not None and all(isinstance(hit.get(k), str) for k in names) and len(hit) == 3:
+        return RulesRef(hit["target"], hit["path"], hit["digest"], function, rules_file)
+    from kvdiff.analyzers.analyze.ruleset import load_rule_set
+
+    rules = load_rule_set(function, rules_file)
+    ref = RulesRef(rules.target, rules.path, _digest(repr(rules)), function, rules_file)
+    ref.__dict__["rules"] = rules  # parsed already: cached_property's slot
+    if data is not None:
+        cache.put(key, {k: getattr(ref, k) for k in names})
+    return ref
+
+
 def run_check_cached(
     sources: Sources,
-    rules: RuleSet,
+    ref: RulesRef,
     tags: Iterable[str],
     expected_dir: Path,
     warning_of: Callable[[Analysis], str | None],
@@ -48,21 +103,20 @@ def run_check_cached(
 ) -> CheckResult:
     """:func:`.compare.golden.run_check` through the result cache: ``warning_of`` words the
     warning an analysis calls for (None: none), ``on_warning`` gets it at each tag, hit or
-    miss, in tag order."""
+    miss, in tag order. The rule set is parsed only if a tag is analysed."""
     cache = ResultCache(default_result_dir(sources.config.cache))
-    rules_digest = _digest(repr(rules))
     results = []
     for tag in tags:
-        golden, source = golden_files.tag_inputs(sources.read, rules, tag, expected_dir)
-        key = _key(rules_digest, golden, source)
+        golden, source = golden_files.tag_inputs(sources.read, ref, tag, expected_dir)
+        key = _key(ref.digest, golden, source)
         found = _load(cache.get(key))
         if found is None:
-            found = _analysed(rules, tag, golden, source, warning_of)
+            found = _analysed(ref.rules, tag, golden, source, warning_of)
             _store(cache, key, *found)
         if found[1]:
             on_warning(found[1])
         results.append(found[0])
-    return CheckResult(rules.target, tuple(results))
+    return CheckResult(ref.target, tuple(results))
 
 
 def _analysed(

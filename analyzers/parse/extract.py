@@ -79,28 +79,45 @@ class _Found:
     source: bytes | None = None
 
 
-_DEFINITIONS: dict[bytes, list[_Found]] = {}
+_DEFINITIONS: dict[bytes, list[_Found]] = {}  # every definition, the shadow's included
+_OWN: dict[bytes, list[_Found]] = {}  # the tree's own only
 _DEFINITIONS_KEPT = 4
 
 
-def _definitions(parsed: ParsedFile) -> list[_Found]:
-    """Every named definition in file order: the tree's own (never a block nested in a
-    function), then those only the shadow copy has (``recover.py``). The last few files' are
-    kept: looking up the function, its siblings and its callers asks again for the same file."""
-    found = _DEFINITIONS.get(parsed.data)
+def _kept(memo: dict[bytes, list[_Found]], data: bytes, make) -> list[_Found]:
+    found = memo.get(data)
     if found is None:
-        if len(_DEFINITIONS) >= _DEFINITIONS_KEPT:
-            del _DEFINITIONS[next(iter(_DEFINITIONS))]
-        found = _DEFINITIONS[parsed.data] = _find_definitions(parsed)
+        if len(memo) >= _DEFINITIONS_KEPT:
+            del memo[next(iter(memo))]
+        found = memo[data] = make()
     return found
 
 
-def _find_definitions(parsed: ParsedFile) -> list[_Found]:
+def _definitions(parsed: ParsedFile, name: str | None = None) -> list[_Found]:
+    """Every named definition in file order: the tree's own (never a block nested in a
+    function), then those only the shadow copy has (``recover.py``). The last few files' are
+    kept: looking up the function, its siblings and its callers asks again for the same file.
+    With ``name``, the shadow (a second parse) is made only if one of its definitions could be
+    ``name`` (:func:`_shadow_may_define`): else the tree's own are all there is to filter."""
+    data = parsed.data
+    if name is not None and data not in _DEFINITIONS:
+        own = _kept(_OWN, data, lambda: _own_definitions(parsed))
+        if not _shadow_may_define(data, own, name):
+            return own
+    return _kept(_DEFINITIONS, data, lambda: _find_definitions(parsed))
+
+
+def _own_definitions(parsed: ParsedFile) -> list[_Found]:
     found = []
     for fn in captures(_FUNCTIONS, parsed.tree.root_node).get("fn", []):
         name = _declarator_name(parsed.data, fn.child_by_field_name("declarator"))
         if name and not recover.is_nested(fn):
             found.append(_own_definition(parsed.data, fn, name))
+    return sorted((f for f in found if f.name), key=lambda f: f.node.start_byte)
+
+
+def _find_definitions(parsed: ParsedFile) -> list[_Found]:
+    found = list(_kept(_OWN, parsed.data, lambda: _own_definitions(parsed)))
     shadow = recover.shadow(parsed.data, parsed.tree.root_node)
     if shadow is not None:
         taken = [(f.node.start_byte, f.node.end_byte) for f in found]
@@ -111,6 +128,24 @@ def _find_definitions(parsed: ParsedFile) -> list[_Found]:
                 continue
             found.append(_shadow_definition(shadow, fn))
     return sorted((f for f in found if f.name), key=lambda f: f.node.start_byte)
+
+
+def _shadow_may_define(data: bytes, own: list[_Found], name: str) -> bool:
+    """Whether a definition only the shadow copy has could be ``name`` or known by it.
+
+    Such a definition overlaps none of the tree's own, and the shadow differs from the file
+    only by blanks (whole lines) and rewritten headers that keep the defined name: so its name
+    is text of the file outside every own definition, and a syscall's aliases are that name
+    with ``sys_`` or ``compat_sys_`` in front. When none of it is there, the shadow (a second
+    parse) cannot change what :func:`find_functions` returns."""
+    needles = {name.encode()}
+    needles |= {name[len(p) :].encode() for p in ("sys_", "compat_sys_") if name.startswith(p)}
+    at = 0
+    for start, end in sorted((f.node.start_byte, f.node.end_byte) for f in own):
+        if any(data.find(n, at, start) >= 0 for n in needles):
+            return True
+        at = max(at, end)
+    return any(data.find(n, at) >= 0 for n in needles)
 
 
 def _own_definition(data: bytes, fn: Node, name: str) -> _Found:
@@ -176,7 +211,7 @@ def find_functions(parsed: ParsedFile, name: str) -> list[FunctionDef]:
     ``sys_move_pages``) in file order (``#ifdef``/``#else`` arms give several)."""
     return [
         _function_def(parsed, f)
-        for f in _definitions(parsed)
+        for f in _definitions(parsed, name)
         if f.name == name or name in f.aliases
     ]
 
