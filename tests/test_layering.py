@@ -29,6 +29,7 @@ OUTPUT_LIBRARIES = {"click", "jinja2", "markupsafe", "xml", "pprint"}
 STATE_WRITERS = {
     "analyzers/source/repo.py": "kvdiff-origins.json in the source cache",
     "analyzers/analyze/resultcache.py": "result-cache entries",
+    "analyzers/jobs/sitecache.py": "the header line of site-cache entries",
     "analyzers/compare/golden.py": "golden files written by check --update",
 }
 # Modules outside present/ allowed to reach sys.stderr, and why.

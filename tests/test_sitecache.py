@@ -3,12 +3,12 @@ the pages of the previous run; any changed input is a miss; a damaged entry is a
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from kvdiff.analyzers.jobs.sitecache import _package_files, package_digest
+from kvdiff.analyzers.analyze.resultcache import kvdiff_version as _version
+from kvdiff.analyzers.jobs.sitecache import SiteCache, _package_files, package_digest
 from kvdiff.main import cli
 
 
@@ -22,7 +22,7 @@ def files(out: Path) -> dict[str, bytes]:
 
 
 def entries(cache: Path) -> list[Path]:
-    return sorted((cache / "kvdiff-results" / "sites").rglob("*.json"))
+    return sorted((cache / "kvdiff-results" / "sites").rglob("*.site"))
 
 
 @pytest.fixture
@@ -42,9 +42,12 @@ def test_repeated_report_is_served_from_the_cache_byte_identically(
     assert files(tmp_path / "a") == files(tmp_path / "b")  # the manifest included
     assert entries(cache) == [entry]
     # The second run did use the entry: a page changed in it comes out as stored.
-    doc = json.loads(entry.read_bytes())
-    doc["payload"]["pages"]["index.html"] += "<!-- from the cache -->"
-    entry.write_text(json.dumps(doc), encoding="utf-8")
+    store = SiteCache(entry.parent.parent)
+    hit = store.get(entry.stem)
+    assert hit is not None
+    pages, warnings = hit
+    pages["index.html"] += b"<!-- from the cache -->"
+    store.put(entry.stem, pages, warnings)
     code, output = report(*args, "--out", str(tmp_path / "b"))
     assert code == 0, output
     assert (tmp_path / "b" / "index.html").read_text().endswith("<!-- from the cache -->")
@@ -54,12 +57,25 @@ def test_a_damaged_entry_is_rendered_again(args: list[str], tmp_path: Path) -> N
     code, output = report(*args, "--out", str(tmp_path / "a"))
     assert code == 0, output
     [entry] = entries(tmp_path / "c.git")
-    for damage in (b"", b"{not json", b'{"schema": 1, "key": "x", "payload": {}}'):
+    whole = entry.read_bytes()
+    head, _, body = whole.partition(b"\n")[2].partition(b"\n")
+    flipped = bytearray(whole)
+    flipped[-100] ^= 0x20  # one character of a page changed: the CRC no longer matches
+    damages = (
+        b"",
+        b"{not json",
+        whole[:-1],  # cut off
+        whole + b"x",  # longer than the header says
+        bytes(flipped),
+        whole.replace(entry.stem.encode(), b"0" * 64),  # another key's entry
+        b"kvdiff-site 2\n" + head.replace(b'"files":[[', b'"files":[["x",1],[') + b"\n" + body,
+    )
+    for damage in damages:
         entry.write_bytes(damage)
         code, output = report(*args, "--out", str(tmp_path / "b"))
         assert code == 0, output
         assert files(tmp_path / "a") == files(tmp_path / "b")
-    assert json.loads(entry.read_bytes())["payload"]["pages"]  # rewritten whole
+        assert entry.read_bytes() == whole  # rewritten whole
 
 
 def test_every_input_is_in_the_key(args: list[str], tmp_path: Path) -> None:
@@ -80,6 +96,12 @@ def test_the_package_digest_covers_code_rules_strings_and_templates() -> None:
     assert {"highlight.py", "try_to_unmap_one.toml", "en.toml", "ko.toml"} <= names
     assert {"pair.html.j2", "style.css", "site.js", "favicon.svg", "helpers.toml"} <= names
     assert len(package_digest()) == 64
+
+
+def test_the_version_is_the_installed_metadatas() -> None:
+    from importlib import metadata
+
+    assert _version() == metadata.version("kvdiff")
 
 
 def test_the_site_writers_rules_hold_on_a_cache_hit(args: list[str], tmp_path: Path) -> None:

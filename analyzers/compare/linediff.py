@@ -14,10 +14,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 
-from kvdiff.analyzers.analyze.resultcache import ResultCache, make_key
+from kvdiff.analyzers.analyze.resultcache import ResultCache, kvdiff_version, make_key
 
 # Identifiers, numbers, runs of whitespace, and single punctuation characters: changed *tokens*
 # are highlighted, not changed characters, which reads better for code.
@@ -197,10 +196,7 @@ def diffs_cached_in(store: ResultCache) -> Iterator[None]:
 
 @cache
 def _engine_digest() -> str:
-    try:
-        version = metadata.version("kvdiff")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
+    version = kvdiff_version()
     return hashlib.sha256(version.encode() + b"\0" + Path(__file__).read_bytes()).hexdigest()
 
 
@@ -214,7 +210,8 @@ def _decode(doc: dict, a: list[str], a_start: int, b: list[str], b_start: int) -
             return None
         if not 0 <= line - start < len(lines):
             raise ValueError("line out of range")
-        return Cell(line, lines[line - start], tuple((int(s), int(e)) for s, e in changed))
+        ranges = tuple((int(s), int(e)) for s, e in changed) if changed else ()
+        return Cell(line, lines[line - start], ranges)
 
     rows = []
     for kind, ll, lc, rl, rc in doc["rows"]:

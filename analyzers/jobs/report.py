@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from kvdiff.analyzers.analyze.resultcache import make_key
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.present.site.strings import LANGS, load_strings
 from kvdiff.analyzers.versions import closest_tags, split_list
@@ -18,10 +19,17 @@ from kvdiff.analyzers.versions import closest_tags, split_list
 # The page builders (tree-sitter, the highlighter, the diff engine) load only when a site is
 # built: a repeated report served from the site cache needs none of them.
 if TYPE_CHECKING:
+    from kvdiff.analyzers.analyze.resultcache import ResultCache
     from kvdiff.analyzers.analyze.ruleset import RuleSet
     from kvdiff.analyzers.compare.timeline import History
     from kvdiff.analyzers.parse.cparse import ParsedFile
-    from kvdiff.analyzers.present.site.inputs import FunctionSpan, SiteInputs, TagInput
+    from kvdiff.analyzers.present.site.code import LineStore
+    from kvdiff.analyzers.present.site.inputs import (
+        FunctionSpan,
+        PageAnalysis,
+        SiteInputs,
+        TagInput,
+    )
     from kvdiff.analyzers.present.site.views import Site
     from kvdiff.analyzers.source.repo import SourceFile, Sources
 
@@ -139,11 +147,25 @@ def _model_outcomes(
     return out
 
 
-def _model_paths(function: str, path: str) -> tuple[str, ...]:
+def _model_paths(function: str, path: str, results: ResultCache) -> tuple[str, ...]:
+    """The files the model's facts read at a tag (none when the model does not cover the
+    function), for the one batch of fetches. They are a table of the model package, but
+    importing it costs a warm report more than the rest of its start: the list is kept in
+    the result cache, keyed by the package digest."""
+    from kvdiff.analyzers.jobs.sitecache import package_digest
     from kvdiff.analyzers.model import MODEL_TARGET
+
+    if (function, path) != tuple(MODEL_TARGET):
+        return ()
+    key = make_key("model-fact-paths", f"kvdiff={package_digest()}")
+    found = results.get(key)
+    paths = found.get("paths") if found is not None else None
+    if isinstance(paths, list) and paths and all(isinstance(p, str) for p in paths):
+        return tuple(paths)
     from kvdiff.analyzers.model.interp.facts import fact_paths
 
-    return fact_paths() if (function, path) == tuple(MODEL_TARGET) else ()
+    results.put(key, {"paths": list(fact_paths())})
+    return fact_paths()
 
 
 def _model_note(function: str, path: str, modelled: bool, strings: Mapping[str, str]) -> str:
@@ -175,17 +197,94 @@ def function_span(
     return FunctionSpan(fn.start_line, fn.end_line, fn.signature, len(fn.errors), len(defs))
 
 
-def _tag_input(source: SourceFile, rules: RuleSet | None, function: str) -> TagInput:
-    """One tag's file, parsed once: the analysis and the highlighting share the tree."""
-    from kvdiff.analyzers.analyze.analysis import analyze_parsed
-    from kvdiff.analyzers.parse.cparse import parse_c
+class _Rules:
+    """Which rule set covers the report's function (its name and file, or None), kept in the
+    result cache by the package digest (the rule files are package files): a report whose tags
+    all come from the result cache neither imports the rule engine nor parses the rule set.
+    :meth:`load` gives the rule set itself, parsed on first use."""
+
+    def __init__(self, function: str, file_option: str | None, results: ResultCache) -> None:
+        from kvdiff.analyzers.jobs.sitecache import package_digest
+
+        self.function, self.file_option = function, file_option
+        self._rules: RuleSet | None = None
+        self._loaded = False
+        key = make_key(
+            "report-rules", f"kvdiff={package_digest()}", f"function={function}",
+            f"file={file_option!r}",  # None (any file) is not ""
+        )  # fmt: skip
+        hit = results.get(key)
+        found = hit.get("rules", "") if hit is not None else ""
+        self.info: tuple[str, str] | None = None
+        if found is None:
+            return  # no rule set covers the function
+        if isinstance(found, list) and len(found) == 2 and all(isinstance(x, str) for x in found):
+            self.info = (found[0], found[1])
+            return
+        rules = self.load()
+        self.info = (rules.target, rules.path) if rules is not None else None
+        results.put(key, {"rules": list(self.info) if self.info else None})
+
+    def load(self) -> RuleSet | None:
+        from kvdiff.analyzers.analyze.ruleset import rules_for
+
+        if not self._loaded:
+            self._rules, self._loaded = rules_for(self.function, self.file_option), True
+        return self._rules
+
+
+def _tag_input(source: SourceFile, rules: _Rules, function: str, cached: _TagCache) -> TagInput:
+    """One tag's file: from the result cache when a run before analysed the same file the
+    same way, else parsed once (the analysis and the highlighting share the tree)."""
     from kvdiff.analyzers.present.site.inputs import TagInput
 
+    found = cached.load(source)
+    if found is not None:
+        span, analysis, lines = found
+        return TagInput(source, span, analysis=analysis, lines=lines)
+    from kvdiff.analyzers.analyze.analysis import analyze_parsed
+    from kvdiff.analyzers.parse.cparse import parse_c
+    from kvdiff.analyzers.present.site.code import LineStore
+    from kvdiff.analyzers.present.site.inputs import PageAnalysis, analysis_span
+
     parsed = parse_c(source.data)
-    if rules is not None:
-        analysis = analyze_parsed(source, parsed, rules, function)
-        return TagInput(source, analysis=analysis, tree=parsed.tree)
-    return TagInput(source, span=function_span(source, function, parsed), tree=parsed.tree)
+    lines = LineStore(added=True)
+    rule_set = rules.load() if rules.info is not None else None
+    if rule_set is not None:
+        analysis = analyze_parsed(source, parsed, rule_set, function)
+        span, page = analysis_span(analysis), PageAnalysis.of(analysis)
+        return TagInput(source, span, analysis=page, tree=parsed.tree, lines=lines)
+    span = function_span(source, function, parsed)
+    return TagInput(source, span, tree=parsed.tree, lines=lines)
+
+
+class _TagCache:
+    """The per-tag entries of one report (see :mod:`.reportcache`)."""
+
+    def __init__(self, cache: ResultCache, function: str, file_option: str | None, rules: str):
+        self.cache = cache
+        self.function, self.file_option, self.rules = function, file_option, rules
+
+    def _key(self, source: SourceFile) -> str:
+        from kvdiff.analyzers.jobs.reportcache import tag_key
+
+        return tag_key(source, self.function, self.file_option, self.rules)
+
+    def load(
+        self, source: SourceFile
+    ) -> tuple[FunctionSpan, PageAnalysis | None, LineStore] | None:
+        from kvdiff.analyzers.jobs.reportcache import load_entry
+
+        return load_entry(self.cache, self._key(source))
+
+    def store(self, inputs: Iterable[TagInput]) -> None:
+        """Keep each input whose pages computed something new (a first run, more chunks)."""
+        from kvdiff.analyzers.jobs.reportcache import entry_plain
+
+        for inp in inputs:
+            if inp.lines is not None and inp.lines.added:
+                plain = entry_plain(inp.span, inp.analysis, inp.lines)
+                self.cache.put(self._key(inp.source), plain)
 
 
 def _history(
@@ -213,23 +312,24 @@ def _history(
 def build_report(request: ReportRequest, sources: Sources) -> Site:
     """Read, analyse and model every tag of ``request`` and lay the results out as a site."""
     from kvdiff.analyzers.analyze.resultcache import ResultCache, default_result_dir
-    from kvdiff.analyzers.analyze.ruleset import rules_for
     from kvdiff.analyzers.compare.linediff import diffs_cached_in
     from kvdiff.analyzers.present.annotations import load_annotations
     from kvdiff.analyzers.present.site.inputs import SiteInputs
 
     function = request.function
-    rules = rules_for(function, request.path)
-    path = request.path or (rules.path if rules is not None else DEFAULT_PATH)
+    results = ResultCache(default_result_dir(sources.config.cache))
+    rules = _Rules(function, request.path, results)
+    path = request.path or (rules.info[1] if rules.info is not None else DEFAULT_PATH)
     strings = load_strings(request.lang)
-    rules_note = "" if rules is not None else strings["no_rules"].format(function=function)
+    rules_note = "" if rules.info is not None else strings["no_rules"].format(function=function)
+    cached = _TagCache(results, function, request.path, ":".join(rules.info or ()))
 
     def tag_input(tag: str) -> TagInput:
-        inp = _tag_input(sources.read(tag, path), rules, function)
+        inp = _tag_input(sources.read(tag, path), rules, function, cached)
         return replace(inp, outcomes=outcomes.get(tag, ()))
 
     # One batch: commits and trees, then the files (with the files the model's facts read).
-    sources.ensure_all(request.tags, [path, *_model_paths(function, path)])
+    sources.ensure_all(request.tags, [path, *_model_paths(function, path, results)])
     outcomes = _model_outcomes(function, path, request.tags, sources)
     model_note = _model_note(function, path, bool(outcomes), strings)
     inputs = [tag_input(tag) for tag in request.tags]
@@ -237,7 +337,7 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
     outcomes.update(_model_outcomes(function, path, extra_tags, sources))
     extra_inputs = [tag_input(tag) for tag in extra_tags]
 
-    annotations = load_annotations(function)
+    annotations = load_annotations(function, cache=results)
     si = SiteInputs(
         function=function,
         path=path,
@@ -252,7 +352,9 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
         extra_inputs=extra_inputs,
     )
     with diffs_cached_in(ResultCache(default_result_dir(sources.config.cache) / "diffs")):
-        return _with_translations(si, request.other_langs)
+        site = _with_translations(si, request.other_langs)
+    cached.store([*inputs, *extra_inputs])  # what the pages highlighted, for the next run
+    return site
 
 
 def _with_translations(si: SiteInputs, langs: tuple[str, ...]) -> Site:
@@ -279,8 +381,8 @@ def _translated(si: SiteInputs, lang: str) -> Site:
 
 def report_pages(
     request: ReportRequest, sources: Sources, cached: bool = True
-) -> tuple[dict[str, str], tuple[str, ...], Site | None]:
-    """The site's files (name -> text), its warnings and the site (None when served from the
+) -> tuple[dict[str, bytes], tuple[str, ...], Site | None]:
+    """The site's files (name -> UTF-8 bytes), its warnings and the site (None when served from the
     cache): rendered, or, with ``cached`` and when every input of the report is unchanged
     since a run that rendered them, from the site cache (see :mod:`.sitecache`). The caller
     writes them with :func:`.present.sitewriter.publish`."""
@@ -294,16 +396,17 @@ def report_pages(
     key = _site_key(request, path, sources) if cache is not None else None
     if cache is not None and key is not None:
         hit = cache.get(key)
-        if hit is not None and _valid_entry(hit):
-            return dict(hit["pages"]), tuple(hit["warnings"]), None
-    from kvdiff.analyzers.present.render import render_pages
+        if hit is not None:
+            return hit[0], hit[1], None
+    from kvdiff.analyzers.present.render import render_files
 
     site = build_report(request, sources)  # one batch fetches whatever is missing
-    pages = render_pages(site, default_result_dir(sources.config.cache) / "templates")
+    # Encoded once, for the site cache and the site writer alike.
+    pages = render_files(site, default_result_dir(sources.config.cache) / "templates")
     if cache is not None:
         key = key or _site_key(request, path, sources)
         if key is not None:
-            cache.put(key, {"pages": pages, "warnings": list(site.warnings)})
+            cache.put(key, pages, site.warnings)
     return pages, tuple(site.warnings), site
 
 
@@ -316,14 +419,3 @@ def _site_key(request: ReportRequest, path: str, sources: Sources) -> str | None
     if any(info is None for info in infos):
         return None
     return site_key(request, path, [i for i in infos if i is not None])
-
-
-def _valid_entry(entry: Mapping) -> bool:
-    pages, warnings = entry.get("pages"), entry.get("warnings")
-    return (
-        isinstance(pages, dict)
-        and bool(pages)
-        and all(isinstance(k, str) and isinstance(v, str) for k, v in pages.items())
-        and isinstance(warnings, list)
-        and all(isinstance(w, str) for w in warnings)
-    )

@@ -8,20 +8,27 @@ through :func:`.present.sitewriter.publish`, with its manifest rules, byte for b
 render would write it. Entries live in ``kvdiff-results/sites`` beside the per-blob results
 (safe to delete; a damaged entry reads as a miss). A report with ``--history`` depends on every
 tag the sources hold and is not cached.
+
+An entry is one file: a header line (the key, the warnings, each page's name and size, a CRC of
+the pages) and then the pages' UTF-8 bytes as they are, which a hit hands to the site writer as
+they are. A site is megabytes of HTML, and a hit is mostly start-up time: decoding that as JSON
+strings would cost more than the rest of it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
+import json
 import os
-import sys
-from collections.abc import Sequence
+import zlib
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kvdiff.analyzers.analyze.resultcache import ResultCache, default_result_dir, make_key
+from kvdiff.analyzers.analyze.resultcache import default_result_dir, kvdiff_version, make_key
 
 if TYPE_CHECKING:
     from kvdiff.analyzers.jobs.report import ReportRequest
@@ -29,7 +36,8 @@ if TYPE_CHECKING:
     from kvdiff.analyzers.source.types import TagInfo
 
 # Bump when the shape of a stored entry changes.
-SITE_SCHEMA = 1
+SITE_SCHEMA = 2
+_MAGIC = b"kvdiff-site 2\n"
 _SUFFIXES = (".py", ".toml", ".j2", ".css", ".js", ".svg")
 
 
@@ -47,34 +55,10 @@ def _package_files() -> list[Path]:
     return sorted(Path(f) for f in files if os.path.isfile(f))
 
 
-def _version() -> str:
-    """kvdiff's version as ``importlib.metadata.version`` finds it (the first kvdiff
-    ``*.dist-info`` or ``*.egg-info`` on ``sys.path``), read without importing
-    ``importlib.metadata`` (about 15 ms of a warm command)."""
-    for entry in sys.path:
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:
-            continue
-        for name in names:
-            stem, _, suffix = name.rpartition(".")
-            if suffix not in ("dist-info", "egg-info") or stem.split("-")[0].lower() != "kvdiff":
-                continue
-            for meta in ("METADATA", "PKG-INFO"):
-                try:
-                    with open(os.path.join(entry or ".", name, meta), encoding="utf-8") as fh:
-                        for line in fh:
-                            if line.startswith("Version:"):
-                                return line[len("Version:") :].strip()
-                except OSError:
-                    continue
-    return "unknown"
-
-
 @cache
 def package_digest() -> str:
     """sha256 over kvdiff's version and the names and bytes of :func:`_package_files`."""
-    h = hashlib.sha256(_version().encode())
+    h = hashlib.sha256(kvdiff_version().encode())
     for path in _package_files():
         h.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
@@ -97,5 +81,91 @@ def site_key(request: ReportRequest, path: str, infos: Sequence[TagInfo]) -> str
     return make_key(*parts)
 
 
-def site_cache(sources: Sources) -> ResultCache:
-    return ResultCache(default_result_dir(sources.config.cache) / "sites")
+class SiteCache:
+    """Rendered sites by key: ``get`` gives (pages, warnings) or None (absent or damaged),
+    ``put`` stores them atomically; a failure to write only costs speed."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _file(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.site"
+
+    def get(self, key: str) -> tuple[dict[str, bytes], tuple[str, ...]] | None:
+        """The pages (name -> UTF-8 bytes, as stored) and warnings under ``key``."""
+        try:
+            data = self._file(key).read_bytes()
+        except OSError:
+            return None
+        if not data.startswith(_MAGIC):
+            return None
+        end = data.find(b"\n", len(_MAGIC))
+        try:
+            head = json.loads(data[len(_MAGIC) : end]) if end > 0 else None
+        except ValueError:
+            return None
+        body = memoryview(data)[end + 1 :]
+        if not _valid_head(head, key, len(body)) or zlib.crc32(body) != head["crc32"]:
+            return None
+        pages: dict[str, bytes] = {}
+        pos = 0
+        for name, size in head["files"]:
+            pages[name] = bytes(body[pos : pos + size])
+            pos += size
+        return pages, tuple(head["warnings"])
+
+    def put(self, key: str, pages: Mapping[str, bytes], warnings: Sequence[str]) -> None:
+        import tempfile  # only a run that rendered pages stores them
+
+        blobs = list(pages.items())
+        body = b"".join(b for _, b in blobs)
+        head = {
+            "key": key,
+            "warnings": list(warnings),
+            "files": [[name, len(b)] for name, b in blobs],
+            "crc32": zlib.crc32(body),
+        }
+        line = json.dumps(head, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        target = self._file(key)
+        tmp_name = None
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".site")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(_MAGIC + line + b"\n")
+                fh.write(body)
+            os.replace(tmp_name, target)
+            tmp_name = None
+        except OSError:
+            pass  # a read-only or full cache directory only costs speed
+        finally:
+            if tmp_name is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp_name)
+
+
+def _valid_head(head: object, key: str, body_size: int) -> bool:
+    if not isinstance(head, dict) or head.get("key") != key:
+        return False
+    files, warnings = head.get("files"), head.get("warnings")
+    return (
+        isinstance(head.get("crc32"), int)
+        and isinstance(files, list)
+        and bool(files)
+        and all(
+            isinstance(f, list)
+            and len(f) == 2
+            and isinstance(f[0], str)
+            and isinstance(f[1], int)
+            and f[1] >= 0
+            for f in files
+        )
+        and sum(f[1] for f in files) == body_size
+        and len({f[0] for f in files}) == len(files)
+        and isinstance(warnings, list)
+        and all(isinstance(w, str) for w in warnings)
+    )
+
+
+def site_cache(sources: Sources) -> SiteCache:
+    return SiteCache(default_result_dir(sources.config.cache) / "sites")

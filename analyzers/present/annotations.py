@@ -19,12 +19,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kvdiff.analyzers.concepts import BY_ID, CONCEPT_IDS
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.present.site.strings import LANGS
+from kvdiff.analyzers.present.tomlcache import load_toml
 from kvdiff.analyzers.versions import TagRange, parse_tag_range, parse_version, version_key
+
+if TYPE_CHECKING:
+    from kvdiff.analyzers.analyze.resultcache import ResultCache
 
 # Packaged data: the annotation files are installed with kvdiff.analyzers.present.
 ANNOTATIONS_DIR = Path(str(resources.files("kvdiff.analyzers.present").joinpath("annotations")))
@@ -320,10 +324,13 @@ def _change(concept: str, i: int, value: Any, path: str, target: str) -> Change:
     return Change(concept, tags[0], tags[1], text, tuple(evidence))
 
 
-def parse_annotations(text: str, source: str, target: str) -> Annotations:
-    """Build :class:`Annotations` from TOML text; any problem is one :class:`KvdiffError` line."""
+def parse_annotations(
+    text: str, source: str, target: str, cache: ResultCache | None = None
+) -> Annotations:
+    """Build :class:`Annotations` from TOML text; any problem is one :class:`KvdiffError` line.
+    ``cache``: where the parsed TOML is kept between runs (see :mod:`.tomlcache`)."""
     try:
-        return _parse(text, source, target)
+        return _parse(text, source, target, cache)
     except tomllib.TOMLDecodeError as exc:
         problem = f"is not valid TOML ({exc})"
     except _Malformed as exc:
@@ -334,8 +341,8 @@ def parse_annotations(text: str, source: str, target: str) -> Annotations:
     )
 
 
-def _parse(text: str, source: str, target: str) -> Annotations:
-    doc = tomllib.loads(text)
+def _parse(text: str, source: str, target: str, cache: ResultCache | None) -> Annotations:
+    doc = load_toml(text, cache)
     _keys(doc, "the file", {"meta"}, {"concept", "question"})
     meta = _table(doc["meta"], "[meta]")
     _keys(meta, "[meta]", {"target"}, {"path"})
@@ -384,7 +391,9 @@ def _parse(text: str, source: str, target: str) -> Annotations:
 
 
 def load_annotations(
-    target: str = "try_to_unmap_one", directory: Path | None = None
+    target: str = "try_to_unmap_one",
+    directory: Path | None = None,
+    cache: ResultCache | None = None,
 ) -> Annotations:
     """Read ``<directory>/<target>.toml`` (default: the packaged annotations).
 
@@ -409,4 +418,4 @@ def load_annotations(
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise KvdiffError(f"annotation file {file} is not UTF-8 text; save it as UTF-8") from None
-    return parse_annotations(text, str(file), target)
+    return parse_annotations(text, str(file), target, cache)

@@ -8,9 +8,10 @@ line breaks, and turns each line into :class:`Markup` by escaping every piece of
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
+from collections.abc import Callable
 from functools import cache, lru_cache
+from itertools import accumulate
 from typing import NamedTuple
 
 import tree_sitter_c
@@ -162,28 +163,58 @@ def highlight_lines(
 class FileLines:
     """A file's highlighted lines by 1-based number, highlighted on first use, a chunk of
     :data:`CHUNK` lines per query: pages show the function and a few traced lines, not the
-    whole file. Each line comes out as :func:`highlight_lines` over the whole file gives it."""
+    whole file. Each line comes out as :func:`highlight_lines` over the whole file gives it.
+
+    ``chunks`` (first line of a chunk -> its lines) holds chunks highlighted before (kept in
+    the result cache): those are taken as they are, and each chunk highlighted here is added
+    to it, after which ``on_fill(first, last)`` is told."""
 
     CHUNK = 64
 
-    def __init__(self, data: bytes, tree: Tree | None = None) -> None:
+    def __init__(
+        self,
+        data: bytes,
+        tree: Tree | None = None,
+        chunks: dict[int, tuple[Line, ...]] | None = None,
+        on_fill: Callable[[int, int], None] | None = None,
+    ) -> None:
         self.data = data
         self._tree = tree
-        self._starts = [0, *(m.end() for m in re.finditer(b"\n", data))]
+        # Where each line starts: 0, then one past each newline.
+        self._starts = list(accumulate((len(p) + 1 for p in data.split(b"\n")[:-1]), initial=0))
         if len(self._starts) > 1 and self._starts[-1] == len(data):
             self._starts.pop()  # a final newline ends the last line; no empty line after it
         self.count = len(self._starts)
         self._lines: dict[int, Line] = {}
+        self._chunks = chunks
+        self._on_fill = on_fill
+
+    @property
+    def tree(self) -> Tree:
+        """The file's syntax tree (parsed on first use when none was given)."""
+        if self._tree is None:
+            self._tree = parse_c(self.data).tree
+        return self._tree
 
     def _fill(self, n: int) -> None:
         first = (n - 1) // self.CHUNK * self.CHUNK + 1
         last = min(first + self.CHUNK - 1, self.count)
-        if self._tree is None:
-            self._tree = parse_c(self.data).tree
+        kept = self._chunks.get(first) if self._chunks is not None else None
+        if kept is not None and [ln.number for ln in kept] == list(range(first, last + 1)):
+            self._lines.update((ln.number, ln) for ln in kept)
+            return
         # [start of line first, start of the line after last): highlight_lines takes whole lines.
         end = self._starts[last] if last < self.count else len(self.data)
-        for ln in highlight_lines(self.data, self._starts[first - 1], end, self._tree):
-            self._lines[ln.number] = ln
+        lines = highlight_lines(self.data, self._starts[first - 1], end, self.tree)
+        self._lines.update((ln.number, ln) for ln in lines)
+        if self._chunks is not None:
+            self._chunks[first] = lines
+        if self._on_fill is not None:
+            self._on_fill(first, last)
+
+    def chunk_of(self, n: int) -> int:
+        """The first line of the chunk that holds line ``n``."""
+        return (n - 1) // self.CHUNK * self.CHUNK + 1
 
     def get(self, n: int) -> Line | None:
         if not 1 <= n <= self.count:

@@ -8,6 +8,7 @@ mitigation), the soft-dirty and uffd-wp bits. Pure data; the templates draw it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from kvdiff.analyzers.model import encoding as enc
 
@@ -91,6 +92,7 @@ def _shown(field: str, raw: int, width: int, tag: str, pte: int) -> str:
     return f"{raw:#x}"
 
 
+@cache  # pure; the same values recur across scenarios and pages
 def pte_fields(tag: str, pte: int, kind: str) -> tuple[PteField, ...]:
     """The labelled fields of ``pte`` at ``tag``, most significant first; ``kind`` is the
     model's decoded kind (present, swap, migration, hwpoison, device, file, none)."""

@@ -15,9 +15,10 @@ from pathlib import Path
 import jinja2
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.present.model_text import model_text
+from kvdiff.analyzers.present.site.rows import RowBuilder
 from kvdiff.analyzers.present.site.views import Site
 from kvdiff.analyzers.present.sitewriter import publish
-from kvdiff.analyzers.present.textsafety import plain_html_text
+from kvdiff.analyzers.present.textsafety import has_bidi_bytes, plain_html_text
 
 STATIC = ("style.css", "site.js", "favicon.svg")
 
@@ -79,6 +80,21 @@ def render_pages(site: Site, template_cache: Path | None = None) -> dict[str, st
     translations, each other language's pages are NAME.<lang>.html, linked among themselves,
     and every page of every language has a switch to the same page in the others.
     ``template_cache``: where compiled templates are kept (see :func:`environment`)."""
+    # Bidi controls outside code listings (titles, conditions, cards) become plain markers too.
+    return {name: plain_html_text(text) for name, text in _rendered(site, template_cache).items()}
+
+
+def render_files(site: Site, template_cache: Path | None = None) -> dict[str, bytes]:
+    """:func:`render_pages` as the UTF-8 bytes the site writer writes (and the site cache
+    keeps): each page encoded once, and looked at for bidi controls in that form."""
+    out = {}
+    for name, text in _rendered(site, template_cache).items():
+        data = text.encode("utf-8")
+        out[name] = plain_html_text(text).encode("utf-8") if has_bidi_bytes(data) else data
+    return out
+
+
+def _rendered(site: Site, template_cache: Path | None) -> dict[str, str]:
     sites = (site, *site.translations)
     languages = (
         tuple(Language(s.lang, s.strings["lang_name"]) for s in sites) if len(sites) > 1 else ()
@@ -99,8 +115,7 @@ def render_pages(site: Site, template_cache: Path | None = None) -> dict[str, st
     root = resources.files("kvdiff.templates")
     for name in STATIC:
         out[name] = root.joinpath(name).read_text(encoding="utf-8")
-    # Bidi controls outside code listings (titles, conditions, cards) become plain markers too.
-    return {name: plain_html_text(text) for name, text in out.items()}
+    return out
 
 
 @dataclass(frozen=True)
@@ -141,6 +156,7 @@ def _render_site(
     env.filters.update(mt=words.message, md=words.decoded, mk=words.kind)
     ctx = {"site": site, "t": site.strings, "nav": site.nav, "lang": site.lang}
     ctx["languages"] = languages
+    ctx["rows"] = RowBuilder(site.strings)  # code and diff rows, each built once
     out = _UniqueNames()
     out["index.html"] = env.get_template("index.html.j2").render(page=site.index, **ctx)
     if site.question is not None:

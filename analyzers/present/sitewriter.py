@@ -73,7 +73,7 @@ def read_manifest(out: Path) -> list[str] | None:
     return [str(name) for name in raw["files"]]
 
 
-def _check_names(files: Mapping[str, str]) -> None:
+def _check_names(files: Mapping[str, str | bytes]) -> None:
     for name in files:
         if not name or "/" in name or name in (".", "..", MANIFEST) or name.startswith("."):
             raise KvdiffError(f"internal: refusing site file name {name!r}")
@@ -141,7 +141,7 @@ def _clean_stale(out: Path) -> None:
                 _retire(path, out)
 
 
-def _foreign(out: Path, files: Mapping[str, str], force: bool) -> list[str]:
+def _foreign(out: Path, files: Mapping[str, str | bytes], force: bool) -> list[str]:
     """Entries of ``out`` kvdiff did not write, after checking that it may write there."""
     if not out.exists():
         return []
@@ -165,16 +165,23 @@ def _foreign(out: Path, files: Mapping[str, str], force: bool) -> list[str]:
     return [name for name in foreign if name not in files]
 
 
-def _write_file(path: Path, text: str) -> None:
-    """Create ``path`` (it must not exist: never follows a link) and flush it to disk."""
+def _write_file(path: Path, text: str | bytes) -> None:
+    """Create ``path`` (it must not exist: never follows a link) and flush it to disk; ``text``
+    is written as UTF-8 with "\\n" newlines, or as given when it is bytes already."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    if isinstance(text, bytes):
+        with os.fdopen(fd, "wb") as fb:
+            fb.write(text)
+            fb.flush()
+            os.fsync(fb.fileno())
+        return
     with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
 
 
-def _fill(work: Path, files: Mapping[str, str]) -> None:
+def _fill(work: Path, files: Mapping[str, str | bytes]) -> None:
     # The manifest first: a run killed halfway leaves a work directory that says what is its.
     manifest = {"generator": "kvdiff", "files": sorted(files)}
     _write_file(work / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
@@ -195,8 +202,9 @@ def _target(out: Path) -> Path:
     return out.absolute()
 
 
-def publish(files: Mapping[str, str], out: Path, force: bool = False) -> tuple[Path, ...]:
-    """Make ``out`` hold exactly ``files`` (name -> text) plus what kvdiff did not write."""
+def publish(files: Mapping[str, str | bytes], out: Path, force: bool = False) -> tuple[Path, ...]:
+    """Make ``out`` hold exactly ``files`` (name -> text, or its UTF-8 bytes) plus what kvdiff
+    did not write."""
     _check_names(files)
     target = _target(out)
     try:
@@ -226,7 +234,7 @@ def publish(files: Mapping[str, str], out: Path, force: bool = False) -> tuple[P
     return tuple(out / name for name in sorted(files))
 
 
-def _swap(work: Path, target: Path, files: Mapping[str, str], force: bool) -> None:
+def _swap(work: Path, target: Path, files: Mapping[str, str | bytes], force: bool) -> None:
     """Under the parent's lock: swap the full work directory in, then retire the old site."""
     _clean_stale(target)
     foreign = _foreign(target, files, force)  # again: another run may have changed it

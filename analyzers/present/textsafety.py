@@ -111,9 +111,15 @@ def needs_marks(piece: str) -> bool:
     return _SPECIAL_RE.search(piece) is not None
 
 
+def has_bidi_bytes(data: bytes) -> bool:
+    """Whether UTF-8 ``data`` holds a bidi control (what :func:`plain_html_text` replaces)."""
+    return _BIDI_BYTES.search(data) is not None
+
+
 def plain_html_text(html: str) -> str:
     """Last line of defence for a whole rendered page: any bidi control still raw (in a title
     attribute, a condition, a card) becomes its plain-text marker, escaped for HTML."""
-    if _BIDI_RE.search(html) is None:
+    # Nine substring scans cost a fifth of one character-class search over a whole page.
+    if not any(ch in html for ch in BIDI_NAMES):
         return html
     return _BIDI_RE.sub(lambda m: f"&lt;U+{ord(m.group()):04X}&gt;", html)

@@ -12,7 +12,7 @@ from kvdiff.analyzers.present.site.index import (
     model_rows,
     scenarios_run,
 )
-from kvdiff.analyzers.present.site.inputs import SiteInputs
+from kvdiff.analyzers.present.site.inputs import SiteInputs, TagInput
 from kvdiff.analyzers.present.site.pair import PairContext, pair_page
 from kvdiff.analyzers.present.site.question import question_page
 from kvdiff.analyzers.present.site.safety import site_warnings
@@ -58,12 +58,14 @@ def _every_pair(tags: tuple[str, ...]) -> set[tuple[str, str]]:
     return {(a, b) for i, a in enumerate(tags) for b in tags[i + 1 :]}
 
 
+def _view(inp: TagInput) -> SourceView:
+    return SourceView(inp.source, inp.function_span(), inp.tree, inp.lines)
+
+
 def build_site(si: SiteInputs) -> Site:
     """All pages of the site (pure: no I/O)."""
     strings, function = si.strings, si.function
-    views = {
-        inp.source.tag: SourceView(inp.source, inp.function_span(), inp.tree) for inp in si.inputs
-    }
+    views = {inp.source.tag: _view(inp) for inp in si.inputs}
     notes = Notes(
         si.rules_note, si.model_note, any(i.outcomes for i in (*si.inputs, *si.extra_inputs))
     )
@@ -78,7 +80,7 @@ def build_site(si: SiteInputs) -> Site:
     # Versions the history links to that are not among the report's tags: pages, no nav entry.
     for inp in si.extra_inputs:
         if inp.source.tag not in views:
-            view = SourceView(inp.source, inp.function_span(), inp.tree)
+            view = _view(inp)
             tag_pages.append(tag_page(inp, view, function, strings, replace(notes, extra=True))[0])
 
     concepts, scenarios = concepts_known(si.inputs), scenarios_run(si.inputs)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # the analyze/model/annotation stages; only their data is use
     from kvdiff.analyzers.compare.timeline import History
     from kvdiff.analyzers.model import Outcome
     from kvdiff.analyzers.present.annotations import Annotations
+    from kvdiff.analyzers.present.site.code import LineStore
     from tree_sitter import Tree
 
 
@@ -28,26 +29,103 @@ class FunctionSpan:
 
 
 @dataclass(frozen=True)
+class PageHit:
+    """One concept hit, as the pages show it: the fields of a :class:`.ConceptHit` they read."""
+
+    function: str  # where it was found (the target or a sibling function)
+    start_line: int
+    end_line: int
+    condition: str
+    condition_normalized: str
+    branch_path: tuple[str, ...]
+    moved: bool  # found in a sibling function
+    calls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PageStatus:
+    """One concept's status at a tag, as the pages show it (see :class:`.ConceptStatus`)."""
+
+    concept: str
+    state: str
+    hits: tuple[PageHit, ...]
+    note: str
+
+
+@dataclass(frozen=True)
+class PageAnalysis:
+    """What the pages read of an :class:`~.analysis.Analysis`: the concepts' statuses. A fresh
+    report and one served from the result cache both give the pages this (no syntax tree, no
+    rule objects: a warm report imports neither the parser's nor the analyser's modules)."""
+
+    concepts: tuple[PageStatus, ...]
+
+    @classmethod
+    def of(cls, analysis: Analysis) -> PageAnalysis:
+        return cls(
+            tuple(
+                PageStatus(
+                    s.concept,
+                    s.state,
+                    tuple(
+                        PageHit(
+                            h.function,
+                            h.start_line,
+                            h.end_line,
+                            h.condition,
+                            h.condition_normalized,
+                            h.branch_path,
+                            h.moved,
+                            h.calls,
+                        )
+                        for h in s.hits
+                    ),
+                    s.note,
+                )
+                for s in analysis.concepts
+            )
+        )
+
+    def line_concepts(self) -> dict[int, tuple[str, ...]]:
+        """Real line -> ids of the concepts whose target-function hits cover it (rule order),
+        as :meth:`.Analysis.line_concepts` gives it."""
+        lines: dict[int, list[str]] = {}
+        for status in self.concepts:
+            for hit in status.hits:
+                if hit.moved:
+                    continue
+                for line in range(hit.start_line, hit.end_line + 1):
+                    ids = lines.setdefault(line, [])
+                    if status.concept not in ids:
+                        ids.append(status.concept)
+        return {line: tuple(ids) for line, ids in sorted(lines.items())}
+
+
+def analysis_span(analysis: Analysis) -> FunctionSpan:
+    """Where the analysed function is, as the pages show it."""
+    a = analysis
+    return FunctionSpan(
+        a.start_line, a.end_line, a.signature, len(a.errors), len(a.definitions) or 1
+    )
+
+
+@dataclass(frozen=True)
 class TagInput:
-    """Everything known about one tag: its source file, and the analysis and model outcomes when
-    a rule set / the model covers the function (``None`` / ``()`` otherwise). Without an
-    analysis, ``span`` says where the function is (with one, the analysis does)."""
+    """Everything known about one tag: its source file, where the function is in it, and the
+    analysis and model outcomes when a rule set / the model covers the function (``None`` /
+    ``()`` otherwise)."""
 
     source: SourceFile
-    analysis: Analysis | None = None
+    span: FunctionSpan
+    analysis: PageAnalysis | None = None
     outcomes: tuple[Outcome, ...] = ()
-    span: FunctionSpan | None = None
     # The file's syntax tree from the analysis (highlighting reuses it instead of parsing again).
     tree: Tree | None = field(default=None, compare=False, repr=False)
+    # The file's highlighted lines and cross-references computed so far (from the result
+    # cache, and filled further by the pages that show more of the file).
+    lines: LineStore | None = field(default=None, compare=False, repr=False)
 
     def function_span(self) -> FunctionSpan:
-        if self.analysis is not None:
-            a = self.analysis
-            return FunctionSpan(
-                a.start_line, a.end_line, a.signature, len(a.errors), len(a.definitions) or 1
-            )
-        if self.span is None:
-            raise ValueError(f"{self.source.tag}: a TagInput needs an analysis or a span")
         return self.span
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
-from importlib import resources
+from functools import cache
 from typing import Any
 
 from kvdiff.analyzers.errors import KvdiffError
@@ -16,6 +15,10 @@ HISTORY_FILENAME = "history.html"
 
 def load_strings(lang: str) -> dict[str, str]:
     """UI strings for ``lang`` from ``analyzers/present/i18n/<lang>.toml``."""
+    # Loaded here, not with the module: a report served from the site cache needs LANGS only.
+    import tomllib
+    from importlib import resources
+
     if lang not in LANGS:
         raise KvdiffError(f"unknown language {lang!r}; use one of: {', '.join(LANGS)}")
     data = resources.files("kvdiff.analyzers.present").joinpath("i18n", f"{lang}.toml").read_bytes()
@@ -39,6 +42,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", text)
 
 
+@cache  # every trace step's link names its tag's page
 def page_slug(text: str) -> str:
     """A file-name form of a tag, one-to-one so that no two tags share a page: any other byte
     becomes ``_XX`` (hex; ``_`` itself too, so ``a/b`` and ``a_b`` differ), and so does a ``-`` at

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kvdiff.analyzers.present.highlight import render_line
 from kvdiff.analyzers.present.pte_view import pte_fields
 from kvdiff.analyzers.present.site.code import SourceView
 from kvdiff.analyzers.present.site.inputs import TagInput
@@ -32,7 +31,20 @@ def traced_lines(inp: TagInput) -> dict[int, tuple[str, ...]]:
 def trace_view(
     inp: TagInput, outcome: Outcome, f: SourceView, shown: set[int], with_excerpt: bool
 ) -> TraceView:
-    """One scenario at one tag; steps link to the tag page's lines in ``shown``."""
+    """One scenario at one tag; steps link to the tag page's lines in ``shown``. Built once per
+    (scenario, ``shown``, excerpt or not): a tag's traces are on every pair page with it."""
+    key = (outcome.scenario, id(shown), with_excerpt)
+    done = f.traces.get(key)
+    if isinstance(done, TraceView):
+        return done
+    view = _trace_view(inp, outcome, f, shown, with_excerpt)
+    f.traces[key] = view
+    return view
+
+
+def _trace_view(
+    inp: TagInput, outcome: Outcome, f: SourceView, shown: set[int], with_excerpt: bool
+) -> TraceView:
     tag = inp.source.tag
     steps = tuple(
         StepView(
@@ -90,6 +102,6 @@ def excerpt(f: SourceView, steps: tuple[StepView, ...], path: str) -> tuple[Code
             continue
         if prev is not None and n != prev + 1:
             out.append(CodeLine(number=0, html=Markup(""), gap=True))
-        out.append(CodeLine(number=n, html=render_line(ln.text, ln.spans), mark=marks.get(n, "")))
+        out.append(CodeLine(number=n, html=f.html(n), mark=marks.get(n, "")))
         prev = n
     return tuple(out)

@@ -12,9 +12,10 @@ characters the parse tree names, and only where the text they wrap is exactly th
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import tree_sitter_c
 from kvdiff.analyzers.parse.cparse import captures, parse_c
@@ -156,10 +157,18 @@ def link_line(html: Markup, text: str, refs: tuple[Ref, ...], resolve: Resolver)
     """``html`` (one highlighted line of ``text``) with each resolvable ref wrapped in a link."""
     if not refs:
         return html
+    return linked(html, text, refs, tuple(resolve(ref) for ref in refs))
+
+
+@lru_cache(maxsize=1 << 14)
+def linked(
+    html: Markup, text: str, refs: tuple[Ref, ...], links: tuple[tuple[str, bool] | None, ...]
+) -> Markup:
+    """:func:`link_line` once each ref's link is known (the same line on several pages often
+    gets the same links: built once)."""
     cuts: dict[int, str] = {}
     ends: dict[int, str] = {}
-    for ref in refs:
-        link = resolve(ref)
+    for ref, link in zip(refs, links, strict=True):
         if link is None or text[ref.start : ref.end] != ref.name:
             continue
         href, tab = link
@@ -169,6 +178,7 @@ def link_line(html: Markup, text: str, refs: tuple[Ref, ...], resolve: Resolver)
         ends[ref.end] = "</a>"
     if not cuts:
         return html
+    events = sorted(cuts.keys() | ends.keys())
     out: list[str] = []
     pos, open_at = 0, None
     for m in _PIECE.finditer(str(html)):
@@ -181,16 +191,21 @@ def link_line(html: Markup, text: str, refs: tuple[Ref, ...], resolve: Resolver)
                 return html  # a link would cross a tag: leave the line as it is
             out.append(tag)
             continue
-        chars = [entity] if entity else list(plain)
-        for ch in chars:
-            if pos in ends and open_at is not None:
-                out.append(ends[pos])
+        piece = entity or plain
+        size = 1 if entity else len(plain)
+        # Before each character: close a link ending there, open one starting there.
+        done = 0
+        for at in events[bisect_left(events, pos) : bisect_left(events, pos + size)]:
+            out.append(piece[done : at - pos] if not entity else "")
+            done = at - pos
+            if at in ends and open_at is not None:
+                out.append(ends[at])
                 open_at = None
-            if pos in cuts:
-                out.append(cuts[pos])
-                open_at = pos
-            out.append(ch)
-            pos += 1
+            if at in cuts:
+                out.append(cuts[at])
+                open_at = at
+        out.append(piece[done:] if not entity else piece)
+        pos += size
     if pos in ends and open_at is not None:
         out.append(ends[pos])
         open_at = None

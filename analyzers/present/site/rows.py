@@ -1,0 +1,169 @@
+"""The rows of the code listings and of the side-by-side diff, built in Python.
+
+A site shows thousands of code rows; the template macros that laid them out cost a call and an
+escape per value per row. These give the templates whole ``<tbody>`` contents as
+:class:`Markup`, byte for byte what the macros wrote (``templates/macros.html.j2``
+``code_table`` and ``pair.html.j2``'s diff rows). Every value from a view is escaped exactly as
+jinja2's autoescape escapes it (:func:`markupsafe.escape`); a line's ``html`` is Markup already
+(built once per line and marks, :meth:`.SourceView.html`). A trace's summary, the same on its
+tag page and on every pair page with that tag, is rendered once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+
+from kvdiff.analyzers.present.pte_view import PteField
+from kvdiff.analyzers.present.site.views import CodeLine, DiffRowView, StepView, TraceView
+from markupsafe import Markup, escape
+
+_GAP = (
+    '<tr class="gap"><th scope="row" class="ln">…</th><td class="gut"></td><td class="src"></td>'
+    "</tr>\n"
+)
+
+
+# markupsafe.escape's five replacements, for a plain str without the Markup round trip.
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
+
+
+def _e(value: object) -> str:
+    """``str(markupsafe.escape(value))``, quicker for the plain numbers and strings of views."""
+    kind = type(value)
+    if kind is int:
+        return str(value)
+    if kind is str:
+        return value.translate(_ESCAPES)  # type: ignore[attr-defined]
+    return str(escape(value))
+
+
+class RowBuilder:
+    """Rows for one language's pages (the labels come from its UI strings), remembered."""
+
+    def __init__(self, strings: Mapping[str, str]) -> None:
+        self._traced = _e(strings["legend_traced"])
+        self._step_line = strings["trace_line"]
+        self._step_taken = (_e(strings["trace_not_taken"]), _e(strings["trace_taken"]))
+        self._insert = _e(strings["diff_kind_insert"])
+        self._delete = _e(strings["diff_kind_delete"])
+        self._summaries: dict[TraceView, Markup] = {}
+        self._code: dict[bool, dict[CodeLine, str]] = {True: {}, False: {}}
+        # Whole tables by the identity of their lines (kept alive here, so ids stay unique).
+        self._tables: dict[tuple[int, bool], tuple[Sequence[CodeLine], Markup]] = {}
+        self._pictures: dict[tuple[tuple[PteField, ...], str, str], Markup] = {}
+
+    def summary(self, macro: Callable[[TraceView], Markup], tr: TraceView) -> Markup:
+        """``trace_summary(tr)`` (the macro, passed in), rendered once per distinct summary: a
+        scenario at a tag is summed up on its tag page and on every pair page with that tag.
+        The macro reads the UI strings and ``tr``, but not its steps, excerpt or link, which
+        differ from page to page and are left out of the key."""
+        key = replace(tr, steps=(), excerpt=(), href="")
+        done = self._summaries.get(key)
+        if done is None:
+            done = self._summaries[key] = macro(tr)
+        return done
+
+    def code_rows(self, lines: Sequence[CodeLine], anchors: bool) -> Markup:
+        """The ``<tbody>`` rows of a code table (``anchors``: rows and numbers carry ``#L``).
+        A row is built once: a concept's lines at a tag are shown on every pair page with it."""
+        table = self._tables.get((id(lines), anchors))
+        if table is not None and table[0] is lines:
+            return table[1]  # the same lines (a concept's branch on another pair page)
+        memo = self._code[anchors]
+        out = []
+        for line in lines:
+            row = memo.get(line)
+            if row is None:
+                row = memo[line] = self._code_row(line, anchors)
+            out.append(row)
+        done = Markup("".join(out))
+        self._tables[id(lines), anchors] = (lines, done)
+        return done
+
+    def picture(
+        self, macro: Callable[..., Markup], fields: tuple[PteField, ...], label: str, value: str
+    ) -> Markup:
+        """``pte_picture(fields, label, value)`` (the macro, passed in), rendered once per
+        distinct arguments: many scenarios start from the same PTE. The macro reads nothing
+        but its arguments and the UI strings."""
+        key = (fields, label, value)
+        done = self._pictures.get(key)
+        if done is None:
+            done = self._pictures[key] = macro(fields, label, value)
+        return done
+
+    def _code_row(self, line: CodeLine, anchors: bool) -> str:
+        if line.gap:
+            return _GAP
+        number = _e(line.number)
+        cls = (
+            ("has-concept" if line.concepts else "")
+            + (" traced" if line.traced else "")
+            + (" mark-" + line.mark if line.mark else "")
+        )
+        ident = f' id="L{number}"' if anchors else ""
+        title = f' title="{_e(line.title)}"' if line.title else ""
+        shown = f'<a href="#L{number}" tabindex="-1">{number}</a>' if anchors else number
+        concepts = map(_e, line.concepts)
+        gutter = "".join(f'<span class="cg cg-{c}" data-c="{c}"></span>' for c in concepts)
+        if line.traced:
+            gutter += (
+                f'<span class="tr" title="{_e(line.title)}"><span class="vh">{self._traced}'
+                "</span></span>"
+            )
+        return (
+            f'<tr{ident} class="{_e(cls)}"{title}>\n'
+            f'<th scope="row" class="ln">{shown}</th>\n'
+            f'<td class="gut">{gutter}</td>\n'
+            f'<td class="src"><code>{line.html}</code></td>\n'
+            "</tr>\n"
+        )
+
+    def steps(self, steps: Sequence[StepView]) -> Markup:
+        """The items of a trace's list of steps (``macros.html.j2`` ``trace_steps``)."""
+        out = []
+        for s in steps:
+            if s.href:
+                text = _e(self._step_line.format(line=s.line))
+                where = f'<a href="{_e(s.href)}" tabindex="-1">{text}</a>'
+            else:
+                where = f"{_e(s.file)}:{_e(s.line)}"
+            concept = _e(s.concept)
+            out.append(
+                f'<li class="{"taken" if s.taken else "not-taken"}">{where}'
+                f'<span class="cg cg-{concept}">{concept}</span> <code>{_e(s.condition)}</code>'
+                f" — {self._step_taken[bool(s.taken)]}</li>\n"
+            )
+        return Markup("".join(out))
+
+    def diff_rows(self, rows: Sequence[DiffRowView], a_href: str, b_href: str) -> Markup:
+        """The rows of one block of a pair page's diff (``a_href`` / ``b_href``: the two tag
+        pages, which the line numbers link to)."""
+        a, b = _e(a_href), _e(b_href)
+        return Markup("".join([self._diff_row(row, a, b) for row in rows]))
+
+    def _diff_row(self, r: DiffRowView, a_href: str, b_href: str) -> str:
+        if r.left_number is not None:
+            n = _e(r.left_number)
+            left = (
+                f'<td class="ln old-ln" id="A{n}"><a href="{a_href}#L{n}" tabindex="-1">{n}</a>'
+                f'</td><td class="src old"><code>{r.left_html}</code></td>\n'
+            )
+        else:
+            left = (
+                f'<td class="ln old-ln filler"><span class="vh">{self._insert}</span></td>'
+                '<td class="src old filler"></td>\n'
+            )
+        if r.right_number is not None:
+            n = _e(r.right_number)
+            right = (
+                f'<td class="ln new-ln" id="B{n}"><a href="{b_href}#L{n}" tabindex="-1">{n}</a>'
+                f'</td><td class="src new"><code>{r.right_html}</code></td>\n'
+            )
+        else:
+            right = (
+                f'<td class="ln new-ln filler"><span class="vh">{self._delete}</span></td>'
+                '<td class="src new filler"></td>\n'
+            )
+        return f'<tr class="row-{_e(r.kind)}">\n{left}{right}</tr>\n'
