@@ -14,11 +14,11 @@ import random
 from pathlib import Path
 
 import pytest
-from kvdiff.analyzers.analyze.hunks import line_hunks
 from kvdiff.analyzers.analyze.reuse import reuse
 from kvdiff.analyzers.analyze.ruleset import load_rule_set
 from kvdiff.analyzers.analyze.summaries import Summarizer
 from kvdiff.analyzers.parse.cparse import parse_c
+from kvdiff.analyzers.parse.linehunks import line_hunks
 from kvdiff.analyzers.parse.recover import top_level
 
 FUNCTION = "try_to_unmap_one"

@@ -29,3 +29,27 @@ def test_split_groups_equal_the_query_on_every_kernel_file(corpus: Path, wild: P
         assert recover._split_groups(data, root) == expected, path
         split += bool(expected)
     assert len(files) > 200 and split > 5  # files with groups the tree did not make clean
+
+
+def test_shadows_parsed_one_from_the_other_are_fresh_parses(corpus: Path, monkeypatch) -> None:
+    """A shadow is parsed incrementally from the last one when the files are alike: every
+    node the same as a fresh parse's, edit after edit and file after file."""
+    import random
+
+    from test_reuse import _edits, _nodes
+
+    rng = random.Random(5)
+    incremental = []
+    real = recover.reparse
+    monkeypatch.setattr(recover, "reparse", lambda *a: incremental.append(1) or real(*a))
+    for tag in ("v2.6.7", "v2.6.35", "v5.1"):
+        data = (corpus / tag / "mm" / "rmap.c").read_bytes()
+        for blobs in _edits(data, rng).values():
+            for blob in blobs[:6]:
+                shadow = recover._shadow(blob, parse_c(blob).tree.root_node)
+                if shadow is None or not shadow.resolved:
+                    continue
+                resolved = recover._LAST_SHADOW[0][0].data
+                fresh = parse_c(resolved).tree.root_node
+                assert _nodes(shadow.tree.root_node, []) == _nodes(fresh, [])
+    assert len(incremental) > 10

@@ -6,7 +6,8 @@ again only to find the same function costs as much as the first parse. :func:`re
 instead, from the anchor's syntax tree and the new blob's bytes, that the new blob's summary is
 the anchor's with its lines shifted, or gives up (None) and the blob is parsed as usual.
 
-The proof, for every changed place (:mod:`.hunks`, verified byte for byte):
+The proof, for every changed place (:mod:`~kvdiff.analyzers.parse.linehunks`, checked byte
+for byte):
 
 * the change, widened to the file-level items it touches (children of the file or of a
   file-level ``#if`` arm), covers only whole error-free items of kinds that end themselves
@@ -35,7 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from kvdiff.analyzers.analyze.hunks import line_hunks
+from kvdiff.analyzers.parse.linehunks import byte_edits, line_starts
 
 if TYPE_CHECKING:
     from kvdiff.analyzers.analyze.summaries import BlobSummary
@@ -75,7 +76,7 @@ class Anchor:
 
     def __post_init__(self) -> None:
         self.lines = self.parsed.data.split(b"\n")
-        self.starts = _line_starts(self.lines)
+        self.starts = line_starts(self.lines)
 
     def children(self, node: Node) -> tuple[list[Node], list[int], list[int]]:
         """A container's children with their start and end bytes (computed once)."""
@@ -149,29 +150,9 @@ def reuse(anchor: Anchor, data: bytes, edits: list[Edit] | None = None) -> BlobS
 
 
 def exact_edits(anchor: Anchor, data: bytes) -> list[Edit] | None:
-    """The byte ranges of the anchor that ``data`` replaces, in order, checked byte for byte
-    (None when the files do not end alike, which line hunks cannot tell apart)."""
-    old = anchor.parsed.data
-    if old.endswith(b"\n") != data.endswith(b"\n"):
-        return None
-    new_lines = data.split(b"\n")
-    starts = anchor.starts
-    raw: list[Edit] = []
-    offset = 0
-    pos = 0  # end of the previous hunk in the anchor
-    for h in line_hunks(anchor.lines, new_lines):
-        s, e = min(starts[h.a0], len(old)), min(starts[h.a1], len(old))
-        new_len = sum(len(line) + 1 for line in new_lines[h.b0 : h.b1])
-        new_len = min(new_len, len(data) - (s + offset))
-        # the bytes between hunks must be equal: the hunks are an exact edit script
-        if old[pos:s] != data[pos + offset : s + offset]:
-            return None
-        raw.append(Edit(s, e, new_len - (e - s)))
-        offset += new_len - (e - s)
-        pos = e
-    if old[pos:] != data[pos + offset :]:
-        return None
-    return raw
+    """The byte ranges of the anchor that ``data`` replaces (:func:`.linehunks.byte_edits`)."""
+    found = byte_edits(anchor.parsed.data, data, anchor.lines, anchor.starts)
+    return None if found is None else [Edit(s, e, n - (e - s)) for s, e, n in found]
 
 
 def _widened(anchor: Anchor, edits: list[Edit]) -> list[Edit] | None:
@@ -189,15 +170,6 @@ def _widened(anchor: Anchor, edits: list[Edit]) -> list[Edit] | None:
             region = Edit(s, e, last.delta + region.delta)
         merged.append(Edit(s, e, region.delta))
     return merged
-
-
-def _line_starts(lines: list[bytes]) -> list[int]:
-    starts = [0] * (len(lines) + 1)
-    total = 0
-    for k, line in enumerate(lines):
-        total += len(line) + 1
-        starts[k + 1] = total
-    return starts
 
 
 def _widen(anchor: Anchor, s: int, e: int) -> tuple[int, int] | None:

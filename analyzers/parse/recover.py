@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kvdiff.analyzers.parse import ppconfig
-from kvdiff.analyzers.parse.cparse import parse_c
+from kvdiff.analyzers.parse import linehunks, ppconfig
+from kvdiff.analyzers.parse.cparse import ParsedFile, parse_c, reparse
 from tree_sitter import Node, Tree
 
 _SYSCALL = re.compile(r"\A(?:[A-Z0-9]+_)?SYSCALL(?:32)?_DEFINE\d+\Z")
@@ -172,7 +172,24 @@ def _shadow(data: bytes, root: Node) -> Shadow | None:
         out = ppconfig.resolved_bytes(rewritten, groups, {})
     if not headers and not groups:
         return None
-    return Shadow(headers, rewritten, parse_c(bytes(out)).tree, bool(groups))
+    return Shadow(headers, rewritten, _parse_shadow(bytes(out)), bool(groups))
+
+
+# The last shadow parsed, its lines and their starts: a history's next blob has nearly the same
+# shadow, which is then parsed incrementally from this one (cparse.reparse: the same tree).
+_LAST_SHADOW: list[tuple[ParsedFile, list[bytes], list[int], set[bytes]]] = []
+
+
+def _parse_shadow(data: bytes) -> Tree:
+    edits = None
+    if _LAST_SHADOW:
+        base, lines, starts, line_set = _LAST_SHADOW[0]
+        if linehunks.similar(line_set, data.split(b"\n", 4096)):
+            edits = linehunks.byte_edits(base.data, data, lines, starts, limit=64)
+    parsed = parse_c(data) if edits is None else reparse(data, base, edits)
+    lines = data.split(b"\n")
+    _LAST_SHADOW[:] = [(parsed, lines, linehunks.line_starts(lines), set(lines))]
+    return parsed.tree
 
 
 def _split_groups(data: bytes, root: Node) -> list[ppconfig.Group]:

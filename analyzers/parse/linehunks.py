@@ -1,4 +1,4 @@
-"""Line hunks between two versions of a file: what a new blob changed from an anchor blob.
+"""Line hunks between two versions of a file, and the exact byte edits they make.
 
 Consecutive kernel releases change a few places of a file. :func:`line_hunks` walks both line
 lists in step and, where they part, looks for the nearest place where a run of lines agrees
@@ -31,8 +31,9 @@ class Hunk:
     b1: int
 
 
-def line_hunks(a: list[bytes], b: list[bytes]) -> list[Hunk]:
-    """The hunks turning lines ``a`` into lines ``b``, in order."""
+def line_hunks(a: list[bytes], b: list[bytes], limit: int | None = None) -> list[Hunk] | None:
+    """The hunks turning lines ``a`` into lines ``b``, in order; None past ``limit`` hunks
+    (files that different are not worth an edit script)."""
     hunks: list[Hunk] = []
     i = j = 0
     index: dict[bytes, list[int]] | None = None
@@ -55,6 +56,8 @@ def line_hunks(a: list[bytes], b: list[bytes]) -> list[Hunk]:
             break
         i2, j2 = found
         hunks.append(Hunk(i, i2, j, j2))
+        if limit is not None and len(hunks) > limit:
+            return None
         i, j = i2, j2
     i, j = min(i, na), min(j, nb)
     if i < na or j < nb:
@@ -97,3 +100,58 @@ def _resync(
                 break
             k += 1
     return best
+
+
+def line_starts(lines: list[bytes]) -> list[int]:
+    """Each line's first byte in ``b"\\n".join(lines)``, then one past the end."""
+    starts = [0] * (len(lines) + 1)
+    total = 0
+    for k, line in enumerate(lines):
+        total += len(line) + 1
+        starts[k + 1] = total
+    return starts
+
+
+def byte_edits(
+    old: bytes,
+    new: bytes,
+    old_lines: list[bytes] | None = None,
+    starts: list[int] | None = None,
+    limit: int | None = None,
+) -> list[tuple[int, int, int]] | None:
+    """``(start, end, new_length)``: the byte ranges of ``old`` that ``new`` replaces, in order,
+    checked byte for byte; None when the files do not end alike (line hunks cannot tell a
+    last newline apart) or past ``limit`` hunks. ``old_lines``/``starts``: ``old`` split at
+    newlines, and :func:`line_starts` of that, when already known."""
+    if old.endswith(b"\n") != new.endswith(b"\n"):
+        return None
+    old_lines = old.split(b"\n") if old_lines is None else old_lines
+    starts = line_starts(old_lines) if starts is None else starts
+    new_lines = new.split(b"\n")
+    edits: list[tuple[int, int, int]] = []
+    offset = 0
+    pos = 0  # end of the previous hunk in old
+    hunks = line_hunks(old_lines, new_lines, limit)
+    if hunks is None:
+        return None
+    for h in hunks:
+        s, e = min(starts[h.a0], len(old)), min(starts[h.a1], len(old))
+        new_len = sum(len(line) + 1 for line in new_lines[h.b0 : h.b1])
+        new_len = min(new_len, len(new) - (s + offset))
+        # the bytes between hunks must be equal: the hunks are an exact edit script
+        if old[pos:s] != new[pos + offset : s + offset]:
+            return None
+        edits.append((s, e, new_len))
+        offset += new_len - (e - s)
+        pos = e
+    return edits if old[pos:] == new[pos + offset :] else None
+
+
+def similar(old_lines: set[bytes], new_lines: list[bytes], sample: int = 32) -> bool:
+    """Whether most of an even sample of ``new_lines`` are lines of the old file: worth
+    looking for an edit script between them (other files are parsed afresh)."""
+    if not new_lines:
+        return False
+    step = max(1, len(new_lines) // sample)
+    picked = new_lines[::step]
+    return sum(line in old_lines for line in picked) * 4 >= len(picked) * 3
