@@ -100,7 +100,7 @@ def _in_workers(
     context = multiprocessing.get_context("fork")
     results: list[list[Any]] = [[] for _ in segments]
     failures: list[BaseException] = []
-    texts: dict[str, str] = {}  # one string per function text, however many blobs share it
+    shared: dict[Any, Any] = {}  # one copy of each function text and concept tuple
     feeds, drains, processes = [], [], []
     for k in range(len(segments)):
         worker_jobs, feed = context.Pipe(duplex=False)
@@ -113,9 +113,8 @@ def _in_workers(
         _widen_pipe(feed)
         feeds.append(feed)
         processes.append(process)
-        drains.append(
-            (drain, threading.Thread(target=_drain, args=(drain, results[k], texts, failures)))
-        )
+        draining = (drain, results[k], shared, failures)
+        drains.append((drain, threading.Thread(target=_drain, args=draining)))
     for _, thread in drains:
         thread.start()
     try:
@@ -158,15 +157,18 @@ def _feed(
 
 
 def _drain(
-    conn: Connection, out: list[Any], texts: dict[str, str], failures: list[BaseException]
+    conn: Connection, out: list[Any], shared: dict[Any, Any], failures: list[BaseException]
 ) -> None:
     try:
         while (item := conn.recv()) != _END:
             if isinstance(item, BaseException):
                 failures.append(item)
                 break
-            if item.text:
-                item = replace(item, text=texts.setdefault(item.text, item.text))
+            if item.found:  # one copy of each text and concept tuple, however many blobs
+                concepts = shared.setdefault(item.concepts, item.concepts)
+                item = replace(
+                    item, text=shared.setdefault(item.text, item.text), concepts=concepts
+                )
             out.append(item)
     except EOFError:
         failures.append(RuntimeError("a summarising worker process ended without its results"))
