@@ -81,3 +81,16 @@ def test_the_shapes_a_line_reader_decides() -> None:
     assert found == ppscan_reference.scan_directives(src, 0, len(src))
     cut = src.index(b"ifdef D") + 2  # the range ends after "if": read as #if
     assert [d.kind for d in ppconfig.scan_directives(src, 0, cut)] == ["if"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=80), st.integers(0, 80), st.integers(0, 80))
+def test_blank_turns_every_byte_but_newlines_into_a_space(data: bytes, a: int, b: int) -> None:
+    start, end = a % (len(data) + 1), b % (len(data) + 1)
+    out = bytearray(data)
+    ppconfig.blank(out, start, end)
+    want = bytearray(data)
+    for i in range(start, end):  # the byte-by-byte reading blank() replaced
+        if want[i] != 0x0A:
+            want[i] = 0x20
+    assert out == want

@@ -391,6 +391,8 @@ def resolved_bytes(data: bytes, groups: list[Group], values: dict[str, bool]) ->
 
 def blank(out: bytearray, start: int, end: int) -> None:
     """Every byte of ``out[start:end]`` but newlines becomes a space."""
-    for i in range(start, end):
-        if out[i] != 0x0A:
-            out[i] = 0x20
+    if start < end:
+        out[start:end] = out[start:end].translate(_BLANKS)
+
+
+_BLANKS = bytes(0x0A if b == 0x0A else 0x20 for b in range(256))
