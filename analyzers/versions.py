@@ -33,6 +33,7 @@ def parse_version(tag: str) -> tuple[tuple[int, ...], int] | None:
     return numbers, rc
 
 
+@lru_cache(maxsize=8192)
 def version_key(tag: str) -> tuple:
     """Sort key: version tags by version; other tags after them, by name.
 

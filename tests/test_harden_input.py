@@ -52,6 +52,10 @@ def test_size_limit_with_an_option_to_raise_it(repo: Path) -> None:
               "--max-file-size", "100K", "--out", str(site))
     )  # fmt: skip
     assert "over the" in line and not site.exists()
+    line = one_error_line(
+        local(repo, "history", "target_fn", "--file", "big.c", "--max-file-size", "100K")
+    )  # history reads blobs by id: the same limit, the same line
+    assert "big.c at v1.0 is" in line and "over the 102,400-byte limit" in line
 
 
 def test_five_thousand_digit_tag(repo: Path) -> None:

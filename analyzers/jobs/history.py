@@ -167,7 +167,7 @@ def _compute(sources: Sources, query: _Query, cache: ResultCache) -> History:
     file_path = path
 
     def read(blob_id: str) -> bytes | None:
-        return sources.read(by_blob[blob_id], file_path).data
+        return sources.blob_data(by_blob[blob_id], file_path, blob_id)
 
     summarizer = make_summarizer(function, rules, rules_file)
     summaries = summarize_blobs(tag_blobs, path, read, summarizer, cache)

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from kvdiff.analyzers.parse import ppconfig
-from kvdiff.analyzers.parse.cparse import captures, parse_c
+from kvdiff.analyzers.parse.cparse import parse_c
 from tree_sitter import Node, Tree
 
 _SYSCALL = re.compile(r"\A(?:[A-Z0-9]+_)?SYSCALL(?:32)?_DEFINE\d+\Z")
@@ -179,9 +179,25 @@ def _split_groups(data: bytes, root: Node) -> list[ppconfig.Group]:
     grouped = ppconfig.build_groups(ppconfig.scan_directives(data, 0, len(data)))
     if not grouped:
         return []
-    found = captures("(preproc_if) @g (preproc_ifdef) @g", root).get("g", [])
-    clean = {(n.start_point.row, n.end_point.row) for n in found if not n.has_error}
-    return [g for g in ppconfig.walk_groups(grouped) if (g.first_line, g.endif.line) not in clean]
+    return [g for g in ppconfig.walk_groups(grouped) if not _clean_node(data, root, g)]
+
+
+def _clean_node(data: bytes, root: Node, group: ppconfig.Group) -> bool:
+    """Whether an error-free ``#if``/``#ifdef`` node of the tree spans the group's rows.
+
+    Such a node starts at the group's first ``#`` (leading blanks are not part of a node), so
+    it is that byte's innermost node or one of its ancestors: a walk up from there, instead of
+    a query over the whole tree."""
+    first = group.arms[0].directive
+    hash_at = data.index(b"#", first.start_byte, first.end_byte)
+    node: Node | None = root.descendant_for_byte_range(hash_at, hash_at + 1)
+    while node is not None and node.start_byte == hash_at:
+        rows = (node.start_point.row, node.end_point.row)
+        spans = rows == (group.first_line, group.endif.line)
+        if spans and node.type in ("preproc_if", "preproc_ifdef") and not node.has_error:
+            return True
+        node = node.parent
+    return False
 
 
 _GROUPS: dict[bytes, list[ppconfig.Group]] = {}

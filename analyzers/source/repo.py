@@ -273,8 +273,6 @@ class Sources(FetchingMixin):
         self._trees[tag] = result
         return result
 
-    # -- upstreams ------------------------------------------------------------------------
-
     # -- public API -----------------------------------------------------------------------
 
     def ensure(self, tag: str) -> TagInfo:
@@ -457,6 +455,11 @@ class Sources(FetchingMixin):
                 version = None
             self._versions[tag] = (version, "Makefile") if version else ("", "")
         return self._versions[tag]
+
+    def blob_data(self, tag: str, path: str, blob_id: str) -> bytes:
+        """:meth:`read`'s bytes of ``blob_id`` (``path`` at ``tag``), read by id: no tree walk."""
+        data = self._load(self._tree(tag)[0], pygit2.Oid(hex=blob_id), tag, path, 0).data
+        return data if len(data) <= self.config.max_file_bytes else self.read(tag, path).data
 
     def blob_id(self, tag: str, path: str) -> str | None:
         """The blob id of ``path`` at ``tag`` from the tree entry (the blob is not read)."""
