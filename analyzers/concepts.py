@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Concept:
+    """One concept of the registry: its id, title and summary."""
+
     id: str
     title: str
     summary: str

@@ -60,6 +60,8 @@ class Block:
 
 @dataclass(frozen=True)
 class SideBySide:
+    """Two texts aligned row by row, and how many lines were added, removed and changed."""
+
     rows: tuple[Row, ...]
     added: int  # lines only on the right
     removed: int  # lines only on the left

@@ -143,19 +143,34 @@ def entry_from_plain(d: Any) -> tuple[FunctionSpan, PageAnalysis | None, LineSto
     analysis = None if concepts is None else PageAnalysis(tuple(_status(s) for s in concepts))
     store = LineStore()
     for first, chunk in d["chunks"].items():
-        store.chunks[int(first)] = tuple(
-            Line(
-                int(first) + i,
-                _str(text),
-                tuple(Span(_int(s), _int(e), _str(c)) for s, e, c in spans),
-            )
-            for i, (text, spans) in enumerate(chunk)
-        )
+        start = int(first)
+        lines = []
+        for i, (text, spans) in enumerate(chunk):
+            found = tuple(map(Span._make, spans))  # a list of another length raises
+            if type(text) is not str or not all(_span_ok(*sp) for sp in found):
+                raise TypeError("not a highlighted line")
+            lines.append(Line(start + i, text, found))
+        store.chunks[start] = tuple(lines)
     for n, refs in d["refs"].items():
-        store.refs[int(n)] = tuple(
-            Ref(_int(s), _int(e), _str(k), _str(name), _int(t)) for s, e, k, name, t in refs
-        )
+        found_refs = tuple(map(Ref._make, refs))
+        if not all(_ref_ok(*r) for r in found_refs):
+            raise TypeError("not a cross-reference")
+        store.refs[int(n)] = found_refs
     return span, analysis, store
+
+
+def _span_ok(start: Any, end: Any, cls: Any) -> bool:
+    return type(start) is int and type(end) is int and type(cls) is str
+
+
+def _ref_ok(start: Any, end: Any, kind: Any, name: Any, target: Any) -> bool:
+    return (
+        type(start) is int
+        and type(end) is int
+        and type(kind) is str
+        and type(name) is str
+        and type(target) is int
+    )
 
 
 def load_entry(

@@ -40,6 +40,8 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 @dataclass(frozen=True)
 class Localized:
+    """One text in every language of the site."""
+
     en: str
     ko: str
 
@@ -97,6 +99,8 @@ class Card:
 
 @dataclass(frozen=True)
 class Question:
+    """The question an annotation file asks, in every language."""
+
     title: str
     paragraphs: tuple[str, ...]
     answer: str = ""  # the answer in one sentence, for the index
@@ -104,6 +108,8 @@ class Question:
 
 @dataclass(frozen=True)
 class Annotations:
+    """One function's annotation file, parsed."""
+
     target: str
     source: str  # where the words came from ("" when there is no annotation file)
     texts: tuple[Text, ...] = ()

@@ -22,10 +22,10 @@ text is looked up in ``[model]``).
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
+
+from kvdiff.analyzers.present.site.strings import i18n_table
 
 # Numbers the model interpolates: hex values first, then decimals (tags split into their parts).
 NUMBER = re.compile(r"0x[0-9a-fA-F]+|\d+")
@@ -92,8 +92,7 @@ class ModelText:
 @cache
 def model_text(lang: str) -> ModelText:
     """The translator for ``lang`` (tables from ``analyzers/present/i18n/<lang>.toml``)."""
-    path = resources.files("kvdiff.analyzers.present").joinpath("i18n", f"{lang}.toml")
-    data = tomllib.loads(path.read_bytes().decode("utf-8"))
+    data = i18n_table(lang)
     patterns = tuple(
         (compile_pattern(key), value) for key, value in dict(data.get("model_patterns", {})).items()
     )

@@ -69,6 +69,8 @@ class Probe:
 
 @dataclass
 class GitResult:
+    """What one git subprocess gave back."""
+
     stdout: bytes = b""
     stderr: str = ""
     objects: int = 0

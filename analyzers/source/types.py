@@ -15,6 +15,8 @@ DEFAULT_TIMEOUT = 30.0
 
 @dataclass(frozen=True)
 class Upstream:
+    """A named upstream repository and where it is."""
+
     name: str
     url: str
 
@@ -27,6 +29,8 @@ DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024
 
 @dataclass(frozen=True)
 class SourceConfig:
+    """Where the sources come from and where they are cached."""
+
     cache: Path
     upstreams: tuple[Upstream, ...]
     repos: tuple[Path, ...] = ()
@@ -38,6 +42,8 @@ class SourceConfig:
 
 @dataclass(frozen=True)
 class TagInfo:
+    """A tag as resolved: which upstream has it and what it points at."""
+
     tag: str
     origin: str  # upstream name, or the repo path for --repo
     target_id: str  # the peeled commit (or tree, for tags of trees) id
@@ -58,6 +64,8 @@ class Missing(Exception):
 
 @dataclass(frozen=True)
 class SourceFile:
+    """One file at one tag: its bytes and where they came from."""
+
     tag: str
     path: str
     blob_id: str

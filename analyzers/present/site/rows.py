@@ -42,6 +42,7 @@ class RowBuilder:
     """Rows for one language's pages (the labels come from its UI strings), remembered."""
 
     def __init__(self, strings: Mapping[str, str]) -> None:
+        self._strings = strings
         self._traced = _e(strings["legend_traced"])
         self._step_line = strings["trace_line"]
         self._step_taken = (_e(strings["trace_not_taken"]), _e(strings["trace_taken"]))
@@ -81,17 +82,41 @@ class RowBuilder:
         self._tables[id(lines), anchors] = (lines, done)
         return done
 
-    def picture(
-        self, macro: Callable[..., Markup], fields: tuple[PteField, ...], label: str, value: str
-    ) -> Markup:
-        """``pte_picture(fields, label, value)`` (the macro, passed in), rendered once per
-        distinct arguments: many scenarios start from the same PTE. The macro reads nothing
-        but its arguments and the UI strings."""
+    def picture(self, fields: tuple[PteField, ...], label: str, value: str) -> Markup:
+        """A PTE value's picture: its bit fields as a strip and as a table (``value`` the value
+        in hex, ``label`` its caption). Built once per distinct arguments: many scenarios
+        start from the same PTE."""
         key = (fields, label, value)
         done = self._pictures.get(key)
         if done is None:
-            done = self._pictures[key] = macro(fields, label, value)
+            done = self._pictures[key] = Markup(self._picture(fields, label, value))
         return done
+
+    def _picture(self, fields: tuple[PteField, ...], label: str, value: str) -> str:
+        t = self._strings
+        strip, rows = [], []
+        for f in fields:
+            name, on, hi = _e(f.field), " on" if f.set else "", _e(f.hi)
+            strip.append(
+                f'<span class="bf bf-{name}{on}" style="flex-grow: {_e(f.width)}">'
+                f"<small>{hi}</small></span>"
+            )
+            bits = f"{hi}–{_e(f.lo)}" if f.hi != f.lo else hi
+            small = f" <small>({_e(f.bits)})</small>" if 1 < f.width <= 6 else ""
+            rows.append(
+                f'<tr class="bf-{name}{on}"><td class="bitno">{bits}</td><th scope="row">'
+                f'<span class="sw bf bf-{name}"></span> {_e(t["pte_f_" + f.field])}</th>'
+                f"<td><code>{_e(f.shown)}</code>{small}</td></tr>\n"
+            )
+        return (
+            '<figure class="pte">\n'
+            f"<figcaption>{_e(label)} <code>{_e(value)}</code></figcaption>\n"
+            f'<div class="bitstrip" aria-hidden="true">{"".join(strip)}</div>\n'
+            '<table class="ptebits">\n'
+            f'<thead><tr><th scope="col">{_e(t["pte_bits"])}</th><th scope="col">'
+            f'{_e(t["pte_field"])}</th><th scope="col">{_e(t["pte_value"])}</th></tr></thead>\n'
+            f"<tbody>\n{''.join(rows)}</tbody>\n</table>\n</figure>\n"
+        )
 
     def _code_row(self, line: CodeLine, anchors: bool) -> str:
         if line.gap:

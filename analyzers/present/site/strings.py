@@ -15,14 +15,20 @@ HISTORY_FILENAME = "history.html"
 
 def load_strings(lang: str) -> dict[str, str]:
     """UI strings for ``lang`` from ``analyzers/present/i18n/<lang>.toml``."""
+    if lang not in LANGS:
+        raise KvdiffError(f"unknown language {lang!r}; use one of: {', '.join(LANGS)}")
+    return dict(i18n_table(lang)["strings"])
+
+
+@cache  # the UI strings and the model's words share the file: parsed once
+def i18n_table(lang: str) -> Mapping[str, Any]:
+    """``analyzers/present/i18n/<lang>.toml``, parsed (not to be changed)."""
     # Loaded here, not with the module: a report served from the site cache needs LANGS only.
     import tomllib
     from importlib import resources
 
-    if lang not in LANGS:
-        raise KvdiffError(f"unknown language {lang!r}; use one of: {', '.join(LANGS)}")
     data = resources.files("kvdiff.analyzers.present").joinpath("i18n", f"{lang}.toml").read_bytes()
-    return dict(tomllib.loads(data.decode("utf-8"))["strings"])
+    return tomllib.loads(data.decode("utf-8"))
 
 
 def fmt(strings: Mapping[str, str], key: str, **kw: Any) -> str:

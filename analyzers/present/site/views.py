@@ -19,12 +19,16 @@ from markupsafe import Markup
 
 @dataclass(frozen=True)
 class Link:
+    """A link: where it goes and its text."""
+
     href: str
     text: str
 
 
 @dataclass(frozen=True)
 class CodeLine:
+    """One row of a code listing: the line's number and HTML, and its gutter marks."""
+
     number: int
     html: Markup
     concepts: tuple[str, ...] = ()
@@ -36,6 +40,8 @@ class CodeLine:
 
 @dataclass(frozen=True)
 class TimelineEntry:
+    """One tag on the index page's timeline: where the function is in its file."""
+
     tag: str
     origin: str
     blob_id: str
@@ -48,6 +54,8 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class ConceptCell:
+    """One cell of the concept matrix: a concept's state at a tag, with links."""
+
     tag: str
     state: str
     label: str
@@ -57,6 +65,8 @@ class ConceptCell:
 
 @dataclass(frozen=True)
 class ConceptRow:
+    """One row of the concept matrix: a concept across the tags."""
+
     concept: str
     title: str
     summary: str
@@ -65,6 +75,8 @@ class ConceptRow:
 
 @dataclass(frozen=True)
 class ModelCell:
+    """One cell of the model matrix: a scenario's outcome at a tag."""
+
     tag: str
     applicable: bool
     kind: str
@@ -75,12 +87,16 @@ class ModelCell:
 
 @dataclass(frozen=True)
 class ModelRow:
+    """One row of the model matrix: a scenario across the tags."""
+
     scenario: str
     cells: tuple[ModelCell, ...]
 
 
 @dataclass(frozen=True)
 class StepView:
+    """One step of a scenario's trace: the branch taken or not, and where."""
+
     concept: str
     condition: str
     file: str
@@ -91,6 +107,8 @@ class StepView:
 
 @dataclass(frozen=True)
 class TraceView:
+    """One scenario at one tag: the model's outcome, its trace and an excerpt."""
+
     tag: str
     scenario: str
     anchor: str
@@ -113,6 +131,8 @@ class TraceView:
 
 @dataclass(frozen=True)
 class PanelSide:
+    """One tag's side of a concept panel: the concept's state, code and card."""
+
     tag: str
     state: str
     state_label: str
@@ -124,6 +144,8 @@ class PanelSide:
 
 @dataclass(frozen=True)
 class ConceptPanel:
+    """A concept at two tags, side by side, with the computed facts."""
+
     concept: str
     title: str
     anchor: str
@@ -135,6 +157,8 @@ class ConceptPanel:
 
 @dataclass(frozen=True)
 class DiffRowView:
+    """One row of the side-by-side diff: a line of each tag (or a filler)."""
+
     kind: str
     left_number: int | None
     left_html: Markup
@@ -144,6 +168,8 @@ class DiffRowView:
 
 @dataclass(frozen=True)
 class DiffBlockView:
+    """A run of diff rows of one kind (long unchanged runs fold)."""
+
     kind: str  # "equal" | "change"
     rows: tuple[DiffRowView, ...]
     collapse: bool  # long unchanged runs are folded into <details>
@@ -151,6 +177,8 @@ class DiffBlockView:
 
 @dataclass(frozen=True)
 class ModelPairRow:
+    """One scenario at both tags of a pair page."""
+
     scenario: str
     anchor: str
     a: TraceView | None
@@ -173,6 +201,8 @@ class Nav:
 
 @dataclass(frozen=True)
 class TagPage:
+    """The whole function at one tag: code, concepts in the gutter, traces."""
+
     filename: str
     title: str
     tag: str
@@ -188,6 +218,8 @@ class TagPage:
 
 @dataclass(frozen=True)
 class PairPage:
+    """Two tags side by side: concept panels, the model at both, the line diff."""
+
     filename: str
     title: str
     a: str
@@ -206,6 +238,8 @@ class PairPage:
 
 @dataclass(frozen=True)
 class QuestionFact:
+    """One fact of the question page's answer, with its link."""
+
     tag: str
     text: str
     href: str
@@ -213,6 +247,8 @@ class QuestionFact:
 
 @dataclass(frozen=True)
 class QuestionPage:
+    """The question the annotations ask, and what the tags answer."""
+
     filename: str
     title: str
     paragraphs: tuple[str, ...]
@@ -223,6 +259,8 @@ class QuestionPage:
 
 @dataclass(frozen=True)
 class IndexPage:
+    """The index page: the timeline and the concept and model matrices."""
+
     filename: str
     title: str
     function: str
@@ -237,6 +275,8 @@ class IndexPage:
 
 @dataclass(frozen=True)
 class HistoryChangeView:
+    """One change from a version of the function to the next."""
+
     concept: str
     title: str
     change: str  # "appeared" | "vanished" | "moved" | "returned" | "condition-changed"
@@ -271,6 +311,8 @@ class HistoryRow:
 
 @dataclass(frozen=True)
 class HistoryPage:
+    """The timeline of every distinct version over all the tags."""
+
     filename: str
     title: str
     function: str
@@ -282,6 +324,8 @@ class HistoryPage:
 
 @dataclass(frozen=True)
 class Site:
+    """Every page of one language's site, and what the report warns about."""
+
     lang: str
     strings: Mapping[str, str] = field(compare=False)
     nav: Nav

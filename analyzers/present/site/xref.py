@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 import tree_sitter_c
 from kvdiff.analyzers.parse.cparse import captures, parse_c
@@ -33,11 +33,12 @@ ELIXIR = "https://elixir.bootlin.com/linux"
 ELIXIR_FIRST = "v2.6.11"
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(NamedTuple):
     """One identifier to link: characters [start, end) of its line, what it names and where.
     ``kind`` is "label" (a goto's target), "definition" (a call of a function this file
-    defines) or "external" (a call of a function defined elsewhere; ``target`` is 0)."""
+    defines) or "external" (a call of a function defined elsewhere; ``target`` is 0). A
+    tuple, like the highlighter's spans: a file has thousands, and the result cache gives
+    them back on every warm report."""
 
     start: int
     end: int
