@@ -1,12 +1,14 @@
-"""The rows of the code listings and of the side-by-side diff, built in Python.
+"""The repetitive parts of the pages, built in Python: code rows, diff rows, trace steps and
+PTE pictures.
 
 A site shows thousands of code rows; the template macros that laid them out cost a call and an
-escape per value per row. These give the templates whole ``<tbody>`` contents as
-:class:`Markup`, byte for byte what the macros wrote (``templates/macros.html.j2``
-``code_table`` and ``pair.html.j2``'s diff rows). Every value from a view is escaped exactly as
-jinja2's autoescape escapes it (:func:`markupsafe.escape`); a line's ``html`` is Markup already
-(built once per line and marks, :meth:`.SourceView.html`). A trace's summary, the same on its
-tag page and on every pair page with that tag, is rendered once.
+escape per value per row. These give the templates whole ``<tbody>`` (or ``<ol>``, ``<figure>``)
+contents as :class:`Markup`, byte for byte what the macros wrote (``templates/macros.html.j2``
+and ``pair.html.j2``; ``tests/test_outputs_identity.py`` holds them to it). Every value from a
+view is escaped exactly as jinja2's autoescape escapes it (:func:`markupsafe.escape`); a line's
+``html`` is Markup already (built once per line and marks, :meth:`.SourceView.html`). What
+recurs across pages is built once: a concept's rows at a tag (on every pair page with the tag),
+a trace's summary, a PTE value's picture.
 """
 
 from __future__ import annotations
