@@ -483,7 +483,7 @@ def test_one_damaged_summary_in_the_bundle_is_the_only_one_rebuilt(
     first, second = sorted(doc["payload"]["entries"])[:2]
     doc["payload"]["entries"][first]["end_line"] = -1.5  # not an int
     text = doc["payload"]["entries"][second]["text"]
-    doc["payload"]["texts"][text] = "a text that is not the one its digest names"
+    doc["payload"]["parts"][text] = "a text that is not the one its digest names"
     bundle.write_text(json.dumps(doc))
     for timeline in (tmp_path / "results").rglob("*.json"):
         if b'"versions"' in timeline.read_bytes():

@@ -1,48 +1,71 @@
-"""The result cache's entry for a history's blob summaries: one file for all of them."""
+"""The result cache's entry for a history's blob summaries: one file for all of them.
+
+Hundreds of blobs share a few function texts and concept results, so each is stored once,
+under its digest, and entries name them; read back, they are shared objects again.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import replace
 from typing import Any
 
 from kvdiff.analyzers.analyze.summaries import BlobSummary
 
 
-class Bundle:
-    """The stored blob summaries of one function and summarizer: by entry key, the summary
-    with its text replaced by the text's digest, and the texts once each (most blobs share
-    the function's text with others)."""
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
 
-    def __init__(self, entries: dict[str, Any], texts: dict[str, str]) -> None:
+
+class Bundle:
+    """The stored blob summaries of one function and summarizer, by entry key."""
+
+    def __init__(self, entries: dict[str, Any], parts: dict[str, Any]) -> None:
         self.entries = entries
-        self.texts = texts
+        self.parts = parts  # digest -> a function text, or a summary's concepts as JSON
+        self._decoded: dict[tuple[str, str], BlobSummary] = {}
 
     @classmethod
     def load(cls, payload: dict[str, Any] | None) -> Bundle:
-        entries, texts = (payload or {}).get("entries"), (payload or {}).get("texts")
-        if not isinstance(entries, dict) or not isinstance(texts, dict):
+        entries, parts = (payload or {}).get("entries"), (payload or {}).get("parts")
+        if not isinstance(entries, dict) or not isinstance(parts, dict):
             return cls({}, {})  # absent or damaged: every blob is a miss, then rewritten
-        return cls(entries, texts)
+        return cls(entries, parts)
 
     def get(self, key: str) -> BlobSummary | None:
         """The summary stored under ``key``; None when absent or damaged (then rebuilt)."""
         doc = self.entries.get(key)
         try:
-            text = self.texts[doc["text"]]
-            summary = BlobSummary.from_json({**doc, "text": text})
+            shared = (doc["text"], doc["concepts"])
+            if shared not in self._decoded:
+                text, concepts = self.parts[shared[0]], self.parts.get(shared[1])
+                if _digest(text) != shared[0] or _digest(concepts) != (shared[1] or _digest(None)):
+                    return None  # a part that is not what its digest names
+                whole = {**doc, "text": text, "concepts": concepts}
+                self._decoded[shared] = BlobSummary.from_json(whole)
+            lines = {k: doc[k] for k in ("found", "start_line", "end_line", "error_count")}
+            summary = BlobSummary.from_json({**lines, "text": "", "concepts": None})
         except (TypeError, ValueError, KeyError, AttributeError):
             return None  # a damaged entry is rebuilt, never trusted
-        return summary if hashlib.sha256(text.encode()).hexdigest() == doc["text"] else None
+        base = self._decoded[shared]
+        return replace(summary, text=base.text, concepts=base.concepts)
 
     def add(self, key: str, summary: BlobSummary) -> None:
         doc = summary.to_json()
-        digest = hashlib.sha256(summary.text.encode()).hexdigest()
-        self.texts[digest] = summary.text
-        self.entries[key] = {**doc, "text": digest}
+        text = _digest(doc["text"])
+        concepts = _digest(doc["concepts"]) if doc["concepts"] is not None else ""
+        self.parts[text] = doc["text"]
+        if concepts:
+            self.parts[concepts] = doc["concepts"]
+        self.entries[key] = {**doc, "text": text, "concepts": concepts}
 
     def to_json(self) -> dict[str, Any]:
-        used = {doc.get("text") for doc in self.entries.values() if isinstance(doc, dict)}
+        used = set()
+        for doc in self.entries.values():
+            if isinstance(doc, dict):
+                used.update((doc.get("text"), doc.get("concepts")))
         return {
             "entries": self.entries,
-            "texts": {d: t for d, t in self.texts.items() if d in used},
+            "parts": {d: p for d, p in self.parts.items() if d in used},
         }
