@@ -21,6 +21,10 @@ class DamagedTag(KvdiffError):
         super().__init__(message)
         self.tag = tag
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        # raised in a worker process, it reaches the caller through a pipe (pickled)
+        return (DamagedTag, (self.message, self.tag))
+
 
 # errno -> what to do, for an OSError while writing; the hint must match the cause (a full disk
 # is not fixed by checking a URL).

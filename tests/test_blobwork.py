@@ -9,6 +9,7 @@ import kvdiff.analyzers.analyze.blobwork as blobwork
 import pytest
 from kvdiff.analyzers.analyze.ruleset import load_rule_set
 from kvdiff.analyzers.analyze.summaries import Summarizer
+from kvdiff.analyzers.errors import DamagedTag
 
 TAGS = ("v2.6.35", "v5.1", "v5.10.37")
 
@@ -38,20 +39,34 @@ def test_workers_give_the_summaries_in_order(corpus: Path, monkeypatch) -> None:
     assert len({s.text for s in parallel}) == 9  # three function texts in each of three files
 
 
-def test_a_blob_that_cannot_be_read_fails_the_call(corpus: Path, monkeypatch) -> None:
+@pytest.mark.parametrize(
+    "error",
+    [
+        LookupError("blob v5.1-3 cannot be read"),
+        DamagedTag("the cache is damaged at tag v5.1-3; run kvdiff fetch --repair", "v5.1-3"),
+    ],
+)
+def test_a_blob_that_cannot_be_read_fails_the_call(
+    corpus: Path, monkeypatch, error: Exception
+) -> None:
+    """Workers read their blobs: the error of a read reaches the caller as itself (a
+    KvdiffError is then one line of the CLI, not a traceback)."""
     blobs = _blobs(corpus)
     specs = [(name.split("-")[0], "mm/rmap.c", name, "o") for name in blobs]
 
     def read(spec):
         if spec[2] == "v5.1-3":
-            raise LookupError("blob v5.1-3 cannot be read")
+            raise error
         return blobs[spec[2]]
 
     monkeypatch.setattr(blobwork, "SEGMENT_MIN", 4)
     monkeypatch.setattr(blobwork, "_workers", lambda: 2)
     summarizer = Summarizer("try_to_unmap_one", load_rule_set(), "test")
-    with pytest.raises(LookupError, match="v5.1-3"):
+    with pytest.raises(type(error), match="v5.1-3") as raised:
         blobwork.summarize_all(summarizer, specs, read)
+    assert str(raised.value) == str(error) and getattr(raised.value, "tag", None) == getattr(
+        error, "tag", None
+    )
 
 
 def test_a_failing_worker_fails_the_call(corpus: Path, monkeypatch) -> None:

@@ -7,14 +7,14 @@ blob, :func:`~kvdiff.analyzers.parse.cparse.reparse`), the function located and,
 text not seen yet in this run, analysed by the rule engine; the blob becomes the new anchor.
 
 With enough blobs and cores, the tag order is cut into one contiguous segment per core, each
-summarised that way in a forked worker process, fed the blobs through a pipe as they are read;
-every segment starts from a parse of its first blob. The summaries are the same either way.
+summarised that way in a forked worker process that reads its blobs itself, through the
+repositories it inherited (the history has fetched every blob it needs before: no worker goes
+to the network); every segment starts from a parse of its first blob. The summaries come back
+through a pipe, and are the same either way.
 """
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import multiprocessing
 import os
 import threading
@@ -96,64 +96,33 @@ def _located(
 def _in_workers(
     summarizer: Summarizer, segments: list[Sequence[Spec]], read: Callable[[Spec], bytes]
 ) -> list[BlobSummary]:
-    # fork: the workers inherit the loaded parser and rules instead of re-importing them.
+    # fork: the workers inherit the loaded parser and rules instead of re-importing them, and
+    # the open repositories, which each reads its own segment's blobs from (nothing else
+    # touches them meanwhile: this process only waits for the summaries).
     context = multiprocessing.get_context("fork")
     results: list[list[Any]] = [[] for _ in segments]
     failures: list[BaseException] = []
     shared: dict[Any, Any] = {}  # one copy of each function text and concept tuple
-    feeds, drains, processes = [], [], []
-    for k in range(len(segments)):
-        worker_jobs, feed = context.Pipe(duplex=False)
+    drains: list[tuple[Connection, threading.Thread]] = []
+    processes = []
+    for k, segment in enumerate(segments):
         drain, worker_results = context.Pipe(duplex=False)
-        args = (summarizer, worker_jobs, worker_results, [*feeds, *(d for d, _ in drains)])
+        args = (summarizer, segment, read, worker_results, [d for d, _ in drains])
         process = context.Process(target=_worker, args=args)
         process.start()
-        worker_jobs.close()
         worker_results.close()
-        _widen_pipe(feed)
-        feeds.append(feed)
         processes.append(process)
         draining = (drain, results[k], shared, failures)
         drains.append((drain, threading.Thread(target=_drain, args=draining)))
     for _, thread in drains:
         thread.start()
-    try:
-        _feed(segments, read, feeds)
-    finally:
-        for feed in feeds:
-            with contextlib.suppress(OSError):  # a worker that died: _drain reports it
-                feed.send(None)
-            feed.close()
-        for _, thread in drains:
-            thread.join()
-        for process in processes:
-            process.join()
+    for _, thread in drains:
+        thread.join()
+    for process in processes:
+        process.join()
     if failures:
         raise failures[0]
     return [summary for segment in results for summary in segment]
-
-
-def _widen_pipe(conn: Connection) -> None:
-    """Let a pipe hold many blobs (Linux: up to 1 MiB), so that feeding one worker seldom
-    waits for it while another has nothing to do."""
-    try:
-        import fcntl
-
-        fcntl.fcntl(conn.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
-    except (ImportError, AttributeError, OSError):
-        pass  # another system, or a lower limit: only the buffering is smaller
-
-
-def _feed(
-    segments: list[Sequence[Spec]], read: Callable[[Spec], bytes], feeds: list[Connection]
-) -> None:
-    """Read the blobs in this thread (one repository object, one reader), taking the segments
-    in turn so that every worker has work from the start."""
-    for row in itertools.zip_longest(*segments):
-        for spec, feed in zip(row, feeds, strict=True):
-            if spec is not None:
-                with contextlib.suppress(BrokenPipeError):  # a worker stopped on an error:
-                    feed.send((*spec, read(spec)))  # its _drain has the error
 
 
 def _drain(
@@ -172,22 +141,23 @@ def _drain(
             out.append(item)
     except EOFError:
         failures.append(RuntimeError("a summarising worker process ended without its results"))
+    except Exception as exc:  # e.g. an error object that does not unpickle
+        failures.append(RuntimeError(f"a summarising worker's result is unreadable: {exc}"))
     finally:
         conn.close()
 
 
 def _worker(
-    summarizer: Summarizer, jobs: Connection, results: Connection, inherited: list[Connection]
+    summarizer: Summarizer,
+    segment: Sequence[Spec],
+    read: Callable[[Spec], bytes],
+    results: Connection,
+    inherited: list[Connection],
 ) -> None:
-    for conn in inherited:  # another worker's pipes: its end of file must not wait for us
+    for conn in inherited:  # another worker's pipe: its end of file must not wait for us
         conn.close()
-
-    def received() -> Iterator[Job]:
-        while (job := jobs.recv()) is not None:
-            yield job
-
     try:
-        for summary in summarize_in_order(summarizer, received()):
+        for summary in summarize_in_order(summarizer, ((*s, read(s)) for s in segment)):
             results.send(summary)
         results.send(_END)
     except BaseException as exc:
@@ -195,8 +165,5 @@ def _worker(
             results.send(exc)
         except Exception:  # an exception that does not pickle: its text still does
             results.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
-        with contextlib.suppress(EOFError):
-            while jobs.recv() is not None:  # the feeding thread must not block on a full pipe
-                pass
     finally:
         results.close()
