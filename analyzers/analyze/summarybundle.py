@@ -7,7 +7,6 @@ under its digest, and entries name them; read back, they are shared objects agai
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import replace
 from typing import Any
 
@@ -15,7 +14,8 @@ from kvdiff.analyzers.analyze.summaries import BlobSummary
 
 
 def _digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+    # repr of str/int/bool/None and lists of them is one text per value (JSON's values)
+    return hashlib.sha256(repr(value).encode()).hexdigest()
 
 
 class Bundle:
