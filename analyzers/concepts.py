@@ -7,7 +7,9 @@ and as a key of the annotation data. Adding a concept means adding it here first
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -51,3 +53,19 @@ CONCEPTS: tuple[Concept, ...] = (
 
 CONCEPT_IDS: tuple[str, ...] = tuple(c.id for c in CONCEPTS)
 BY_ID: dict[str, Concept] = {c.id: c for c in CONCEPTS}
+
+
+def hit_lines(statuses: Iterable[Any]) -> dict[int, tuple[str, ...]]:
+    """Real line -> ids of the concepts whose target-function hits cover it (rule order), for
+    concept statuses as the analysis and the pages hold them (``.concept``, ``.hits`` with
+    ``.moved``, ``.start_line``, ``.end_line``)."""
+    lines: dict[int, list[str]] = {}
+    for status in statuses:
+        for hit in status.hits:
+            if hit.moved:
+                continue
+            for line in range(hit.start_line, hit.end_line + 1):
+                ids = lines.setdefault(line, [])
+                if status.concept not in ids:
+                    ids.append(status.concept)
+    return {line: tuple(ids) for line, ids in sorted(lines.items())}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from kvdiff.analyzers.analyze.expectations import Epoch
 from kvdiff.analyzers.analyze.matching import find_all_hits
 from kvdiff.analyzers.analyze.ruleset import ConceptRule, RuleSet, load_rule_set
+from kvdiff.analyzers.concepts import hit_lines
 from kvdiff.analyzers.errors import KvdiffError
 from kvdiff.analyzers.parse.branches import Branch, BranchTree, build_tree
 from kvdiff.analyzers.parse.cparse import ParsedFile, captures, node_text, parse_c
@@ -116,16 +117,7 @@ class Analysis:
 
     def line_concepts(self) -> dict[int, tuple[str, ...]]:
         """Real line -> ids of the concepts whose target-function hits cover it (rule order)."""
-        lines: dict[int, list[str]] = {}
-        for status in self.concepts:
-            for hit in status.hits:
-                if hit.moved:
-                    continue
-                for line in range(hit.start_line, hit.end_line + 1):
-                    ids = lines.setdefault(line, [])
-                    if status.concept not in ids:
-                        ids.append(status.concept)
-        return {line: tuple(ids) for line, ids in sorted(lines.items())}
+        return hit_lines(self.concepts)
 
     def branch_concepts(self) -> dict[tuple[int, int, str], tuple[str, ...]]:
         """(start_line, end_line, condition_normalized) of a hit branch -> its concept ids."""

@@ -172,16 +172,10 @@ class Summarizer:
         return self.summarize_anchored(tag, path, blob_id, origin, data)[0]
 
     def summarize_anchored(
-        self,
-        tag: str,
-        path: str,
-        blob_id: str,
-        origin: str,
-        data: bytes,
-        base: tuple[ParsedFile, Sequence[tuple[int, int, int]]] | None = None,
+        self, tag: str, path: str, blob_id: str, origin: str, data: bytes
     ) -> tuple[BlobSummary, Anchor]:
         """The summary, and the blob as an anchor later blobs may reuse it from (:mod:`.reuse`)."""
-        summary, key, anchor = self.locate(tag, path, blob_id, origin, data, base)
+        summary, key, anchor = self.locate(tag, path, blob_id, origin, data)
         if key is not None:
             fn = anchor.first
             assert fn is not None

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from kvdiff.analyzers.concepts import hit_lines
 from kvdiff.analyzers.source.repo import SourceFile
 
 if TYPE_CHECKING:  # the analyze/model/annotation stages; only their data is used here
@@ -89,16 +90,7 @@ class PageAnalysis:
     def line_concepts(self) -> dict[int, tuple[str, ...]]:
         """Real line -> ids of the concepts whose target-function hits cover it (rule order),
         as :meth:`.Analysis.line_concepts` gives it."""
-        lines: dict[int, list[str]] = {}
-        for status in self.concepts:
-            for hit in status.hits:
-                if hit.moved:
-                    continue
-                for line in range(hit.start_line, hit.end_line + 1):
-                    ids = lines.setdefault(line, [])
-                    if status.concept not in ids:
-                        ids.append(status.concept)
-        return {line: tuple(ids) for line, ids in sorted(lines.items())}
+        return hit_lines(self.concepts)
 
 
 def analysis_span(analysis: Analysis) -> FunctionSpan:
