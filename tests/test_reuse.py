@@ -189,3 +189,39 @@ def test_an_incremental_parse_is_the_fresh_parse(corpus: Path, wild: Path) -> No
                 assert _nodes(reparse(blob, parsed, spans).tree.root_node, []) == fresh
                 checked += 1
     assert checked > 100
+
+
+def test_edits_next_to_the_function_reuse_only_what_a_full_summary_gives(
+    corpus: Path, wild: Path, rules
+) -> None:
+    """A function added just above or below, a comment or a declaration next to it, text on its
+    first or last line: a reused summary still equals the full one, lines and all."""
+    from kvdiff.analyzers.parse.extract import find_functions
+
+    reused = tried = 0
+    for tag, data in _files(corpus, wild):
+        summarizer = Summarizer(FUNCTION, rules, "test")
+        first, anchor = summarizer.summarize_anchored(tag, "mm/rmap.c", "a", "t", data)
+        if not first.found:
+            continue
+        fn = find_functions(parse_c(data), FUNCTION)[0]
+        start = data.rfind(b"\n", 0, fn.start_byte) + 1
+        end = data.find(b"\n", fn.end_byte) + 1
+        edits = [
+            data[:start] + b"static int kvdiff_before(void)\n{\n\treturn 1;\n}\n\n" + data[start:],
+            data[:start] + b"/* a comment just above */\n" + data[start:],
+            data[:end] + b"\nstatic int kvdiff_after;\n" + data[end:],
+            data[:start] + b"\n\n" + data[start:],
+            data[:start] + b"int kvdiff_x = 1; " + data[start:],  # on the header's line
+            data[: end - 1] + b" /* trailing */" + data[end - 1 :],  # on the last line
+        ]
+        for blob in edits:
+            tried += 1
+            got = reuse(anchor, blob)
+            if got is not None:
+                reused += 1
+                full = Summarizer(FUNCTION, rules, "test").summarize(
+                    tag, "mm/rmap.c", "b", "t", blob
+                )
+                assert got == full, tag
+    assert tried > 100 and tried // 3 < reused < tried  # the lines' own edits are refused
