@@ -225,3 +225,27 @@ def test_edits_next_to_the_function_reuse_only_what_a_full_summary_gives(
                 )
                 assert got == full, tag
     assert tried > 100 and tried // 3 < reused < tried  # the lines' own edits are refused
+
+
+def test_a_file_inside_an_include_guard(rules) -> None:
+    """The guard's #ifndef node spans the very bytes of the file: the two containers are told
+    apart, and an edit to another function inside the guard is proven like any other."""
+    body = b"\tint x = 0;\n\tif (x)\n\t\treturn 1;\n\treturn 0;\n"
+    other = b"static int other(void)\n{\n" + body + b"}\n"
+    target = b"static int try_to_unmap_one(void)\n{\n" + body + b"}\n"
+    # no newline after #endif: then the guard's node ends where the file does
+    data = b"#ifndef GUARD_H\n#define GUARD_H\n" + other + b"\n" + target + b"#endif"
+    root = parse_c(data).tree.root_node
+    assert root.children[0].byte_range == root.byte_range  # the case this test is about
+    summarizer = Summarizer(FUNCTION, rules, "test")
+    first, anchor = summarizer.summarize_anchored("v5.1", "mm/rmap.c", "a", "t", data)
+    edited = data.replace(b"\tint x = 0;\n", b"\tint x = 1;\n", 1)
+    got = reuse(anchor, edited)
+    full = Summarizer(FUNCTION, rules, "test").summarize("v5.1", "mm/rmap.c", "b", "t", edited)
+    assert got == full and got.start_line == first.start_line
+    moved = data.replace(b"static int other", b"static int added;\n\nstatic int other", 1)
+    got = reuse(anchor, moved)
+    assert got == Summarizer(FUNCTION, rules, "test").summarize(
+        "v5.1", "mm/rmap.c", "c", "t", moved
+    )
+    assert got.start_line == first.start_line + 2

@@ -70,7 +70,7 @@ class Anchor:
     first: FunctionDef | None = None  # the function's first definition (what is summarised)
     lines: list[bytes] = field(init=False)
     starts: list[int] = field(init=False)  # each line's first byte, then one past the end
-    _kids: dict[tuple[int, int], tuple[list[Node], list[int], list[int]]] = field(
+    _kids: dict[int, tuple[list[Node], list[int], list[int]]] = field(
         init=False, default_factory=dict
     )
 
@@ -79,8 +79,9 @@ class Anchor:
         self.starts = line_starts(self.lines)
 
     def children(self, node: Node) -> tuple[list[Node], list[int], list[int]]:
-        """A container's children with their start and end bytes (computed once)."""
-        key = (node.start_byte, node.end_byte)
+        """A container's children with their start and end bytes (computed once). Keyed by
+        the node's id: a header's include guard spans the same bytes as the file."""
+        key = node.id
         if key not in self._kids:
             kids = node.children
             self._kids[key] = (kids, [k.start_byte for k in kids], [k.end_byte for k in kids])
