@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from conftest import FIXTURES, REPO_ROOT, TAGS
 from kvdiff.analyzers.analyze.ruleset import load_rule_set
 from kvdiff.analyzers.compare import golden
@@ -21,18 +20,9 @@ from kvdiff.analyzers.jobs import checkcache
 from kvdiff.analyzers.jobs.codedigest import code_digest, code_files
 from kvdiff.analyzers.source.repo import Sources
 from kvdiff.analyzers.source.types import SourceConfig
-from kvdiff.main import cli
-from test_check import make_repo, mutate_v5_1
+from test_check import make_repo, mutate_v5_1, run
 
 EXPECTED = FIXTURES / "expected"
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args))
-    assert not isinstance(result.exception, Exception) or isinstance(
-        result.exception, SystemExit
-    ), result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def entries(cache: Path, kind: str = "check") -> list[Path]:
