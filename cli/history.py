@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING
 
 import click
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.jobs.history import HistoryRequest, run_history, stored_output
+from kvdiff.analyzers.jobs.history import (
+    HistoryRequest,
+    StoredOutput,
+    run_history,
+    stored_output,
+)
 from kvdiff.analyzers.versions import tag_patterns
 
 from .completion import complete_function
@@ -88,19 +93,21 @@ def history(
     )
     # A repeated run prints what it printed before: no repository is opened, nothing analysed.
     stored = None if behaviour else stored_output(request, config, as_json)
-    if stored is not None:
-        _print(stored, as_json, no_pager)
+    if stored is not None and stored.text is not None:
+        _print(stored.text, as_json, no_pager)
         return
-    timeline, behaviours = _timeline(request, config, behaviour)
+    timeline, behaviours = _timeline(request, config, behaviour, stored)
     _echo(timeline, behaviours, as_json, no_pager)
     if timeline.unreadable:
         raise _unreadable_error(timeline.unreadable)
 
 
-def _timeline(request: HistoryRequest, config: SourceConfig, behaviour: bool):
+def _timeline(
+    request: HistoryRequest, config: SourceConfig, behaviour: bool, stored: StoredOutput | None
+):
     """The timeline and, with --behaviour, the model's behaviour at its tags (None without)."""
     if not behaviour:
-        return run_history(request, config), None
+        return run_history(request, config, stored=stored), None
     from kvdiff.analyzers.jobs.behaviour import behaviour_history
     from kvdiff.analyzers.source.repo import Sources
 

@@ -227,3 +227,27 @@ def test_releasing_libgit2s_memory_changes_no_result(
     released = history_of(repo, tmp_path, result_dir=None)
     assert released == kept and released.versions == kept.versions
     assert pygit2.settings.cached_memory[0] == 0  # libgit2's object cache is off
+
+
+def test_a_cold_history_reads_the_refs_before_and_after_only(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key the stored-output lookup computed is the timeline's key: the tag refs are read
+    once before the work and once after it (a fetch meanwhile must not be stored as this)."""
+    import kvdiff.analyzers.jobs.history as jobs
+
+    calls: list[int] = []
+    real = jobs.refs_fingerprint
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "refs_fingerprint", counted)
+    args = ["history", "--repo", str(repo), "--offline", "--cache", str(tmp_path / "c.git")]
+    cold = run_cli(*args)
+    assert len(calls) == 2
+    calls.clear()
+    assert run_cli(*args) == cold and len(calls) == 1  # warm: the lookup only
+    calls.clear()
+    assert run_cli(*args, "--json") != cold and len(calls) == 1  # the stored JSON

@@ -111,7 +111,7 @@ def build_history(
     ``tag_range`` (``A..B``, inclusive) and put in version order.
     """
     query = _Query(function, path, (tags, pattern, tag_range), use_rules, rules_file)
-    return _history(query, sources.config, lambda: sources, result_dir)
+    return _history(query, sources.config, lambda: sources, result_dir, None)
 
 
 @dataclass(frozen=True)
@@ -130,12 +130,15 @@ def _history(
     config: SourceConfig,
     open_sources: Callable[[], Sources],
     result_dir: Path | None,
+    memo: str | None,
 ) -> History:
     """The stored timeline when the tag refs, the query and kvdiff are those of an earlier run
     (nothing else is imported or opened), else the one :func:`_compute` builds, then stored
-    unless the refs changed meanwhile (a tag was fetched: the next run stores it)."""
+    unless the refs changed meanwhile (a tag was fetched: the next run stores it). ``memo``:
+    the key :func:`stored_output` just computed for this query (None: compute it here)."""
     cache = ResultCache(result_dir)
-    memo = _memo_key(config, result_dir, query)
+    if memo is None:
+        memo = _memo_key(config, result_dir, query)
     if memo is not None and (hit := load_history(cache, memo)) is not None:
         return hit
     history = _compute(open_sources(), query, cache)
@@ -275,9 +278,12 @@ def run_history(
     config: SourceConfig,
     progress: Progress | None = None,
     sources: Sources | None = None,
+    stored: StoredOutput | None = None,
 ) -> History:
     """Fetch (with ``--fetch``), then the timeline the request asks for: the stored one when
-    nothing changed, else built through ``sources`` (opened from ``config`` only then)."""
+    nothing changed, else built through ``sources`` (opened from ``config`` only then).
+    ``stored``: what :func:`stored_output` just found for this request (its key is reused:
+    the tag refs are read once, not twice)."""
     opened = sources
 
     def open_sources() -> Sources:
@@ -293,18 +299,28 @@ def run_history(
             open_sources(), request.pattern, request.tag_range, progress, path=request.path
         )
     query, result_dir = _query_of(request, config)
-    return _history(query, config, open_sources, result_dir)
+    memo = stored.key if stored is not None and not request.fetch else None
+    return _history(query, config, open_sources, result_dir, memo)
 
 
-def stored_output(request: HistoryRequest, config: SourceConfig, as_json: bool) -> str | None:
+@dataclass(frozen=True)
+class StoredOutput:
+    """What :func:`stored_output` found: the text (None: not stored) and the request's key."""
+
+    text: str | None
+    key: str | None
+
+
+def stored_output(request: HistoryRequest, config: SourceConfig, as_json: bool) -> StoredOutput:
     """What ``kvdiff history`` printed for the same request over the same tag refs, when it is
-    stored (:func:`.historycache.load_output`); None otherwise, and always with ``--fetch`` (the
-    upstreams may have new tags). Reads one file: no repository, no analysis."""
+    stored (:func:`.historycache.load_output`); no text otherwise, and always with ``--fetch``
+    (the upstreams may have new tags). Reads one file: no repository, no analysis."""
     if request.fetch:
-        return None
+        return StoredOutput(None, None)
     query, result_dir = _query_of(request, config)
     memo = _memo_key(config, result_dir, query)
-    return None if memo is None else load_output(ResultCache(result_dir), memo, as_json)
+    text = None if memo is None else load_output(ResultCache(result_dir), memo, as_json)
+    return StoredOutput(text, memo)
 
 
 def _query_of(request: HistoryRequest, config: SourceConfig) -> tuple[_Query, Path | None]:
