@@ -8,12 +8,18 @@ loudly, so every callback reads only local state and returns nothing when that s
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import click
-from click.shell_completion import CompletionItem
+
+# Loaded on a <Tab> only: every command imports this module for its option declarations.
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
 
 
 def _items(candidates: Iterable[str], incomplete: str, prefix: str = "") -> list[CompletionItem]:
+    from click.shell_completion import CompletionItem
+
     return [CompletionItem(prefix + c) for c in candidates if c.startswith(incomplete)]
 
 

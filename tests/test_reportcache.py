@@ -5,6 +5,8 @@ and writes the same bytes as a run that parsed; a damaged or partial entry is co
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,6 +63,40 @@ def test_a_warm_report_from_the_tag_entries_is_byte_identical(
     assert files(tmp_path / "cold") == files(tmp_path / "warm")
     # Nothing new was highlighted: the entries were read, not written again.
     assert {p: p.read_bytes() for p in tag_entries(cache)} == before
+
+
+_PROBE = """\
+import sys
+from kvdiff.main import cli
+try:
+    cli(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+print(code, *sorted(sys.modules), file=sys.stderr)
+"""
+# What a warm report into a new --out has no use for: the fetch machinery (the tags are at
+# hand), shell completion, and the directory swap that replaces an existing site.
+_NOT_WARM = (
+    "kvdiff.analyzers.source.gitnet",
+    "kvdiff.analyzers.source.network",
+    "subprocess",
+    "click.shell_completion",
+    "ctypes",
+)
+
+
+def test_a_warm_report_imports_none_of_what_it_does_not_use(
+    args: list[str], tmp_path: Path
+) -> None:
+    cache = tmp_path / "c.git"
+    report(*args, "--out", str(tmp_path / "cold"))
+    drop_sites(cache)
+    probe = [sys.executable, "-c", _PROBE, "report", *args, "--out", str(tmp_path / "warm")]
+    done = subprocess.run(probe, capture_output=True, text=True, check=True)
+    code, *modules = done.stderr.splitlines()[-1].split()
+    assert code == "0"
+    assert files(tmp_path / "cold") == files(tmp_path / "warm")
+    assert [m for m in _NOT_WARM if m in modules] == []
 
 
 def test_a_damaged_or_partial_entry_is_computed_again(args: list[str], tmp_path: Path) -> None:

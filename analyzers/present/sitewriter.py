@@ -19,7 +19,6 @@ The rules (README "Guarantees"):
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import fcntl
 import json
@@ -96,6 +95,8 @@ def _locked(path: Path, blocking: bool = True) -> Iterator[bool]:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two directory entries; False when the kernel or file system cannot."""
+    import ctypes  # only to replace a site: a first report into a new --out never needs it
+
     libc = ctypes.CDLL(None, use_errno=True)
     fn = getattr(libc, "renameat2", None)
     if fn is None:

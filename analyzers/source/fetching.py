@@ -9,16 +9,29 @@ it uses.
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import TYPE_CHECKING
+
 import pygit2
 from kvdiff.analyzers.errors import KvdiffError
-from kvdiff.analyzers.source import gitnet
 from kvdiff.analyzers.source.cachelock import clear_stale_locks
-from kvdiff.analyzers.source.network import remote_name
 from kvdiff.analyzers.source.types import Missing, TagInfo, Upstream
+
+# The git plumbing (subprocesses, signals, probes) loads on the first fetch or probe: a run the
+# cache serves, like a warm report, never needs it.
+if TYPE_CHECKING:
+    from kvdiff.analyzers.source.network import Network
 
 
 class FetchingMixin:
     """Batched network fetches into the cache (see the module docstring)."""
+
+    @cached_property
+    def net(self) -> Network:
+        """The upstreams' probes, fetches and fetch log, made on first use."""
+        from kvdiff.analyzers.source.network import Network
+
+        return Network(self.config.upstreams, self.config.timeout, self.config.quiet)
 
     def list_dir(self, tag: str, folder: str) -> list[str]:
         """The names of the files (blobs) directly in ``folder`` at ``tag``, sorted; [] when
@@ -120,6 +133,9 @@ class FetchingMixin:
         """Fetch objects by id from the upstream that served the tag (else each in order)."""
         # The objects are promised by the remote that served the tag, at the URL it had then;
         # if that URL fails, the URL this run configures under the same name.
+        from kvdiff.analyzers.source import gitnet
+        from kvdiff.analyzers.source.network import remote_name
+
         url = gitnet.remote_url(self.config.cache, remote_name(origin))
         current = self._upstream(origin) or next(iter(self.config.upstreams), None)
         candidates = [Upstream(origin, url)] if url else []

@@ -41,7 +41,6 @@ from kvdiff.analyzers.source import gitmemory, integrity
 from kvdiff.analyzers.source.cachelock import LOCK_NAME, ORIGINS_NAME, OWN_FILES, cache_lock
 from kvdiff.analyzers.source.cachelock import write_atomic as _write_atomic
 from kvdiff.analyzers.source.fetching import FetchingMixin
-from kvdiff.analyzers.source.network import Network
 from kvdiff.analyzers.source.treeversion import makefile_version
 from kvdiff.analyzers.source.types import Missing, SourceConfig, SourceFile, TagInfo, Upstream
 from kvdiff.analyzers.versions import parse_version, sort_tags
@@ -79,7 +78,6 @@ class Sources(FetchingMixin):
         self.config = config
         self._memory = gitmemory.Bound()  # flat memory however many tags are read
         self._repos: list[tuple[Path, pygit2.Repository]] | None = None
-        self.net = Network(config.upstreams, config.timeout, config.quiet)
         # tag -> (repository holding it, its root tree id, where it came from)
         self._trees: dict[str, tuple[pygit2.Repository, pygit2.Oid, TagInfo]] = {}
         self._locked = False  # flock is per open file: never take it twice in one process
