@@ -20,7 +20,7 @@ from typing import NamedTuple
 import tree_sitter_c
 from kvdiff.analyzers.parse.cparse import captures, parse_c
 from kvdiff.analyzers.versions import parse_version
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from tree_sitter import Node, Tree
 
 _LABELS = "(labeled_statement label: (statement_identifier) @label)"
@@ -175,7 +175,9 @@ def linked(
         href, tab = link
         cls = "xr" if ref.kind != "external" else "xr ext"
         extra = "" if tab else ' tabindex="-1"'
-        cuts[ref.start] = Markup('<a class="{}" href="{}"{}>').format(cls, href, Markup(extra))
+        # What Markup('<a class="{}" href="{}"{}>').format(cls, href, Markup(extra)) gives,
+        # without string.Formatter (a third of this function's time): only href needs escaping.
+        cuts[ref.start] = f'<a class="{cls}" href="{escape(href)}"{extra}>'
         ends[ref.end] = "</a>"
     if not cuts:
         return html
