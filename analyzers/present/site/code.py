@@ -78,12 +78,12 @@ class SourceView:
     def html(self, n: int, changed: tuple = (), resolve: Resolver | None = None) -> Markup:
         """Line ``n`` highlighted, its ``changed`` ranges marked, its cross-links resolved
         (built once per distinct marks and links: the pages show a line several times)."""
-        ln = self.lines[n]
         refs = self._refs_on(n) if resolve is not None else ()
-        links = tuple(resolve(ref) for ref in refs) if resolve is not None else ()
+        links = tuple(map(resolve, refs)) if refs else ()
         key = (n, changed, links)
         done = self._html.get(key)
         if done is None:
+            ln = self.lines[n]
             done = render_line(ln.text, ln.spans, changed)
             if refs:
                 done = linked(done, ln.text, refs, links)
