@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
+from itertools import groupby
 from pathlib import Path
 
 from kvdiff.analyzers.analyze.resultcache import ResultCache, kvdiff_version, make_key
@@ -72,14 +73,9 @@ class SideBySide:
         return not (self.added or self.removed or self.changed)
 
     def blocks(self) -> tuple[Block, ...]:
-        out: list[Block] = []
-        for row in self.rows:
-            kind = "equal" if row.kind == "equal" else "change"
-            if out and out[-1].kind == kind:
-                out[-1] = Block(kind, out[-1].rows + (row,))
-            else:
-                out.append(Block(kind, (row,)))
-        return tuple(out)
+        # One Block per run (not one per row, growing the run's tuple: quadratic in its length).
+        runs = groupby(self.rows, key=lambda row: "equal" if row.kind == "equal" else "change")
+        return tuple(Block(kind, tuple(rows)) for kind, rows in runs)
 
 
 def intraline(a: str, b: str) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
