@@ -11,6 +11,7 @@ import sys
 
 import click
 from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.jobs.collector import collection_paused
 
 # name -> "module:attribute"; order is the order ``kvdiff --help`` lists them in.
 _COMMANDS = {
@@ -36,7 +37,10 @@ class KvdiffGroup(click.Group):
         if target is None:
             return None
         module, _, attribute = target.partition(":")
-        return getattr(importlib.import_module(module), attribute)
+        # A command's modules are objects for the life of the process: no collection scans
+        # them on the way in (see analyzers/jobs/collector.py).
+        with collection_paused():
+            return getattr(importlib.import_module(module), attribute)
 
     def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
         try:

@@ -7,14 +7,13 @@ running the model. :func:`.present.site.build.build_site` then lays the results 
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.analyze.resultcache import make_key
 from kvdiff.analyzers.errors import KvdiffError
+from kvdiff.analyzers.jobs.collector import collection_paused
 from kvdiff.analyzers.present.site.strings import LANGS, load_strings
 from kvdiff.analyzers.versions import closest_tags, split_list
 
@@ -400,9 +399,11 @@ def report_pages(
         hit = cache.get(key)
         if hit is not None:
             return hit[0], hit[1], None
-    from kvdiff.analyzers.present.render import render_files
+    with collection_paused():
+        # Imported in the pause too: its modules' classes and the templates' code are objects
+        # the collector would only walk past.
+        from kvdiff.analyzers.present.render import render_files
 
-    with _cycle_collection_paused():
         site = build_report(request, sources)  # one batch fetches whatever is missing
         # Encoded once, for the site cache and the site writer alike.
         pages = render_files(site, default_result_dir(sources.config.cache) / "templates")
@@ -411,26 +412,6 @@ def report_pages(
         if key is not None:
             cache.put(key, pages, site.warnings)
     return pages, tuple(site.warnings), site
-
-
-@contextmanager
-def _cycle_collection_paused() -> Iterator[None]:
-    """Building and rendering a site allocates some 10^5 short-lived objects (views, rows,
-    lines), all freed by reference counting; the cyclic collector's hundred-odd passes over
-    them find nothing and cost a warm report about a twentieth of its time. Paused while the
-    site is made, and left as it was after. What the pause made and kept (the site, the
-    highlighter's memo) would all be the next young collection's to scan, a few ms for nothing:
-    it joins the oldest generation instead (freeze then unfreeze moves it there without a scan),
-    whose full collections still find any cycle in it."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
 
 
 def _site_key(request: ReportRequest, path: str, sources: Sources) -> str | None:
