@@ -13,8 +13,8 @@ highlights the rest and adds it). An entry that does not decode to those types i
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kvdiff.analyzers.analyze.resultcache import ResultCache, make_key
@@ -30,16 +30,24 @@ TAG_SCHEMA = 2
 
 @cache
 def parser_digest() -> str:
-    """tree-sitter's version and a digest of the C grammar's compiled library and queries."""
+    """tree-sitter's version and a digest of the C grammar's queries and compiled library,
+    read as files from the grammar's package: its ``HIGHLIGHTS_QUERY`` and ``TAGS_QUERY``
+    attributes are those files' text, but reading them through ``importlib.resources`` (a
+    namespace package, its readers) costs a warm report more than hashing the library."""
     import tree_sitter
     import tree_sitter_c
 
     h = hashlib.sha256(getattr(tree_sitter, "__version__", "unknown").encode())
-    h.update(
-        b"\0" + tree_sitter_c.HIGHLIGHTS_QUERY.encode() + b"\0" + tree_sitter_c.TAGS_QUERY.encode()
-    )
-    for lib in sorted(Path(tree_sitter_c.__file__).parent.glob("_binding*")):
-        h.update(b"\0" + lib.read_bytes())
+    root = os.path.dirname(tree_sitter_c.__file__)
+    for name, query in (("highlights.scm", "HIGHLIGHTS_QUERY"), ("tags.scm", "TAGS_QUERY")):
+        try:
+            with open(os.path.join(root, "queries", name), "rb") as fh:
+                h.update(b"\0" + fh.read())
+        except OSError:  # packaged some other way: the attribute says
+            h.update(b"\0" + getattr(tree_sitter_c, query).encode())
+    for lib in sorted(n for n in os.listdir(root) if n.startswith("_binding")):
+        with open(os.path.join(root, lib), "rb") as fh:
+            h.update(b"\0" + fh.read())
     return h.hexdigest()
 
 

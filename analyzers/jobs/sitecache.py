@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.analyze.resultcache import default_result_dir, kvdiff_version, make_key
+from kvdiff.analyzers.jobs import codedigest
 
 if TYPE_CHECKING:
     from kvdiff.analyzers.jobs.report import ReportRequest
@@ -41,26 +42,41 @@ _MAGIC = b"kvdiff-site 2\n"
 _SUFFIXES = (".py", ".toml", ".j2", ".css", ".js", ".svg")
 
 
-def _package_files() -> list[Path]:
-    """Every file of the installed package that could change a page (sorted, stable). Found
-    with ``os.walk`` and the templates' import spec, not ``rglob`` and ``importlib.resources``:
-    a warm command pays for this listing on every run."""
+def _package_entries() -> list[tuple[str, bytes]]:
+    """(path, sha256) of every file of the installed package that could change a page, sorted
+    by path. Found with ``os.walk`` and the templates' import spec, not ``rglob`` and
+    ``importlib.resources``: a warm command pays for this listing on every run. Those under
+    ``analyzers/`` come as the code digest hashed them (:func:`.codedigest.file_digests`): a
+    run reads and hashes each file once."""
+    code = codedigest.root()
+    found = {
+        os.path.join(code, rel): digest
+        for rel, (_size, digest) in codedigest.file_digests().items()
+        if rel.endswith(_SUFFIXES)
+    }
     spec = importlib.util.find_spec("kvdiff.templates")
-    templates = list(spec.submodule_search_locations or ()) if spec is not None else []
-    files: set[str] = set()
-    for root in (os.path.dirname(os.path.dirname(os.path.realpath(__file__))), *templates):
+    for root in spec.submodule_search_locations or () if spec is not None else ():
         for base, dirs, names in os.walk(root):
             dirs[:] = [d for d in dirs if d != "__pycache__"]
-            files.update(os.path.join(base, n) for n in names if n.endswith(_SUFFIXES))
-    return sorted(Path(f) for f in files if os.path.isfile(f))
+            for name in names:
+                path = os.path.join(base, name)
+                if name.endswith(_SUFFIXES) and os.path.isfile(path):
+                    with open(path, "rb") as fh:
+                        found[path] = hashlib.sha256(fh.read()).digest()
+    return sorted(found.items())
+
+
+def _package_files() -> list[Path]:
+    return [Path(path) for path, _ in _package_entries()]
 
 
 @cache
 def package_digest() -> str:
-    """sha256 over kvdiff's version and the names and bytes of :func:`_package_files`."""
+    """sha256 over kvdiff's version and the name and sha256 of each file of
+    :func:`_package_entries`."""
     h = hashlib.sha256(kvdiff_version().encode())
-    for path in _package_files():
-        h.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
+    for path, digest in _package_entries():
+        h.update(b"\0" + os.path.basename(path).encode() + b"\0" + digest)
     return h.hexdigest()
 
 
