@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import tree_sitter_c
 from kvdiff.analyzers.parse.cparse import compile_query, parse_c
-from kvdiff.analyzers.present.textsafety import html_piece, needs_marks
+from kvdiff.analyzers.present.textsafety import escape_text, html_piece, needs_marks
 from markupsafe import Markup
 from tree_sitter import Node, Query, QueryCursor, Tree
 
@@ -233,14 +233,11 @@ class FileLines:
         return isinstance(n, int) and 1 <= n <= self.count
 
 
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
-
-
 def _html(piece: str) -> str:
     # markupsafe.escape's five characters; bidi controls and U+FFFD take html_piece's marked path.
     if needs_marks(piece):
         return str(html_piece(piece))
-    return piece.translate(_ESCAPES)
+    return escape_text(piece)
 
 
 @lru_cache(maxsize=1 << 16)

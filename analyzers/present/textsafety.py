@@ -105,6 +105,20 @@ _INVISIBLE_SPAN = '<span class="bidi" title="invisible character (U+{:04X})">{}<
 _SPECIAL_RE = re.compile(f"[\u202a-\u202e\u2066-\u2069\ufffd{INVISIBLE}]")
 
 
+def escape_text(text: str) -> str:
+    """``str(markupsafe.escape(text))`` for a plain ``str``: its five replacements, ``&`` first.
+    Chained ``str.replace`` calls, which return the string itself when there is nothing to
+    replace: a few times quicker than ``str.translate`` or the Markup round trip on the short
+    strings a page is made of."""
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("'", "&#39;")
+        .replace('"', "&#34;")
+    )
+
+
 def needs_marks(piece: str) -> bool:
     """Whether :func:`html_piece` has more to do than escape ``piece`` (a bidi control, an
     invisible character or a U+FFFD in it)."""

@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from kvdiff.analyzers.present.pte_view import PteField
 from kvdiff.analyzers.present.site.views import CodeLine, DiffRowView, StepView, TraceView
+from kvdiff.analyzers.present.textsafety import escape_text
 from markupsafe import Markup, escape
 
 _GAP = (
@@ -26,17 +27,13 @@ _GAP = (
 )
 
 
-# markupsafe.escape's five replacements, for a plain str without the Markup round trip.
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
-
-
 def _e(value: object) -> str:
     """``str(markupsafe.escape(value))``, quicker for the plain numbers and strings of views."""
     kind = type(value)
     if kind is int:
         return str(value)
     if kind is str:
-        return value.translate(_ESCAPES)  # type: ignore[attr-defined]
+        return escape_text(value)  # type: ignore[arg-type]
     return str(escape(value))
 
 
