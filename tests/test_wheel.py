@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# Packaged data the commands read at run time (importlib.resources), one of each kind.
+# Packaged data the commands read at run time (from the package's folders), one of each kind.
 DATA = (
     "kvdiff/analyzers/analyze/rules/try_to_unmap_one.toml",
     "kvdiff/analyzers/present/i18n/en.toml",

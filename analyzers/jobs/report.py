@@ -321,7 +321,7 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
     results = ResultCache(default_result_dir(sources.config.cache))
     rules = _Rules(function, request.path, results)
     path = request.path or (rules.info[1] if rules.info is not None else DEFAULT_PATH)
-    strings = load_strings(request.lang)
+    strings = load_strings(request.lang, results)
     rules_note = "" if rules.info is not None else strings["no_rules"].format(function=function)
     cached = _TagCache(results, function, request.path, ":".join(rules.info or ()))
 
@@ -353,25 +353,25 @@ def build_report(request: ReportRequest, sources: Sources) -> Site:
         extra_inputs=extra_inputs,
     )
     with diffs_cached_in(ResultCache(default_result_dir(sources.config.cache) / "diffs")):
-        site = _with_translations(si, request.other_langs)
+        site = _with_translations(si, request.other_langs, results)
     cached.store([*inputs, *extra_inputs])  # what the pages highlighted, for the next run
     return site
 
 
-def _with_translations(si: SiteInputs, langs: tuple[str, ...]) -> Site:
+def _with_translations(si: SiteInputs, langs: tuple[str, ...], results: ResultCache) -> Site:
     from kvdiff.analyzers.present.site.build import build_site
 
     site = build_site(si)
     if not langs:
         return site
-    return replace(site, translations=tuple(_translated(si, lang) for lang in langs))
+    return replace(site, translations=tuple(_translated(si, lang, results) for lang in langs))
 
 
-def _translated(si: SiteInputs, lang: str) -> Site:
+def _translated(si: SiteInputs, lang: str, results: ResultCache) -> Site:
     """The same site in another language: the same inputs, that language's words."""
     from kvdiff.analyzers.present.site.build import build_site
 
-    strings = load_strings(lang)
+    strings = load_strings(lang, results)
     rules_note = strings["no_rules"].format(function=si.function) if si.rules_note else ""
     modelled = any(i.outcomes for i in si.inputs)
     model_note = _model_note(si.function, si.path, modelled, strings) if si.model_note else ""

@@ -14,10 +14,8 @@ the real kernel corpus, so the prose cannot silently drift from the source.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +28,9 @@ from kvdiff.analyzers.versions import TagRange, parse_tag_range, parse_version, 
 if TYPE_CHECKING:
     from kvdiff.analyzers.analyze.resultcache import ResultCache
 
-# Packaged data: the annotation files are installed with kvdiff.analyzers.present.
-ANNOTATIONS_DIR = Path(str(resources.files("kvdiff.analyzers.present").joinpath("annotations")))
+# Packaged data: the annotation files are installed with kvdiff.analyzers.present, in its folder
+# (found from this module, as importlib.resources finds it, without its readers' imports).
+ANNOTATIONS_DIR = Path(__file__).parent / "annotations"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -337,10 +336,14 @@ def parse_annotations(
     ``cache``: where the parsed TOML is kept between runs (see :mod:`.tomlcache`)."""
     try:
         return _parse(text, source, target, cache)
-    except tomllib.TOMLDecodeError as exc:
-        problem = f"is not valid TOML ({exc})"
     except _Malformed as exc:
         problem = f"is malformed: {exc}"
+    except ValueError as exc:
+        from tomllib import TOMLDecodeError  # what tomllib raises, if it parsed and raised
+
+        if not isinstance(exc, TOMLDecodeError):
+            raise
+        problem = f"is not valid TOML ({exc})"
     raise KvdiffError(
         f"annotation file {source} {problem}; fix the file "
         "(schema: analyzers/present/annotations.py)"

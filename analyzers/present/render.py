@@ -7,9 +7,10 @@ newlines, and the static assets copied verbatim from the ``templates`` package.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import re
 from dataclasses import dataclass
-from importlib import resources
+from functools import cache
 from pathlib import Path
 
 import jinja2
@@ -28,9 +29,8 @@ def environment(template_cache: Path | None = None) -> jinja2.Environment:
     compiled templates are kept there between runs (jinja2's bytecode cache: an entry is used
     only while its template's source checksum matches); compiling them costs more than
     rendering a small site."""
-    root = resources.files("kvdiff.templates")
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(root)),
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
         autoescape=True,  # every template, whatever its extension
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -112,10 +112,20 @@ def _rendered(site: Site, template_cache: Path | None) -> dict[str, str]:
             }
         for name, html in pages.items():
             out[name] = html
-    root = resources.files("kvdiff.templates")
     for name in STATIC:
-        out[name] = root.joinpath(name).read_text(encoding="utf-8")
+        out[name] = (templates_dir() / name).read_text(encoding="utf-8")
     return out
+
+
+@cache
+def templates_dir() -> Path:
+    """The installed ``kvdiff.templates`` package's folder, from its import spec: where
+    ``importlib.resources.files`` finds it, without the imports of its readers."""
+    spec = importlib.util.find_spec("kvdiff.templates")
+    locations = list(spec.submodule_search_locations or ()) if spec is not None else []
+    if not locations:
+        raise KvdiffError("kvdiff's templates are not installed; reinstall kvdiff")
+    return Path(locations[0])
 
 
 @dataclass(frozen=True)

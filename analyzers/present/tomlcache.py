@@ -13,7 +13,6 @@ import hashlib
 import json
 import math
 import sys
-import tomllib
 from typing import Any
 
 from kvdiff.analyzers.analyze.resultcache import ResultCache, make_key
@@ -32,7 +31,7 @@ def _json_exact(value: Any) -> bool:
 def load_toml(text: str, cache: ResultCache | None = None) -> dict[str, Any]:
     """``tomllib.loads(text)``, through ``cache`` when one is given."""
     if cache is None:
-        return tomllib.loads(text)
+        return _parse(text)
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     key = make_key("toml", f"python={sys.version}", f"text={digest}")
     hit = cache.get(key)
@@ -43,7 +42,13 @@ def load_toml(text: str, cache: ResultCache | None = None) -> dict[str, Any]:
             doc = None
         if isinstance(doc, dict):
             return doc
-    doc = tomllib.loads(text)
+    doc = _parse(text)
     if _json_exact(doc):
         cache.put(key, {"json": json.dumps(doc, ensure_ascii=False)})
     return doc
+
+
+def _parse(text: str) -> dict[str, Any]:
+    import tomllib  # on a miss only: a warm run reads every document from the cache
+
+    return tomllib.loads(text)

@@ -5,30 +5,43 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kvdiff.analyzers.errors import KvdiffError
+
+if TYPE_CHECKING:
+    from kvdiff.analyzers.analyze.resultcache import ResultCache
 
 LANGS: tuple[str, ...] = ("en", "ko")
 HISTORY_FILENAME = "history.html"
 
 
-def load_strings(lang: str) -> dict[str, str]:
-    """UI strings for ``lang`` from ``analyzers/present/i18n/<lang>.toml``."""
+def load_strings(lang: str, cache: ResultCache | None = None) -> dict[str, str]:
+    """UI strings for ``lang`` from ``analyzers/present/i18n/<lang>.toml`` (``cache``: see
+    :func:`i18n_table`)."""
     if lang not in LANGS:
         raise KvdiffError(f"unknown language {lang!r}; use one of: {', '.join(LANGS)}")
-    return dict(i18n_table(lang)["strings"])
+    return dict(i18n_table(lang, cache)["strings"])
 
 
-@cache  # the UI strings and the model's words share the file: parsed once
-def i18n_table(lang: str) -> Mapping[str, Any]:
-    """``analyzers/present/i18n/<lang>.toml``, parsed (not to be changed)."""
-    # Loaded here, not with the module: a report served from the site cache needs LANGS only.
-    import tomllib
-    from importlib import resources
+# The UI strings and the model's words share the file: parsed once per run.
+_TABLES: dict[str, Mapping[str, Any]] = {}
 
-    data = resources.files("kvdiff.analyzers.present").joinpath("i18n", f"{lang}.toml").read_bytes()
-    return tomllib.loads(data.decode("utf-8"))
+
+def i18n_table(lang: str, cache: ResultCache | None = None) -> Mapping[str, Any]:
+    """``analyzers/present/i18n/<lang>.toml``, parsed (not to be changed): through ``cache``
+    when one is given (the result cache: see :mod:`.tomlcache`), else as a call before read it.
+    The file is in the package's folder, found from this module as importlib.resources finds
+    it, without its readers' imports."""
+    table = _TABLES.get(lang) if cache is None else None
+    if table is None:
+        # Loaded here, not with the module: a report served from the site cache needs LANGS only.
+        from kvdiff.analyzers.present.tomlcache import load_toml
+
+        path = Path(__file__).parent.parent / "i18n" / f"{lang}.toml"
+        table = _TABLES[lang] = load_toml(path.read_bytes().decode("utf-8"), cache)
+    return table
 
 
 def fmt(strings: Mapping[str, str], key: str, **kw: Any) -> str:
