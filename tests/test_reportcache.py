@@ -75,9 +75,11 @@ except SystemExit as exc:
 print(code, *sorted(sys.modules), file=sys.stderr)
 """
 # What a warm report into a new --out has no use for: the fetch machinery (the tags are at
-# hand), shell completion, the directory swap that replaces an existing site, a TOML parser
-# (its documents come from the result cache) and importlib.resources' readers.
+# hand), shell completion, the directory swap that replaces an existing site, the C parser
+# and a TOML parser (lines, references and documents come from the result cache) and
+# importlib.resources' readers.
 _NOT_WARM = (
+    "kvdiff.analyzers.parse.cparse",
     "kvdiff.analyzers.source.gitnet",
     "kvdiff.analyzers.source.network",
     "subprocess",

@@ -15,7 +15,6 @@ from itertools import accumulate
 from typing import NamedTuple
 
 import tree_sitter_c
-from kvdiff.analyzers.parse.cparse import compile_query, parse_c
 from kvdiff.analyzers.present.textsafety import escape_text, html_piece, needs_marks
 from markupsafe import Markup
 from tree_sitter import Node, Query, QueryCursor, Tree
@@ -54,8 +53,14 @@ _CLASSES = {
 }
 
 
+# The parser (parse.cparse) is imported where a file is highlighted: a warm report's lines come
+# highlighted from the result cache.
+
+
 @cache
 def _query() -> Query:
+    from kvdiff.analyzers.parse.cparse import compile_query
+
     return compile_query(tree_sitter_c.HIGHLIGHTS_QUERY)
 
 
@@ -132,7 +137,11 @@ def highlight_lines(
         line_starts.append(line_starts[-1] + len(raw) + 1)
 
     spans: list[list[Span]] = [[] for _ in raw_lines]
-    root = (tree if tree is not None else parse_c(data).tree).root_node
+    if tree is None:
+        from kvdiff.analyzers.parse.cparse import parse_c
+
+        tree = parse_c(data).tree
+    root = tree.root_node
     ascii_lines = [raw.isascii() for raw in raw_lines]
     for tok_start, tok_end, cls in _tokens(root, first_start, last_end):
         # A token may span lines (block comments): give each line its part.
@@ -193,6 +202,8 @@ class FileLines:
     def tree(self) -> Tree:
         """The file's syntax tree (parsed on first use when none was given)."""
         if self._tree is None:
+            from kvdiff.analyzers.parse.cparse import parse_c
+
             self._tree = parse_c(self.data).tree
         return self._tree
 

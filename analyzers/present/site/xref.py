@@ -18,7 +18,6 @@ from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 import tree_sitter_c
-from kvdiff.analyzers.parse.cparse import captures, parse_c
 from kvdiff.analyzers.versions import parse_version
 from markupsafe import Markup, escape
 from tree_sitter import Node, Tree
@@ -62,9 +61,12 @@ def _is_definition(declarator: Node) -> bool:
 
 
 class FileRefs:
-    """The cross-references of one file, found once, handed out per line."""
+    """The cross-references of one file, found once, handed out per line (the parser is
+    imported here, on first use: a warm report's references come from the result cache)."""
 
     def __init__(self, data: bytes, tree: Tree | None = None) -> None:
+        from kvdiff.analyzers.parse.cparse import parse_c
+
         self.data = data
         self.tree = tree if tree is not None else parse_c(data).tree
         self.line_starts = [0] + [m.end() for m in re.finditer(rb"\n", data)]
@@ -79,6 +81,8 @@ class FileRefs:
     @cached_property
     def definitions(self) -> dict[str, int]:
         """Function name -> line of its first definition in the file (tags query)."""
+        from kvdiff.analyzers.parse.cparse import captures
+
         found: dict[str, int] = {}
         tagged = captures(tree_sitter_c.TAGS_QUERY, self.tree.root_node)
         for node in tagged.get("definition.function", []):
@@ -91,6 +95,8 @@ class FileRefs:
 
     @cached_property
     def by_line(self) -> dict[int, tuple[Ref, ...]]:
+        from kvdiff.analyzers.parse.cparse import captures
+
         root = self.tree.root_node
         labels: dict[tuple[int, bytes], int] = {}
         for node in captures(_LABELS, root).get("label", []):
