@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.present.site.code import SourceView
-from kvdiff.analyzers.present.site.history import history_page
 from kvdiff.analyzers.present.site.index import (
     concept_rows,
     concepts_known,
@@ -19,6 +19,9 @@ from kvdiff.analyzers.present.site.safety import site_warnings
 from kvdiff.analyzers.present.site.strings import HISTORY_FILENAME, fmt, pair_filename, tag_filename
 from kvdiff.analyzers.present.site.tag import Notes, tag_page
 from kvdiff.analyzers.present.site.views import IndexPage, Link, Nav, Site
+
+if TYPE_CHECKING:
+    from kvdiff.analyzers.present.site.history import HistoryPage
 
 
 def _picker(si: SiteInputs, tags: tuple[str, ...]) -> tuple[tuple[str, tuple], ...]:
@@ -62,6 +65,15 @@ def _view(inp: TagInput) -> SourceView:
     return SourceView(inp.source, inp.function_span(), inp.tree, inp.lines)
 
 
+def _history(si: SiteInputs) -> HistoryPage | None:
+    """The history page of a report with ``--history`` (its module is imported only then)."""
+    if not si.history:
+        return None
+    from kvdiff.analyzers.present.site.history import history_page
+
+    return history_page(si.history, si.function, si.path, si.strings)
+
+
 def build_site(si: SiteInputs) -> Site:
     """All pages of the site (pure: no I/O)."""
     strings, function = si.strings, si.function
@@ -71,7 +83,7 @@ def build_site(si: SiteInputs) -> Site:
     )
     outcome_of = {(i.source.tag, o.scenario): o for i in si.inputs for o in i.outcomes}
     question = question_page(si.inputs, si.annotations, si.lang, strings, outcome_of)
-    history = history_page(si.history, function, si.path, strings) if si.history else None
+    history = _history(si)
     nav = _nav(si, question is not None, history is not None)
     tag_pages, shown = [], {}
     for inp in si.inputs:

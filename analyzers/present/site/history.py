@@ -1,16 +1,67 @@
-"""The history page: one row per distinct version of the function over every tag."""
+"""The history page: one row per distinct version of the function over every tag, its view
+types (plain frozen dataclasses, as in :mod:`.views`) and their builder, imported only by a
+report with ``--history``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.present.site.strings import HISTORY_FILENAME, fmt, tag_filename
-from kvdiff.analyzers.present.site.views import HistoryChangeView, HistoryPage, HistoryRow
 
 if TYPE_CHECKING:
     from kvdiff.analyzers.compare.changes import Change
     from kvdiff.analyzers.compare.timeline import FunctionVersion, History
+
+
+@dataclass(frozen=True)
+class HistoryChangeView:
+    """One change from a version of the function to the next."""
+
+    concept: str
+    title: str
+    change: str  # "appeared" | "vanished" | "moved" | "returned" | "condition-changed"
+    label: str
+    before: tuple[str, ...]  # normalised conditions in the previous version
+    after: tuple[str, ...]
+    elsewhere: str  # "now in f()" when the branch lives outside the target; "" otherwise
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One distinct version of the function: a run of consecutive tags with the same content."""
+
+    index: int
+    state: str  # "present" | "no-function" | "no-file"
+    state_label: str
+    first_tag: str
+    last_tag: str
+    tag_count: int
+    count_label: str
+    tags: tuple[str, ...]
+    start_line: int
+    end_line: int
+    lines: int
+    lines_added: int
+    lines_removed: int
+    same_as: int | None
+    has_errors: bool
+    changes: tuple[HistoryChangeView, ...]
+    href: str  # the first tag's page at the function's first line; "" when absent
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """The timeline of every distinct version over all the tags."""
+
+    filename: str
+    title: str
+    function: str
+    path: str
+    summary: str
+    rules_note: str
+    rows: tuple[HistoryRow, ...]
 
 
 def _change_view(c: Change, function: str, strings: Mapping[str, str]) -> HistoryChangeView:

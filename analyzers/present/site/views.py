@@ -11,10 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.present.annotations import Card
 from kvdiff.analyzers.present.pte_view import PteField
 from markupsafe import Markup
+
+# The history page's views are in .history with their builder: only a report with --history
+# makes them, and every class defined here costs each report's start half a millisecond.
+if TYPE_CHECKING:
+    from kvdiff.analyzers.present.site.history import HistoryPage
 
 
 @dataclass(frozen=True)
@@ -271,55 +277,6 @@ class IndexPage:
     model_rows: tuple[ModelRow, ...]
     model_note: str
     question: QuestionPage | None
-
-
-@dataclass(frozen=True)
-class HistoryChangeView:
-    """One change from a version of the function to the next."""
-
-    concept: str
-    title: str
-    change: str  # "appeared" | "vanished" | "moved" | "returned" | "condition-changed"
-    label: str
-    before: tuple[str, ...]  # normalised conditions in the previous version
-    after: tuple[str, ...]
-    elsewhere: str  # "now in f()" when the branch lives outside the target; "" otherwise
-
-
-@dataclass(frozen=True)
-class HistoryRow:
-    """One distinct version of the function: a run of consecutive tags with the same content."""
-
-    index: int
-    state: str  # "present" | "no-function" | "no-file"
-    state_label: str
-    first_tag: str
-    last_tag: str
-    tag_count: int
-    count_label: str
-    tags: tuple[str, ...]
-    start_line: int
-    end_line: int
-    lines: int
-    lines_added: int
-    lines_removed: int
-    same_as: int | None
-    has_errors: bool
-    changes: tuple[HistoryChangeView, ...]
-    href: str  # the first tag's page at the function's first line; "" when absent
-
-
-@dataclass(frozen=True)
-class HistoryPage:
-    """The timeline of every distinct version over all the tags."""
-
-    filename: str
-    title: str
-    function: str
-    path: str
-    summary: str
-    rules_note: str
-    rows: tuple[HistoryRow, ...]
 
 
 @dataclass(frozen=True)
