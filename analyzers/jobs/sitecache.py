@@ -134,12 +134,14 @@ class SiteCache:
         import tempfile  # only a run that rendered pages stores them
 
         blobs = list(pages.items())
-        body = b"".join(b for _, b in blobs)
+        crc = 0
+        for _, blob in blobs:  # the body's CRC, piece by piece: no megabytes-long join
+            crc = zlib.crc32(blob, crc)
         head = {
             "key": key,
             "warnings": list(warnings),
             "files": [[name, len(b)] for name, b in blobs],
-            "crc32": zlib.crc32(body),
+            "crc32": crc,
         }
         line = json.dumps(head, sort_keys=True, separators=(",", ":")).encode("utf-8")
         target = self._file(key)
@@ -149,7 +151,7 @@ class SiteCache:
             fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".site")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(_MAGIC + line + b"\n")
-                fh.write(body)
+                fh.writelines(blob for _, blob in blobs)
             os.replace(tmp_name, target)
             tmp_name = None
         except OSError:
