@@ -20,7 +20,7 @@ _FROM = {
     "Decoded": "encoding",
     "ModelConfig": "encoding",
     "decode": "encoding",
-    "ModelBranch": "outcome",
+    "ModelBranch": "tracing",
     "Outcome": "outcome",
     "TraceStep": "outcome",
     "SCENARIO_NAMES": "names",

@@ -1,24 +1,14 @@
-"""What a model run produces: the branches it went through and the PTE it left behind."""
+"""What a model run produces: the branches it went through and the PTE it left behind.
+
+The hand models' own records (a branch they implement, one call's result) are in
+:mod:`.tracing`: a command whose outcomes come from the result cache needs only these.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
 from .encoding import Decoded, ModelConfig
-
-
-@dataclass(frozen=True)
-class ModelBranch:
-    """One branch the model implements, tied to the source.
-
-    ``condition`` is the branch condition exactly as written at ``file``:``line`` in the corpus
-    at that tag, with runs of whitespace collapsed to one space ("" for a plain ``else``).
-    """
-
-    concept: str
-    condition: str
-    file: str
-    line: int
 
 
 @dataclass(frozen=True)
@@ -31,16 +21,6 @@ class TraceStep:
 
     def to_json(self) -> dict:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class UnmapResult:
-    """What one version's try_to_unmap_one() did."""
-
-    pte_after: int
-    ret: str
-    side_effects: tuple[str, ...]
-    trace: tuple[TraceStep, ...]
 
 
 @dataclass(frozen=True)

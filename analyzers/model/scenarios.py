@@ -28,8 +28,9 @@ from . import v2_6_7, v2_6_35, v5_1, v5_10_37
 from .encoding import MODEL_TAGS, ModelConfig, check_tag, decode, make_present
 from .fault import next_fault
 from .names import SCENARIO_NAMES
-from .outcome import ModelBranch, Outcome, UnmapResult
+from .outcome import Outcome
 from .state import Mm, Page, UnmapInput, Vma
+from .tracing import ModelBranch, UnmapResult
 
 PFN = 0x12345
 SWAP_TYPE = 0

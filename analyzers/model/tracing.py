@@ -2,7 +2,33 @@
 
 from __future__ import annotations
 
-from .outcome import ModelBranch, TraceStep
+from dataclasses import dataclass
+
+from .outcome import TraceStep
+
+
+@dataclass(frozen=True)
+class ModelBranch:
+    """One branch the model implements, tied to the source.
+
+    ``condition`` is the branch condition exactly as written at ``file``:``line`` in the corpus
+    at that tag, with runs of whitespace collapsed to one space ("" for a plain ``else``).
+    """
+
+    concept: str
+    condition: str
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class UnmapResult:
+    """What one version's try_to_unmap_one() did."""
+
+    pte_after: int
+    ret: str
+    side_effects: tuple[str, ...]
+    trace: tuple[TraceStep, ...]
 
 
 def branch_table(

@@ -20,9 +20,8 @@ from .encoding import (
     pte_present,
     swp_entry_to_pte,
 )
-from .outcome import ModelBranch, UnmapResult
 from .state import UnmapInput
-from .tracing import Tracer, branch_table
+from .tracing import ModelBranch, Tracer, UnmapResult, branch_table
 
 TAG = "v2.6.35"
 PATH = "mm/rmap.c"

@@ -8,9 +8,8 @@ swap cache (rmap.c:505 BUG_ON) and gets a swap entry; a file page's PTE is simpl
 from __future__ import annotations
 
 from .encoding import ACCESSED, DIRTY, pte_pfn, pte_present, swp_entry_to_pte
-from .outcome import ModelBranch, UnmapResult
 from .state import UnmapInput
-from .tracing import Tracer, branch_table
+from .tracing import ModelBranch, Tracer, UnmapResult, branch_table
 
 TAG = "v2.6.7"
 PATH = "mm/rmap.c"

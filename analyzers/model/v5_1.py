@@ -21,9 +21,8 @@ from .encoding import (
     swp_entry_to_pte,
     swp_mksoft_dirty,
 )
-from .outcome import ModelBranch, UnmapResult
 from .state import UnmapInput
-from .tracing import Tracer, branch_table
+from .tracing import ModelBranch, Tracer, UnmapResult, branch_table
 
 TAG = "v5.1"
 PATH = "mm/rmap.c"

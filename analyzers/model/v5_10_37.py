@@ -23,9 +23,8 @@ from .encoding import (
     swp_mksoft_dirty,
     swp_mkuffd_wp,
 )
-from .outcome import ModelBranch, UnmapResult
 from .state import UnmapInput
-from .tracing import Tracer, branch_table
+from .tracing import ModelBranch, Tracer, UnmapResult, branch_table
 
 TAG = "v5.10.37"
 PATH = "mm/rmap.c"
