@@ -22,7 +22,6 @@ text is looked up in ``[model]``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import cache
 
 from kvdiff.analyzers.present.site.strings import i18n_table
@@ -48,14 +47,24 @@ def message_key(text: str) -> str:
     return NUMBER.sub("{}", text)
 
 
-@dataclass(frozen=True)
 class ModelText:
-    """Translator of model output for one language (identity for English)."""
+    """Translator of model output for one language (identity for English). A plain class, not
+    a dataclass: one per language and run, never compared, and a dataclass costs each run's
+    start half a millisecond to define."""
 
-    lang: str
-    messages: dict[str, str] = field(default_factory=dict)
-    words: dict[str, str] = field(default_factory=dict)
-    patterns: tuple[tuple[re.Pattern[str], str], ...] = ()
+    __slots__ = ("lang", "messages", "patterns", "words")
+
+    def __init__(
+        self,
+        lang: str,
+        messages: dict[str, str] | None = None,
+        words: dict[str, str] | None = None,
+        patterns: tuple[tuple[re.Pattern[str], str], ...] = (),
+    ) -> None:
+        self.lang = lang
+        self.messages = messages if messages is not None else {}
+        self.words = words if words is not None else {}
+        self.patterns = patterns
 
     def message(self, text: str) -> str:
         """A model sentence (side effect, next fault, not-applicable reason) in ``lang``."""

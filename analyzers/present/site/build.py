@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.present.site.code import SourceView
@@ -93,7 +92,7 @@ def build_site(si: SiteInputs) -> Site:
     for inp in si.extra_inputs:
         if inp.source.tag not in views:
             view = _view(inp)
-            tag_pages.append(tag_page(inp, view, function, strings, replace(notes, extra=True))[0])
+            tag_pages.append(tag_page(inp, view, function, strings, notes._replace(extra=True))[0])
 
     concepts, scenarios = concepts_known(si.inputs), scenarios_run(si.inputs)
     by_tag = {inp.source.tag: inp for inp in si.inputs}
