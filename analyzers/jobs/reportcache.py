@@ -150,35 +150,27 @@ def entry_from_plain(d: Any) -> tuple[FunctionSpan, PageAnalysis | None, LineSto
     concepts = d["concepts"]
     analysis = None if concepts is None else PageAnalysis(tuple(_status(s) for s in concepts))
     store = LineStore()
+    # Thousands of spans and refs per warm report: checked in plain loops, not a call each.
+    make_span, make_ref = Span._make, Ref._make
     for first, chunk in d["chunks"].items():
         start = int(first)
         lines = []
         for i, (text, spans) in enumerate(chunk):
-            found = tuple(map(Span._make, spans))  # a list of another length raises
-            if type(text) is not str or not all(_span_ok(*sp) for sp in found):
+            found = tuple(map(make_span, spans))  # a list of another length raises
+            if type(text) is not str:
                 raise TypeError("not a highlighted line")
+            for s, e, cls in found:
+                if type(s) is not int or type(e) is not int or type(cls) is not str:
+                    raise TypeError("not a highlighted line")
             lines.append(Line(start + i, text, found))
         store.chunks[start] = tuple(lines)
     for n, refs in d["refs"].items():
-        found_refs = tuple(map(Ref._make, refs))
-        if not all(_ref_ok(*r) for r in found_refs):
-            raise TypeError("not a cross-reference")
+        found_refs = tuple(map(make_ref, refs))
+        for s, e, kind, name, target in found_refs:
+            if not (type(s) is type(e) is type(target) is int and type(kind) is type(name) is str):
+                raise TypeError("not a cross-reference")
         store.refs[int(n)] = found_refs
     return span, analysis, store
-
-
-def _span_ok(start: Any, end: Any, cls: Any) -> bool:
-    return type(start) is int and type(end) is int and type(cls) is str
-
-
-def _ref_ok(start: Any, end: Any, kind: Any, name: Any, target: Any) -> bool:
-    return (
-        type(start) is int
-        and type(end) is int
-        and type(kind) is str
-        and type(name) is str
-        and type(target) is int
-    )
 
 
 def load_entry(
