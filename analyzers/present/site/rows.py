@@ -47,6 +47,12 @@ class RowBuilder:
         self._step_taken = (_e(strings["trace_not_taken"]), _e(strings["trace_taken"]))
         self._insert = _e(strings["diff_kind_insert"])
         self._delete = _e(strings["diff_kind_delete"])
+        self._table_head = (
+            '<table class="code">\n<caption class="vh">{}</caption>\n'
+            f'<thead><tr><th scope="col" class="ln">{_e(strings["line_number"])}</th>'
+            f'<th scope="col" class="gut">{_e(strings["gutter_concept"])}</th>'
+            f'<th scope="col">{_e(strings["code"])}</th></tr></thead>\n<tbody>\n'
+        )
         self._summaries: dict[TraceView, Markup] = {}
         self._code: dict[bool, dict[CodeLine, str]] = {True: {}, False: {}}
         # Whole tables by the identity of their lines (kept alive here, so ids stay unique).
@@ -63,6 +69,13 @@ class RowBuilder:
         if done is None:
             done = self._summaries[key] = macro(tr)
         return done
+
+    def code_table(self, lines: Sequence[CodeLine], anchors: bool, caption: str) -> Markup:
+        """A whole code table: its caption and head, and :meth:`code_rows` (what the template
+        macro that laid it out wrote; a macro call costs more than the table's head)."""
+        head = self._table_head.format(_e(caption))
+        # Joined as plain text: Markup's + would escape the head.
+        return Markup("".join((head, self.code_rows(lines, anchors), "</tbody>\n</table>\n")))
 
     def code_rows(self, lines: Sequence[CodeLine], anchors: bool) -> Markup:
         """The ``<tbody>`` rows of a code table (``anchors``: rows and numbers carry ``#L``).
