@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from kvdiff.analyzers.compare.linediff import Cell, side_by_side
+from kvdiff.analyzers.compare.linediff import side_by_side
 from kvdiff.analyzers.present.highlight import FileLines, Line, render_line
 from kvdiff.analyzers.present.site.inputs import FunctionSpan
 from kvdiff.analyzers.present.site.strings import fmt
@@ -134,14 +134,6 @@ class SourceView:
         return [self.lines[n].text for n in range(self.span.start_line, self.span.end_line + 1)]
 
 
-def _side_html(
-    view: SourceView, side: Cell | None, changed: bool, resolve: Resolver | None
-) -> Markup:
-    if side is None:
-        return Markup("")
-    return view.html(side.line, side.changed if changed else (), resolve)
-
-
 def diff_blocks(
     fa: SourceView,
     fb: SourceView,
@@ -152,18 +144,22 @@ def diff_blocks(
     sbs = side_by_side(
         fa.function_texts(), fa.span.start_line, fb.function_texts(), fb.span.start_line
     )
+    # Thousands of rows per site: one loop, the two sides' html looked up once, no side marks
+    # but on changed rows, one empty Markup for every filler.
+    html_a, html_b = fa.html, fb.html
+    resolve_a, resolve_b = resolve
     blocks = []
     for block in sbs.blocks():
-        rows = tuple(
-            DiffRowView(
-                kind=row.kind,
-                left_number=row.left.line if row.left else None,
-                left_html=_side_html(fa, row.left, row.kind == "change", resolve[0]),
-                right_number=row.right.line if row.right else None,
-                right_html=_side_html(fb, row.right, row.kind == "change", resolve[1]),
-            )
-            for row in block.rows
-        )
+        rows = []
+        for row in block.rows:
+            left, right, marked = row.left, row.right, row.kind == "change"
+            lh = html_a(left.line, left.changed if marked else (), resolve_a) if left else _NONE
+            rh = html_b(right.line, right.changed if marked else (), resolve_b) if right else _NONE
+            ln, rn = (left.line if left else None), (right.line if right else None)
+            rows.append(DiffRowView(row.kind, ln, lh, rn, rh))
         collapse = block.kind == "equal" and len(rows) > FOLD_EQUAL_ROWS
-        blocks.append(DiffBlockView(kind=block.kind, rows=rows, collapse=collapse))
+        blocks.append(DiffBlockView(kind=block.kind, rows=tuple(rows), collapse=collapse))
     return tuple(blocks), sbs.added, sbs.removed, sbs.changed
+
+
+_NONE = Markup("")  # a filler's side
