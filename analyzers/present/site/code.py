@@ -106,26 +106,21 @@ class SourceView:
         if plain and (start, end) in self._plain:
             return self._plain[start, end]
         out = []
+        get, html = self.lines.get, self.html  # a tag page lists hundreds of lines
         for n in range(start, end + 1):
-            ln = self.lines.get(n)
-            if ln is None:
+            if get(n) is None:
                 continue
             cs = concepts.get(n, ()) if concepts else ()
             ts = traced.get(n, ()) if traced else ()
-            title_parts = []
-            if cs and strings is not None:
-                title_parts.append(fmt(strings, "hover_concepts", items=", ".join(cs)))
-            if ts and strings is not None:
-                title_parts.append(fmt(strings, "hover_traced", items=", ".join(ts)))
-            out.append(
-                CodeLine(
-                    number=n,
-                    html=self.html(n, (), resolve),
-                    concepts=cs,
-                    traced=ts,
-                    title="; ".join(title_parts),
-                )
-            )
+            title = ""
+            if (cs or ts) and strings is not None:
+                title_parts = []
+                if cs:
+                    title_parts.append(fmt(strings, "hover_concepts", items=", ".join(cs)))
+                if ts:
+                    title_parts.append(fmt(strings, "hover_traced", items=", ".join(ts)))
+                title = "; ".join(title_parts)
+            out.append(CodeLine(n, html(n, (), resolve), cs, ts, title))
         if plain:
             self._plain[start, end] = tuple(out)
         return tuple(out)
