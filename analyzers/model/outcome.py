@@ -13,6 +13,8 @@ from .encoding import Decoded, ModelConfig
 
 @dataclass(frozen=True)
 class TraceStep:
+    """One branch a model run evaluated: where it is in the source, and whether it was taken."""
+
     concept: str
     condition: str
     file: str
@@ -25,6 +27,9 @@ class TraceStep:
 
 @dataclass(frozen=True)
 class Outcome:
+    """One scenario at one tag: the PTE before and after, what the call returned and did, its
+    trace, and what the next fault does."""
+
     tag: str
     scenario: str
     applicable: bool
