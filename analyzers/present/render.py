@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import re
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
@@ -69,7 +70,7 @@ class _UniqueNames(dict):
     """A dict that refuses a second page under one file name (one would silently replace the
     other)."""
 
-    def __setitem__(self, name: str, text: str) -> None:
+    def __setitem__(self, name: str, text: object) -> None:
         if name in self:
             raise KvdiffError(f"two pages of the site would both be {name}; rename one of the tags")
         super().__setitem__(name, text)
@@ -81,40 +82,46 @@ def render_pages(site: Site, template_cache: Path | None = None) -> dict[str, st
     and every page of every language has a switch to the same page in the others.
     ``template_cache``: where compiled templates are kept (see :func:`environment`)."""
     # Bidi controls outside code listings (titles, conditions, cards) become plain markers too.
-    return {name: plain_html_text(text) for name, text in _rendered(site, template_cache).items()}
+    return {name: plain_html_text(text) for name, text in _rendered(site, template_cache)}
 
 
 def render_files(site: Site, template_cache: Path | None = None) -> dict[str, bytes]:
     """:func:`render_pages` as the UTF-8 bytes the site writer writes (and the site cache
     keeps): each page encoded once, and looked at for bidi controls in that form."""
     out = {}
-    for name, text in _rendered(site, template_cache).items():
+    for name, text in _rendered(site, template_cache):
         data = text.encode("utf-8")
         out[name] = plain_html_text(text).encode("utf-8") if has_bidi_bytes(data) else data
     return out
 
 
-def _rendered(site: Site, template_cache: Path | None) -> dict[str, str]:
+def _rendered(site: Site, template_cache: Path | None) -> Iterator[tuple[str, str]]:
+    """(file name, text) of every file of the site, a page at a time: the caller is done with a
+    page's text (megabytes for a pair page, as UCS-2) before the next is rendered."""
     sites = (site, *site.translations)
     languages = (
         tuple(Language(s.lang, s.strings["lang_name"]) for s in sites) if len(sites) > 1 else ()
     )
-    out = _UniqueNames()
+    seen = _UniqueNames()  # name -> True: refuses a second file under one name
     for one in sites:
-        pages = _render_site(one, languages, template_cache)
+        pages: Iterable[tuple[str, str]] = _render_site(one, languages, template_cache)
         if languages:
-            names = set(pages)
-            pages = {
-                localized(name, one.lang, site.lang): _resolve_links(
-                    html, one.lang, site.lang, names
-                )
-                for name, html in pages.items()
-            }
-        for name, html in pages.items():
-            out[name] = html
+            # The links between a language's pages need the names of all of them first.
+            done = _UniqueNames()
+            for name, html in pages:
+                done[name] = html
+            names = set(done)
+            lang, primary = one.lang, site.lang
+            pages = [
+                (localized(name, lang, primary), _resolve_links(html, lang, primary, names))
+                for name, html in done.items()
+            ]
+        for name, html in pages:
+            seen[name] = True
+            yield name, html
     for name in STATIC:
-        out[name] = (templates_dir() / name).read_text(encoding="utf-8")
-    return out
+        seen[name] = True
+        yield name, (templates_dir() / name).read_text(encoding="utf-8")
 
 
 @cache
@@ -159,29 +166,25 @@ def _resolve_links(html: str, lang: str, primary: str, names: set[str]) -> str:
 
 def _render_site(
     site: Site, languages: tuple[Language, ...], template_cache: Path | None = None
-) -> dict[str, str]:
-    """The HTML pages of one language's site."""
+) -> Iterator[tuple[str, str]]:
+    """The HTML pages of one language's site, (file name, text), one at a time."""
     env = environment(template_cache)
     words = model_text(site.lang)  # the model's sentences and PTE words in the site's language
     env.filters.update(mt=words.message, md=words.decoded, mk=words.kind)
     ctx = {"site": site, "t": site.strings, "nav": site.nav, "lang": site.lang}
     ctx["languages"] = languages
     ctx["rows"] = RowBuilder(site.strings)  # code and diff rows, each built once
-    out = _UniqueNames()
-    out["index.html"] = env.get_template("index.html.j2").render(page=site.index, **ctx)
+    yield "index.html", env.get_template("index.html.j2").render(page=site.index, **ctx)
     if site.question is not None:
-        out[site.question.filename] = env.get_template("question.html.j2").render(
-            page=site.question, **ctx
-        )
+        question = env.get_template("question.html.j2")
+        yield site.question.filename, question.render(page=site.question, **ctx)
     if site.history is not None:
-        out[site.history.filename] = env.get_template("history.html.j2").render(
-            page=site.history, **ctx
-        )
+        history = env.get_template("history.html.j2")
+        yield site.history.filename, history.render(page=site.history, **ctx)
     for page in site.tags:
-        out[page.filename] = env.get_template("tag.html.j2").render(page=page, **ctx)
+        yield page.filename, env.get_template("tag.html.j2").render(page=page, **ctx)
     for page in site.pairs:
-        out[page.filename] = env.get_template("pair.html.j2").render(page=page, **ctx)
-    return out
+        yield page.filename, env.get_template("pair.html.j2").render(page=page, **ctx)
 
 
 def write_site(site: Site, out_dir: Path, force: bool = False) -> tuple[Path, ...]:
