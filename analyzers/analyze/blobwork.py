@@ -6,11 +6,15 @@ shifted and nothing is parsed. Otherwise the blob is parsed (incrementally from 
 blob, :func:`~kvdiff.analyzers.parse.cparse.reparse`), the function located and, for a function
 text not seen yet in this run, analysed by the rule engine; the blob becomes the new anchor.
 
-With enough blobs and cores, the tag order is cut into one contiguous segment per core, each
-summarised that way in a forked worker process that reads its blobs itself, through the
-repositories it inherited (the history has fetched every blob it needs before: no worker goes
-to the network); every segment starts from a parse of its first blob. The summaries come back
-through a pipe, and are the same either way.
+With enough blobs and cores, the work runs in forked worker processes that read their blobs
+themselves, through the repositories they inherited (the history has fetched every blob it
+needs before: no worker goes to the network). The tag order is cut into one contiguous segment
+per two workers, and the two eat it from either end, one blob at a time, until they meet: a
+segment's blobs cost unevenly (a kernel file grows, and a run of reused blobs costs a tenth of
+one that is parsed), and halves fixed in advance left one worker idle for a fifth of the
+other's time. Each worker starts from a parse of the first blob it takes; reuse and
+incremental parses work the same backwards. The summaries come back through a pipe, each with
+its place, and are the same however the work fell.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +31,7 @@ from kvdiff.analyzers.analyze.reuse import Anchor, exact_edits, reuse
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
+    from multiprocessing.sharedctypes import SynchronizedArray
 
     from kvdiff.analyzers.analyze.summaries import BlobSummary, RulesPart, Summarizer
 
@@ -35,6 +41,7 @@ Job = tuple[str, str, str, str, bytes]  # the same, and the blob's bytes
 # Blobs per segment at least: a segment costs a worker process and a parse of its first blob.
 SEGMENT_MIN = 16
 _END = "end"
+_NO_INDEX = 1 << 62  # a failure of no particular blob sorts after every blob's
 
 
 def _workers() -> int:
@@ -51,9 +58,7 @@ def summarize_all(
     workers = min(_workers(), 4, len(specs) // SEGMENT_MIN)
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return list(summarize_in_order(summarizer, ((*s, read(s)) for s in specs)))
-    bounds = [len(specs) * k // workers for k in range(workers + 1)]
-    segments = [specs[bounds[k] : bounds[k + 1]] for k in range(workers)]
-    return _in_workers(summarizer, segments, read)
+    return _in_workers(summarizer, specs, read, workers)
 
 
 def summarize_in_order(summarizer: Summarizer, jobs: Iterable[Job]) -> Iterator[BlobSummary]:
@@ -94,25 +99,30 @@ def _located(
 
 
 def _in_workers(
-    summarizer: Summarizer, segments: list[Sequence[Spec]], read: Callable[[Spec], bytes]
+    summarizer: Summarizer, specs: Sequence[Spec], read: Callable[[Spec], bytes], workers: int
 ) -> list[BlobSummary]:
     # fork: the workers inherit the loaded parser and rules instead of re-importing them, and
-    # the open repositories, which each reads its own segment's blobs from (nothing else
-    # touches them meanwhile: this process only waits for the summaries).
+    # the open repositories, which each reads its own blobs from (nothing else touches them
+    # meanwhile: this process only waits for the summaries).
     context = multiprocessing.get_context("fork")
-    results: list[list[Any]] = [[] for _ in segments]
-    failures: list[BaseException] = []
+    pairs = (workers + 1) // 2
+    bounds = [len(specs) * k // pairs for k in range(pairs + 1)]
+    # Per segment, the next index from the front and from the back still to be taken.
+    claims = [context.Array("q", [bounds[k], bounds[k + 1] - 1]) for k in range(pairs)]
+    results: list[Any] = [None] * len(specs)
+    failures: list[tuple[int, BaseException]] = []
     shared: dict[Any, Any] = {}  # one copy of each function text and concept tuple
     drains: list[tuple[Connection, threading.Thread]] = []
     processes = []
-    for k, segment in enumerate(segments):
+    for w in range(workers):
         drain, worker_results = context.Pipe(duplex=False)
-        args = (summarizer, segment, read, worker_results, [d for d, _ in drains])
+        claim = claims[w // 2]
+        args = (summarizer, specs, claim, w % 2 == 1, read, worker_results, [d for d, _ in drains])
         process = context.Process(target=_worker, args=args)
         process.start()
         worker_results.close()
         processes.append(process)
-        draining = (drain, results[k], shared, failures)
+        draining = (drain, results, shared, failures)
         drains.append((drain, threading.Thread(target=_drain, args=draining)))
     for _, thread in drains:
         thread.start()
@@ -121,49 +131,86 @@ def _in_workers(
     for process in processes:
         process.join()
     if failures:
-        raise failures[0]
-    return [summary for segment in results for summary in segment]
+        # The first blob in order that failed: every blob before it was summarised (a worker
+        # stops at its failure, and the other end of the segment only takes what is left).
+        raise min(failures, key=lambda f: f[0])[1]
+    if any(r is None for r in results):  # pragma: no cover - every index is taken once
+        raise RuntimeError("a summarising worker left blobs out")
+    return results
 
 
 def _drain(
-    conn: Connection, out: list[Any], shared: dict[Any, Any], failures: list[BaseException]
+    conn: Connection,
+    out: list[Any],
+    shared: dict[Any, Any],
+    failures: list[tuple[int, BaseException]],
 ) -> None:
     try:
         while (item := conn.recv()) != _END:
-            if isinstance(item, BaseException):
-                failures.append(item)
+            index, value = item
+            if isinstance(value, BaseException):
+                failures.append((index, value))
                 break
-            if item.found:  # one copy of each text and concept tuple, however many blobs
-                concepts = shared.setdefault(item.concepts, item.concepts)
-                item = replace(
-                    item, text=shared.setdefault(item.text, item.text), concepts=concepts
+            if value.found:  # one copy of each text and concept tuple, however many blobs
+                concepts = shared.setdefault(value.concepts, value.concepts)
+                value = replace(
+                    value, text=shared.setdefault(value.text, value.text), concepts=concepts
                 )
-            out.append(item)
+            out[index] = value
     except EOFError:
-        failures.append(RuntimeError("a summarising worker process ended without its results"))
+        failures.append((_NO_INDEX, RuntimeError("a summarising worker process ended early")))
     except Exception as exc:  # e.g. an error object that does not unpickle
-        failures.append(RuntimeError(f"a summarising worker's result is unreadable: {exc}"))
+        failures.append(
+            (_NO_INDEX, RuntimeError(f"a summarising worker's result is unreadable: {exc}"))
+        )
     finally:
         conn.close()
 
 
+class _Taken:
+    """The indices one worker takes from its segment's shared claim, one at a time: the front
+    or the back, while the two ends have not met; ``last`` is the one taken last."""
+
+    def __init__(self, claim: SynchronizedArray, backward: bool) -> None:
+        self.claim, self.backward, self.last = claim, backward, _NO_INDEX
+
+    def __iter__(self) -> Iterator[int]:
+        lock: AbstractContextManager[Any] = self.claim.get_lock()
+        while True:
+            with lock:
+                front, back = self.claim[0], self.claim[1]
+                if front > back:
+                    return
+                if self.backward:
+                    self.claim[1] = back - 1
+                else:
+                    self.claim[0] = front + 1
+            self.last = back if self.backward else front
+            yield self.last
+
+
 def _worker(
     summarizer: Summarizer,
-    segment: Sequence[Spec],
+    specs: Sequence[Spec],
+    claim: SynchronizedArray,
+    backward: bool,
     read: Callable[[Spec], bytes],
     results: Connection,
     inherited: list[Connection],
 ) -> None:
     for conn in inherited:  # another worker's pipe: its end of file must not wait for us
         conn.close()
+    taken = _Taken(claim, backward)
     try:
-        for summary in summarize_in_order(summarizer, ((*s, read(s)) for s in segment)):
-            results.send(summary)
+        # A job is taken only when the summary before it is sent: the generator is lazy.
+        jobs = ((*specs[i], read(specs[i])) for i in taken)
+        for summary in summarize_in_order(summarizer, jobs):
+            results.send((taken.last, summary))
         results.send(_END)
     except BaseException as exc:
         try:
-            results.send(exc)
+            results.send((taken.last, exc))
         except Exception:  # an exception that does not pickle: its text still does
-            results.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
+            results.send((taken.last, RuntimeError(f"{type(exc).__name__}: {exc}")))
     finally:
         results.close()
