@@ -6,15 +6,16 @@ shifted and nothing is parsed. Otherwise the blob is parsed (incrementally from 
 blob, :func:`~kvdiff.analyzers.parse.cparse.reparse`), the function located and, for a function
 text not seen yet in this run, analysed by the rule engine; the blob becomes the new anchor.
 
-With enough blobs and cores, the work runs in forked worker processes that read their blobs
-themselves, through the repositories they inherited (the history has fetched every blob it
-needs before: no worker goes to the network). The tag order is cut into one contiguous segment
-per two workers, and the two eat it from either end, one blob at a time, until they meet: a
-segment's blobs cost unevenly (a kernel file grows, and a run of reused blobs costs a tenth of
-one that is parsed), and halves fixed in advance left one worker idle for a fifth of the
-other's time. Each worker starts from a parse of the first blob it takes; reuse and
-incremental parses work the same backwards. The summaries come back through a pipe, each with
-its place, and are the same however the work fell.
+With enough work and cores, :func:`run_claimed` runs it in forked worker processes that read
+their blobs themselves, through the repositories they inherited (the history has fetched every
+blob it needs before: no worker goes to the network). The indices (blobs here, tags in
+:mod:`.tagwork`) are cut into one contiguous segment per two workers, and the two eat it from
+either end, one index at a time, until they meet: a segment's blobs cost unevenly (a kernel
+file grows, and a run of reused blobs costs a tenth of one that is parsed), and halves fixed in
+advance left one worker idle for a fifth of the other's time. Each worker starts from a parse
+of the first blob it takes; reuse and incremental parses work the same backwards. The results
+come back through a pipe, in batches, each with its place, and are the same however the work
+fell.
 """
 
 from __future__ import annotations
@@ -37,10 +38,15 @@ if TYPE_CHECKING:
 
 Spec = tuple[str, str, str, str]  # tag, path, blob id, origin
 Job = tuple[str, str, str, str, bytes]  # the same, and the blob's bytes
+Emit = Callable[[int, Any], None]  # (index, value): a result of a stream
+# A stream does the work of the indices it is given (lazily: taking the next index is asking
+# for it), emitting results as it goes; the index it was at when it raises is the failure's.
+Stream = Callable[[Iterable[int], Emit], None]
 
 # Blobs per segment at least: a segment costs a worker process and a parse of its first blob.
 SEGMENT_MIN = 16
 _END = "end"
+_BATCH = 64  # results sent per message: a history's workers send one per tag
 _NO_INDEX = 1 << 62  # a failure of no particular blob sorts after every blob's
 
 
@@ -55,10 +61,46 @@ def summarize_all(
     summarizer: Summarizer, specs: Sequence[Spec], read: Callable[[Spec], bytes]
 ) -> list[BlobSummary]:
     """The summaries of the blobs ``specs`` name, in order; ``read`` gives a blob's bytes."""
-    workers = min(_workers(), 4, len(specs) // SEGMENT_MIN)
+
+    def stream(indices: Iterable[int], emit: Emit) -> None:
+        taken: list[int] = []
+
+        def jobs() -> Iterator[Job]:
+            for i in indices:
+                taken.append(i)
+                yield (*specs[i], read(specs[i]))
+
+        for summary in summarize_in_order(summarizer, jobs()):
+            emit(taken.pop(), summary)
+
+    shared: dict[Any, Any] = {}
+    return run_claimed(len(specs), stream, lambda value: share(shared, value))
+
+
+def run_claimed(n: int, stream: Stream, settle: Callable[[Any], Any]) -> list[Any]:
+    """``stream`` over the indices ``0..n-1``: the values it emits, by index. In this process
+    (in order) when there are few, else in forked workers (each ``stream`` is given the indices
+    it takes, lazily: an index is taken when the stream asks for the next); ``settle`` is
+    applied to each value a worker sends back."""
+    workers = min(_workers(), 4, n // SEGMENT_MIN)
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return list(summarize_in_order(summarizer, ((*s, read(s)) for s in specs)))
-    return _in_workers(summarizer, specs, read, workers)
+        out: list[Any] = [None] * n
+
+        def keep(index: int, value: Any) -> None:
+            out[index] = value
+
+        stream(range(n), keep)
+        return out
+    return _in_workers(n, stream, settle, workers)
+
+
+def share(shared: dict[Any, Any], summary: BlobSummary) -> BlobSummary:
+    """``summary`` with the one copy of its text and concepts that ``shared`` keeps: a worker's
+    summaries arrive as copies, and hundreds of blobs share a few function texts."""
+    if not summary.found:
+        return summary
+    concepts = shared.setdefault(summary.concepts, summary.concepts)
+    return replace(summary, text=shared.setdefault(summary.text, summary.text), concepts=concepts)
 
 
 def summarize_in_order(summarizer: Summarizer, jobs: Iterable[Job]) -> Iterator[BlobSummary]:
@@ -98,31 +140,29 @@ def _located(
         yield summary, key, job, anchor
 
 
-def _in_workers(
-    summarizer: Summarizer, specs: Sequence[Spec], read: Callable[[Spec], bytes], workers: int
-) -> list[BlobSummary]:
+def _in_workers(n: int, stream: Stream, settle: Callable[[Any], Any], workers: int) -> list[Any]:
     # fork: the workers inherit the loaded parser and rules instead of re-importing them, and
     # the open repositories, which each reads its own blobs from (nothing else touches them
-    # meanwhile: this process only waits for the summaries).
+    # meanwhile: this process only waits for the results).
     context = multiprocessing.get_context("fork")
     pairs = (workers + 1) // 2
-    bounds = [len(specs) * k // pairs for k in range(pairs + 1)]
+    bounds = [n * k // pairs for k in range(pairs + 1)]
     # Per segment, the next index from the front and from the back still to be taken.
     claims = [context.Array("q", [bounds[k], bounds[k + 1] - 1]) for k in range(pairs)]
-    results: list[Any] = [None] * len(specs)
+    results: list[Any] = [None] * n
+    done = [False] * n
     failures: list[tuple[int, BaseException]] = []
-    shared: dict[Any, Any] = {}  # one copy of each function text and concept tuple
     drains: list[tuple[Connection, threading.Thread]] = []
     processes = []
     for w in range(workers):
         drain, worker_results = context.Pipe(duplex=False)
         claim = claims[w // 2]
-        args = (summarizer, specs, claim, w % 2 == 1, read, worker_results, [d for d, _ in drains])
+        args = (stream, claim, w % 2 == 1, worker_results, [d for d, _ in drains])
         process = context.Process(target=_worker, args=args)
         process.start()
         worker_results.close()
         processes.append(process)
-        draining = (drain, results, shared, failures)
+        draining = (drain, results, done, settle, failures)
         drains.append((drain, threading.Thread(target=_drain, args=draining)))
     for _, thread in drains:
         thread.start()
@@ -131,10 +171,10 @@ def _in_workers(
     for process in processes:
         process.join()
     if failures:
-        # The first blob in order that failed: every blob before it was summarised (a worker
-        # stops at its failure, and the other end of the segment only takes what is left).
+        # The first index in order that failed: every one before it was done (a worker stops
+        # at its failure, and the other end of the segment only takes what is left).
         raise min(failures, key=lambda f: f[0])[1]
-    if any(r is None for r in results):  # pragma: no cover - every index is taken once
+    if not all(done):  # pragma: no cover - every index is taken once
         raise RuntimeError("a summarising worker left blobs out")
     return results
 
@@ -142,21 +182,17 @@ def _in_workers(
 def _drain(
     conn: Connection,
     out: list[Any],
-    shared: dict[Any, Any],
+    done: list[bool],
+    settle: Callable[[Any], Any],
     failures: list[tuple[int, BaseException]],
 ) -> None:
     try:
-        while (item := conn.recv()) != _END:
-            index, value = item
-            if isinstance(value, BaseException):
-                failures.append((index, value))
-                break
-            if value.found:  # one copy of each text and concept tuple, however many blobs
-                concepts = shared.setdefault(value.concepts, value.concepts)
-                value = replace(
-                    value, text=shared.setdefault(value.text, value.text), concepts=concepts
-                )
-            out[index] = value
+        while (items := conn.recv()) != _END:
+            for index, value in items:
+                if isinstance(value, BaseException):
+                    failures.append((index, value))
+                    return
+                out[index], done[index] = settle(value), True
     except EOFError:
         failures.append((_NO_INDEX, RuntimeError("a summarising worker process ended early")))
     except Exception as exc:  # e.g. an error object that does not unpickle
@@ -176,41 +212,46 @@ class _Taken:
 
     def __iter__(self) -> Iterator[int]:
         lock: AbstractContextManager[Any] = self.claim.get_lock()
+        ends = self.claim.get_obj()  # read and written under the lock, once per index
         while True:
             with lock:
-                front, back = self.claim[0], self.claim[1]
+                front, back = ends[0], ends[1]
                 if front > back:
                     return
                 if self.backward:
-                    self.claim[1] = back - 1
+                    ends[1] = back - 1
                 else:
-                    self.claim[0] = front + 1
+                    ends[0] = front + 1
             self.last = back if self.backward else front
             yield self.last
 
 
 def _worker(
-    summarizer: Summarizer,
-    specs: Sequence[Spec],
+    stream: Stream,
     claim: SynchronizedArray,
     backward: bool,
-    read: Callable[[Spec], bytes],
     results: Connection,
     inherited: list[Connection],
 ) -> None:
     for conn in inherited:  # another worker's pipe: its end of file must not wait for us
         conn.close()
     taken = _Taken(claim, backward)
+    batch: list[tuple[int, Any]] = []
+
+    def emit(index: int, value: Any) -> None:
+        batch.append((index, value))
+        if len(batch) >= _BATCH:
+            results.send(batch[:])
+            batch.clear()
+
     try:
-        # A job is taken only when the summary before it is sent: the generator is lazy.
-        jobs = ((*specs[i], read(specs[i])) for i in taken)
-        for summary in summarize_in_order(summarizer, jobs):
-            results.send((taken.last, summary))
+        stream(taken, emit)
+        results.send(batch)
         results.send(_END)
     except BaseException as exc:
         try:
-            results.send((taken.last, exc))
+            results.send([*batch, (taken.last, exc)])
         except Exception:  # an exception that does not pickle: its text still does
-            results.send((taken.last, RuntimeError(f"{type(exc).__name__}: {exc}")))
+            results.send([(taken.last, RuntimeError(f"{type(exc).__name__}: {exc}"))])
     finally:
         results.close()
