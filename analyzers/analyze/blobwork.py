@@ -20,6 +20,7 @@ fell.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -235,6 +236,10 @@ def _worker(
 ) -> None:
     for conn in inherited:  # another worker's pipe: its end of file must not wait for us
         conn.close()
+    # A worker lives for one history: summarising leaves about one object per blob in a
+    # reference cycle, which the collector's passes over everything else (the parent's objects
+    # too, whose pages each pass would copy) would not repay.
+    gc.disable()
     taken = _Taken(claim, backward)
     batch: list[tuple[int, Any]] = []
 
