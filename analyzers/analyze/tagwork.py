@@ -56,6 +56,17 @@ def summarize_tags(
 
     shared: dict[Any, Any] = {}
     records: list[Record] = run_claimed(len(tags), stream, lambda r: _settled(shared, r))
+    tag_blobs, stats, damaged = _in_order(tags, records, bundle)
+    if stats.analysed:
+        cache.put(bundle_key, bundle.to_json())
+    return tag_blobs, stats, damaged
+
+
+def _in_order(
+    tags: Sequence[tuple[str, str]], records: Sequence[Record], bundle: Bundle
+) -> tuple[list[TagBlob], BlobSummaries, list[DamagedTag]]:
+    """The workers' records put back in tag order, each distinct summary counted once; the
+    new ones are added to ``bundle`` (in the order of their first tags)."""
     # A worker going backwards meets a blob first at its last tag: the summaries it made are
     # gathered before the tags are put in order.
     computed: dict[tuple[str, str], BlobSummary] = {}
@@ -85,8 +96,6 @@ def summarize_tags(
             summaries[slot] = found
         by_tag[tag] = summaries[slot]
     analysed = len(computed)
-    if analysed:
-        cache.put(bundle_key, bundle.to_json())
     stats = BlobSummaries(by_tag, len(summaries), analysed, len(summaries) - analysed)
     return tag_blobs, stats, damaged
 
