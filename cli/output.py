@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import shlex
-import shutil
-import subprocess
 import sys
 
 import click
+
+# shlex, shutil and subprocess are imported where a terminal or a pager needs them: most runs
+# print to a pipe, and a warm history costs less than importing them.
 
 COLOR_CHOICES = ("auto", "always", "never")
 
@@ -28,6 +28,8 @@ def use_color(choice: str) -> bool:
 def terminal_width(default: int = 160) -> int:
     if not sys.stdout.isatty():
         return default
+    import shutil
+
     return shutil.get_terminal_size((default, 24)).columns
 
 
@@ -48,6 +50,10 @@ def _run_pager(command: str, text: str) -> bool:
     """Pipe ``text`` into ``command`` (through the shell, as git does, with ``LESS=FRX``
     unless set: quit when it fits, keep colours, leave the screen as it was). False when the
     pager could not be started, so the caller prints the text itself."""
+    import shlex
+    import shutil
+    import subprocess
+
     try:
         program = shlex.split(command)[0]
     except (ValueError, IndexError):
@@ -72,14 +78,19 @@ def _run_pager(command: str, text: str) -> bool:
     return True
 
 
+def _rows() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).lines
+
+
 def emit(text: str, pager: bool = True, color: bool | None = None) -> None:
     """Print ``text``; on a terminal, through the pager (:func:`pager_command`) when it is
     longer than the screen, as git does. ``--no-pager`` or a pipe prints directly."""
     if not text.endswith("\n"):
         text += "\n"
-    rows = shutil.get_terminal_size((80, 24)).lines
     command = pager_command() if pager and sys.stdout.isatty() else None
-    if command is not None and text.count("\n") > rows - 1:
+    if command is not None and text.count("\n") > _rows() - 1:
         sys.stdout.flush()
         if _run_pager(command, text):
             return

@@ -82,3 +82,65 @@ def test_a_failing_worker_fails_the_call(corpus: Path, monkeypatch) -> None:
     monkeypatch.setattr(blobwork, "_workers", lambda: 2)
     with pytest.raises(ValueError, match="rule engine broke"):
         blobwork.summarize_all(summarizer, specs, lambda s: blobs[s[2]])
+
+
+def test_the_two_workers_of_a_segment_meet_where_the_work_is_even(
+    corpus: Path, monkeypatch, tmp_path: Path
+) -> None:
+    """Two workers eat one segment from either end: when the blobs of one half are slow to
+    read, the worker on the other half takes more than its half, and each blob is summarised
+    exactly once, in its place."""
+    import os
+    import time
+
+    blobs = _blobs(corpus)
+    specs = [(name.split("-")[0], "mm/rmap.c", name, "o") for name in blobs]
+    slow = {s[2] for s in specs[: len(specs) // 2]}
+    log = tmp_path / "reads"
+
+    def read(spec):
+        with log.open("a") as f:
+            f.write(f"{os.getpid()} {spec[2]}\n")
+        if spec[2] in slow:
+            time.sleep(0.2)
+        return blobs[spec[2]]
+
+    monkeypatch.setattr(blobwork, "SEGMENT_MIN", 4)
+    monkeypatch.setattr(blobwork, "_workers", lambda: 2)
+    summarizer = Summarizer("try_to_unmap_one", load_rule_set(), "test")
+    parallel = blobwork.summarize_all(summarizer, specs, read)
+    fresh = Summarizer("try_to_unmap_one", load_rule_set(), "test")
+    assert parallel == [fresh.summarize(*s, blobs[s[2]]) for s in specs]
+    reads = [line.split() for line in log.read_text().splitlines()]
+    assert sorted(name for _, name in reads) == sorted(blobs)  # each once
+    by_worker: dict[str, list[str]] = {}
+    for pid, name in reads:
+        by_worker.setdefault(pid, []).append(name)
+    assert len(by_worker) == 2
+    front, back = sorted(by_worker.values(), key=lambda names: names[0] not in slow)
+    assert front[0] == specs[0][2] and back[0] == specs[-1][2]
+    assert len(back) > len(specs) // 2 + 2  # the fast end took part of the slow half
+
+
+def test_of_two_failing_blobs_the_first_in_order_is_raised(corpus: Path, monkeypatch) -> None:
+    """Whichever worker fails first in time, the error is the one a summary in order meets
+    first (the same on every run)."""
+    import time
+
+    blobs = _blobs(corpus)
+    specs = [(name.split("-")[0], "mm/rmap.c", name, "o") for name in blobs]
+    early, late = specs[3][2], specs[-2][2]
+
+    def read(spec):
+        if spec[2] == early:
+            time.sleep(0.3)  # the later failure happens first
+            raise LookupError(f"blob {early} cannot be read")
+        if spec[2] == late:
+            raise LookupError(f"blob {late} cannot be read")
+        return blobs[spec[2]]
+
+    monkeypatch.setattr(blobwork, "SEGMENT_MIN", 4)
+    monkeypatch.setattr(blobwork, "_workers", lambda: 2)
+    summarizer = Summarizer("try_to_unmap_one", load_rule_set(), "test")
+    with pytest.raises(LookupError, match=early):
+        blobwork.summarize_all(summarizer, specs, read)

@@ -492,3 +492,34 @@ def test_one_damaged_summary_in_the_bundle_is_the_only_one_rebuilt(
     assert again.versions == good.versions
     damaged = {k for k, d in doc["payload"]["entries"].items() if d["text"] == text} | {first}
     assert again.stats.analysed == len(damaged) < len(doc["payload"]["entries"])
+
+
+def test_a_bundle_stores_each_text_once_whether_or_not_summaries_share_it() -> None:
+    """Summaries from workers share their text and concept objects; the bundle hashes each
+    object once. Equal texts in distinct objects give the same entry, and all read back."""
+    from dataclasses import replace
+
+    from kvdiff.analyzers.analyze.ruleset import load_rule_set
+    from kvdiff.analyzers.analyze.summarybundle import Bundle
+
+    base = (Path(__file__).parent.parent / "fixtures" / "c" / "rules_old.c").read_bytes()
+    summarizer = summaries_module.Summarizer("try_to_unmap_one", load_rule_set(), "d")
+    one = summarizer.summarize("v2.6.7", "mm/rmap.c", "a", "t", base)
+    edited = base.replace(b"goto out_unmap;", b"goto out;", 1)
+    other = summarizer.summarize("v2.6.7", "mm/rmap.c", "c", "t", edited)
+    moved = replace(one, start_line=one.start_line + 3, end_line=one.end_line + 3)
+    copied = replace(
+        moved, text="".join(list(moved.text)), concepts=tuple(list(moved.concepts or ()))
+    )
+    assert copied.text is not moved.text and copied == moved
+    shared, distinct = Bundle({}, {}), Bundle({}, {})
+    for bundle, third in ((shared, moved), (distinct, copied)):
+        for key, summary in (("k1", one), ("k2", other), ("k3", third)):
+            bundle.add(key, summary)
+    assert shared.to_json() == distinct.to_json()
+    stored = json.loads(json.dumps(shared.to_json()))
+    # one part per distinct text and concept result (the goto edit changes no concept)
+    assert len(stored["parts"]) == len({one.text, other.text}) + len({one.concepts, other.concepts})
+    assert one.text != other.text
+    back = Bundle.load(stored)
+    assert [back.get(k) for k in ("k1", "k2", "k3")] == [one, other, moved]

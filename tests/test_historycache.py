@@ -187,7 +187,7 @@ except SystemExit as exc:
 heavy = ("pygit2", "tree_sitter", "jinja2", "importlib.metadata", "kvdiff.analyzers.parse",
          "kvdiff.analyzers.analyze.summaries", "kvdiff.analyzers.analyze.analysis",
          "kvdiff.analyzers.model", "kvdiff.analyzers.compare", "kvdiff.analyzers.present",
-         "kvdiff.analyzers.source.repo")
+         "kvdiff.analyzers.source.repo", "subprocess")
 print(code, *sorted(m for m in heavy if m in sys.modules), file=sys.stderr)
 """
 

@@ -5,19 +5,17 @@ rule set exists); the summary is reused by every tag sharing the blob, and acros
 :class:`~.resultcache.ResultCache` (all of a function's in one entry, :mod:`.summarybundle`),
 keyed by blob id, function and :func:`rule_digest` (the rule files, every engine module, the
 kvdiff version). How the missing ones are computed, proven from an earlier blob where possible
-and on every core, is :mod:`.blobwork`'s part.
+and on every core, is :mod:`.tagwork` and :mod:`.blobwork`'s part.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from kvdiff.analyzers.analyze.resultcache import ResultCache, make_key
 
 if TYPE_CHECKING:  # imported lazily at run time: a fully cached run never loads the parser
     from kvdiff.analyzers.analyze.reuse import Anchor
@@ -363,64 +361,3 @@ class BlobSummaries:
     distinct: int  # distinct (blob, tag class) pairs
     analysed: int  # summaries computed in this run (the rest came from the result cache)
     cache_hits: int
-
-
-def summarize_blobs(
-    tag_blobs: Sequence[TagBlob],
-    path: str,
-    read: Callable[[str], bytes | None],
-    summarizer: Summarizer,
-    cache: ResultCache | None = None,
-) -> BlobSummaries:
-    """Summarise each distinct blob of ``tag_blobs`` once, through the result cache.
-
-    ``read(blob_id)`` returns a blob's bytes; it is called once per distinct blob that the
-    result cache does not already know, never per tag.
-    """
-    cache = cache or ResultCache(None)
-    # One entry holds every blob summary of this function and summarizer: a history of
-    # hundreds of blobs writes one file, not hundreds (creating files is what a cold run's
-    # disk time went to).
-    bundle_key = make_key("history-blobs", summarizer.function, summarizer.digest)
-    from kvdiff.analyzers.analyze.summarybundle import Bundle
-
-    bundle = Bundle.load(cache.get(bundle_key))
-    summaries: dict[tuple[str, str], BlobSummary] = {}  # (blob id, tag class) -> summary
-    misses: list[tuple[tuple[str, str], str, TagBlob]] = []
-    hits = 0
-    for tb in tag_blobs:
-        if tb.blob_id is None:
-            continue
-        slot = (tb.blob_id, summarizer.tag_class(tb.tag))
-        if slot in summaries:
-            continue
-        key = make_key(*slot)
-        summary = bundle.get(key)
-        if summary is None:
-            misses.append((slot, key, tb))
-            summaries[slot] = BlobSummary(found=False)  # placeholder, replaced below
-        else:
-            summaries[slot] = summary
-            hits += 1
-
-    def blob(spec: tuple[str, str, str, str]) -> bytes:
-        data = read(spec[2])
-        if data is None:
-            raise LookupError(f"blob {spec[2]} of {path} at {spec[0]} cannot be read")
-        return data
-
-    from kvdiff.analyzers.analyze.blobwork import summarize_all
-
-    specs = [(tb.tag, path, tb.blob_id or "", tb.origin) for _slot, _key, tb in misses]
-    computed = summarize_all(summarizer, specs, blob)
-    for (slot, key, _tb), summary in zip(misses, computed, strict=True):
-        summaries[slot] = summary
-        bundle.add(key, summary)
-    if misses:
-        cache.put(bundle_key, bundle.to_json())
-    by_tag = {
-        tb.tag: summaries[(tb.blob_id, summarizer.tag_class(tb.tag))]
-        for tb in tag_blobs
-        if tb.blob_id is not None
-    }
-    return BlobSummaries(by_tag, len(summaries), len(misses), hits)

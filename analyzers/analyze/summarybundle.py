@@ -7,6 +7,7 @@ under its digest, and entries name them; read back, they are shared objects agai
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -25,6 +26,9 @@ class Bundle:
         self.entries = entries
         self.parts = parts  # digest -> a function text, or a summary's concepts as JSON
         self._decoded: dict[tuple[str, str], BlobSummary] = {}
+        # id of a text or concepts object added -> (the object, its part's digest): summaries
+        # of one history share those objects, and a text is tens of KiB to hash.
+        self._added: dict[int, tuple[object, str]] = {}
 
     @classmethod
     def load(cls, payload: dict[str, Any] | None) -> Bundle:
@@ -52,13 +56,29 @@ class Bundle:
         return replace(summary, text=base.text, concepts=base.concepts)
 
     def add(self, key: str, summary: BlobSummary) -> None:
-        doc = summary.to_json()
-        text = _digest(doc["text"])
-        concepts = _digest(doc["concepts"]) if doc["concepts"] is not None else ""
-        self.parts[text] = doc["text"]
-        if concepts:
-            self.parts[concepts] = doc["concepts"]
-        self.entries[key] = {**doc, "text": text, "concepts": concepts}
+        text = self._part(summary.text, lambda: summary.text)
+        concepts = ""
+        if summary.concepts is not None:
+            concepts = self._part(summary.concepts, lambda: summary.to_json()["concepts"])
+        self.entries[key] = {
+            "found": summary.found,
+            "start_line": summary.start_line,
+            "end_line": summary.end_line,
+            "text": text,
+            "error_count": summary.error_count,
+            "concepts": concepts,
+        }
+
+    def _part(self, value: object, as_json: Callable[[], Any]) -> str:
+        """The digest of ``value``'s part (``as_json()``), stored once per distinct object."""
+        known = self._added.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        part = as_json()
+        digest = _digest(part)
+        self.parts[digest] = part
+        self._added[id(value)] = (value, digest)
+        return digest
 
     def to_json(self) -> dict[str, Any]:
         used = set()

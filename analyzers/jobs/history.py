@@ -1,8 +1,9 @@
 """One ``kvdiff history`` run: which tags, which file and rules, the result cache, the timeline.
 
-The work is proportional to distinct content, not to tags. Every tag's blob id is resolved first
-(peel tag -> tree -> path: no blob is read); each distinct blob is then summarised once
-(:mod:`~kvdiff.analyzers.analyze.summaries`), and :mod:`~kvdiff.analyzers.compare.timeline`
+The work is proportional to distinct content, not to tags. Every tag is made available first
+(one batch of fetches for those missing); each tag's blob id is then resolved (tree -> path: no
+blob is read) and each distinct blob summarised once, on every core
+(:mod:`~kvdiff.analyzers.analyze.tagwork`), and :mod:`~kvdiff.analyzers.compare.timeline`
 groups the tags by the function's content.
 
 A repeated run over unchanged tag refs is one file read (:mod:`.historycache`): the key is
@@ -12,8 +13,9 @@ parser nor the analysis; they are imported when a timeline has to be built.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -64,32 +66,18 @@ def fetch_release_tags(
     return tags
 
 
-def resolve_tags(
-    sources: Sources, tags: Sequence[str], path: str, unreadable: list[DamagedTag] | None = None
-) -> list[TagBlob]:
-    """Each tag's blob id of ``path`` through ``Sources`` (tree lookups only, no blob reads).
-
-    All tags are made available in one batch first: one fetch of the missing tags' commits and
-    trees, one of the distinct blobs the cache lacks (no network when all are at hand). With
-    ``unreadable``, damaged tags are collected there and left out instead of raising."""
-    from kvdiff.analyzers.analyze.summaries import TagBlob
-
-    if unreadable is not None:
-        damage = {tag: sources.damage(tag) for tag in tags}
-        unreadable.extend(e for e in damage.values() if e is not None)
-        tags = [tag for tag in tags if damage[tag] is None]
+def ready_tags(
+    sources: Sources, tags: Sequence[str], path: str, unreadable: list[DamagedTag]
+) -> list[tuple[str, str]]:
+    """The tags whose refs can be read, with where each comes from, all made available in
+    one batch: one fetch of the missing tags' commits and trees, one of the distinct blobs
+    the cache lacks (no network when all are at hand). Damaged tags are collected in
+    ``unreadable`` and left out. Their trees are walked later, by the summarising workers."""
+    damage = {tag: sources.damage(tag) for tag in tags}
+    unreadable.extend(e for e in damage.values() if e is not None)
+    tags = [tag for tag in tags if damage[tag] is None]
     infos = sources.ensure_all(tags, [path])
-    out = []
-    for tag, info in zip(tags, infos, strict=True):
-        try:
-            blob_id = sources.blob_id(tag, path)
-        except DamagedTag as exc:
-            if unreadable is None:
-                raise
-            unreadable.append(exc)
-            continue
-        out.append(TagBlob(tag=tag, origin=info.origin, blob_id=blob_id))
-    return out
+    return [(tag, info.origin) for tag, info in zip(tags, infos, strict=True)]
 
 
 def build_history(
@@ -141,7 +129,8 @@ def _history(
         memo = _memo_key(config, result_dir, query)
     if memo is not None and (hit := load_history(cache, memo)) is not None:
         return hit
-    history = _compute(open_sources(), query, cache)
+    with _collection_paused():
+        history = _compute(open_sources(), query, cache)
     if memo is not None and memo == _memo_key(config, result_dir, query):
         store_history(cache, memo, history)
     return history
@@ -150,7 +139,8 @@ def _history(
 def _compute(sources: Sources, query: _Query, cache: ResultCache) -> History:
     """Resolve every tag's blob, summarise each distinct blob once, group the tags."""
     from kvdiff.analyzers.analyze.ruleset import rules_for
-    from kvdiff.analyzers.analyze.summaries import make_summarizer, summarize_blobs
+    from kvdiff.analyzers.analyze.summaries import make_summarizer
+    from kvdiff.analyzers.analyze.tagwork import summarize_tags
     from kvdiff.analyzers.compare.timeline import PRESENT, build_timeline
 
     function, path, rules_file = query.function, query.path, query.rules_file
@@ -163,22 +153,39 @@ def _compute(sources: Sources, query: _Query, cache: ResultCache) -> History:
         path = rules.path
     chosen = _chosen_tags(sources, *query.selection)
     unreadable: list[DamagedTag] = []
-    tag_blobs = resolve_tags(sources, chosen, path, unreadable)
-    if not tag_blobs:
-        raise unreadable[0]
-    by_blob = {tb.blob_id: tb.tag for tb in tag_blobs if tb.blob_id}
+    ready = ready_tags(sources, chosen, path, unreadable)
     file_path = path
 
-    def read(blob_id: str) -> bytes | None:
-        return sources.blob_data(by_blob[blob_id], file_path, blob_id)
+    def blob_of(tag: str) -> str | None:
+        return sources.blob_id(tag, file_path)
+
+    def read(tag: str, blob_id: str) -> bytes | None:
+        return sources.blob_data(tag, file_path, blob_id)
 
     summarizer = make_summarizer(function, rules, rules_file)
-    summaries = summarize_blobs(tag_blobs, path, read, summarizer, cache)
+    tag_blobs, summaries, damaged = summarize_tags(ready, path, blob_of, read, summarizer, cache)
+    unreadable += damaged
+    if not tag_blobs:
+        raise unreadable[0]
     history = build_timeline(tag_blobs, summaries, function, path, summarizer.rule_set)
     if not any(v.state == PRESENT for v in history.versions):
         raise _function_nowhere(sources, function, path, tag_blobs)
     # Tags listed but unreadable (a damaged cache) are never dropped silently.
     return replace(history, unreadable=tuple((e.tag, e.message) for e in unreadable))
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Resolving and summarising thousands of tags allocates objects by the hundred thousand,
+    freed by reference counting or kept for the run; the cyclic collector's passes over them
+    find a few hundred cycles at most. Paused over the work, left as it was after."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _memo_key(config: SourceConfig, result_dir: Path | None, query: _Query) -> str | None:
