@@ -13,15 +13,15 @@ parser nor the analysis; they are imported when a timeline has to be built.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kvdiff.analyzers.analyze.resultcache import ResultCache, default_result_dir
 from kvdiff.analyzers.errors import DamagedTag, KvdiffError
+from kvdiff.analyzers.jobs.collector import collection_paused
 from kvdiff.analyzers.jobs.historycache import (
     history_key,
     load_history,
@@ -129,7 +129,9 @@ def _history(
         memo = _memo_key(config, result_dir, query)
     if memo is not None and (hit := load_history(cache, memo)) is not None:
         return hit
-    with _collection_paused():
+    # Resolving and summarising thousands of tags makes objects by the hundred thousand and a
+    # few hundred reference cycles at most.
+    with collection_paused():
         history = _compute(open_sources(), query, cache)
     if memo is not None and memo == _memo_key(config, result_dir, query):
         store_history(cache, memo, history)
@@ -172,20 +174,6 @@ def _compute(sources: Sources, query: _Query, cache: ResultCache) -> History:
         raise _function_nowhere(sources, function, path, tag_blobs)
     # Tags listed but unreadable (a damaged cache) are never dropped silently.
     return replace(history, unreadable=tuple((e.tag, e.message) for e in unreadable))
-
-
-@contextmanager
-def _collection_paused() -> Iterator[None]:
-    """Resolving and summarising thousands of tags allocates objects by the hundred thousand,
-    freed by reference counting or kept for the run; the cyclic collector's passes over them
-    find a few hundred cycles at most. Paused over the work, left as it was after."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _memo_key(config: SourceConfig, result_dir: Path | None, query: _Query) -> str | None:
