@@ -81,7 +81,9 @@ def test_workers_resolve_and_summarise_as_in_order(
     per_worker: dict[str, int] = {}
     for pid, _ in reads:
         per_worker[pid] = per_worker.get(pid, 0) + 1
-    assert 2 <= len(per_worker) <= workers and all(n <= slots for n in per_worker.values())
+    # Reads are the workers' (one may take every tag before another starts, on a busy machine).
+    assert str(os.getpid()) not in per_worker and 1 <= len(per_worker) <= workers
+    assert all(n <= slots for n in per_worker.values())
     texts = {summaries.by_tag[t].text for t, _ in TAGS if t in summaries.by_tag}
     assert len(texts) == 2  # the edit inside the function makes the second text
 
