@@ -11,7 +11,9 @@ the process as large as reading a few.
 - Each pack keeps a delta base cache (up to 16 MiB, not configurable) that fills as blobs and
   trees are read and is let go only with the object database: :class:`Bound` releases a
   repository's database every :data:`RELEASE_EVERY` objects read (libgit2 reopens it on the
-  next read: the pack index is mapped again, nothing is re-read from disk).
+  next read: the pack index is mapped again, nothing is re-read from disk). Every 1,024 reads
+  instead made a cold history over 2,000 tags 5% quicker, but its peak grew with the tags
+  (49.0 MiB at 500, 54.4 at 2,000, against 45.7 and 46.6: ``bench/history.py``).
 """
 
 from __future__ import annotations
