@@ -1,5 +1,6 @@
-"""Blob summaries in worker processes (analyze/blobwork.py): the same as in order, and a
-failure on either side of the pipes surfaces in the caller instead of hanging."""
+"""Blob summaries in blobwork's worker pool (analyze/blobwork.py, one blob per index): the same
+as in order, and a failure on either side of the pipes surfaces in the caller instead of
+hanging. The history's own stream (tags, analyze/tagwork.py) is tested in test_tagwork.py."""
 
 from __future__ import annotations
 
@@ -12,6 +13,25 @@ from kvdiff.analyzers.analyze.summaries import Summarizer
 from kvdiff.analyzers.errors import DamagedTag
 
 TAGS = ("v2.6.35", "v5.1", "v5.10.37")
+
+
+def summarize_all(summarizer: Summarizer, specs, read) -> list:
+    """The summaries of the blobs ``specs`` (tag, path, blob id, origin) name, in order, through
+    blobwork's pool: each index is a blob, ``read`` gives its bytes."""
+
+    def stream(indices, emit) -> None:
+        taken: list[int] = []
+
+        def jobs():
+            for i in indices:
+                taken.append(i)
+                yield (*specs[i], read(specs[i]))
+
+        for summary in blobwork.summarize_in_order(summarizer, jobs()):
+            emit(taken.pop(), summary)
+
+    shared: dict = {}
+    return blobwork.run_claimed(len(specs), stream, lambda value: blobwork.share(shared, value))
 
 
 def _blobs(corpus: Path) -> dict[str, bytes]:
@@ -33,7 +53,7 @@ def test_workers_give_the_summaries_in_order(corpus: Path, monkeypatch) -> None:
     summarizer = Summarizer("try_to_unmap_one", load_rule_set(), "test")
     monkeypatch.setattr(blobwork, "SEGMENT_MIN", 4)
     monkeypatch.setattr(blobwork, "_workers", lambda: 3)
-    parallel = blobwork.summarize_all(summarizer, specs, lambda s: blobs[s[2]])
+    parallel = summarize_all(summarizer, specs, lambda s: blobs[s[2]])
     fresh = Summarizer("try_to_unmap_one", load_rule_set(), "test")
     assert parallel == [fresh.summarize(*s, blobs[s[2]]) for s in specs]
     assert len({s.text for s in parallel}) == 9  # three function texts in each of three files
@@ -63,7 +83,7 @@ def test_a_blob_that_cannot_be_read_fails_the_call(
     monkeypatch.setattr(blobwork, "_workers", lambda: 2)
     summarizer = Summarizer("try_to_unmap_one", load_rule_set(), "test")
     with pytest.raises(type(error), match="v5.1-3") as raised:
-        blobwork.summarize_all(summarizer, specs, read)
+        summarize_all(summarizer, specs, read)
     assert str(raised.value) == str(error) and getattr(raised.value, "tag", None) == getattr(
         error, "tag", None
     )
@@ -81,7 +101,7 @@ def test_a_failing_worker_fails_the_call(corpus: Path, monkeypatch) -> None:
     monkeypatch.setattr(blobwork, "SEGMENT_MIN", 4)
     monkeypatch.setattr(blobwork, "_workers", lambda: 2)
     with pytest.raises(ValueError, match="rule engine broke"):
-        blobwork.summarize_all(summarizer, specs, lambda s: blobs[s[2]])
+        summarize_all(summarizer, specs, lambda s: blobs[s[2]])
 
 
 def test_the_two_workers_of_a_segment_meet_where_the_work_is_even(
@@ -108,7 +128,7 @@ def test_the_two_workers_of_a_segment_meet_where_the_work_is_even(
     monkeypatch.setattr(blobwork, "SEGMENT_MIN", 4)
     monkeypatch.setattr(blobwork, "_workers", lambda: 2)
     summarizer = Summarizer("try_to_unmap_one", load_rule_set(), "test")
-    parallel = blobwork.summarize_all(summarizer, specs, read)
+    parallel = summarize_all(summarizer, specs, read)
     fresh = Summarizer("try_to_unmap_one", load_rule_set(), "test")
     assert parallel == [fresh.summarize(*s, blobs[s[2]]) for s in specs]
     reads = [line.split() for line in log.read_text().splitlines()]
@@ -143,4 +163,4 @@ def test_of_two_failing_blobs_the_first_in_order_is_raised(corpus: Path, monkeyp
     monkeypatch.setattr(blobwork, "_workers", lambda: 2)
     summarizer = Summarizer("try_to_unmap_one", load_rule_set(), "test")
     with pytest.raises(LookupError, match=early):
-        blobwork.summarize_all(summarizer, specs, read)
+        summarize_all(summarizer, specs, read)

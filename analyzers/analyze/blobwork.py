@@ -24,7 +24,7 @@ import gc
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -37,8 +37,7 @@ if TYPE_CHECKING:
 
     from kvdiff.analyzers.analyze.summaries import BlobSummary, RulesPart, Summarizer
 
-Spec = tuple[str, str, str, str]  # tag, path, blob id, origin
-Job = tuple[str, str, str, str, bytes]  # the same, and the blob's bytes
+Job = tuple[str, str, str, str, bytes]  # tag, path, blob id, origin, and the blob's bytes
 Emit = Callable[[int, Any], None]  # (index, value): a result of a stream
 # A stream does the work of the indices it is given (lazily: taking the next index is asking
 # for it), emitting results as it goes; the index it was at when it raises is the failure's.
@@ -56,26 +55,6 @@ def _workers() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
-
-
-def summarize_all(
-    summarizer: Summarizer, specs: Sequence[Spec], read: Callable[[Spec], bytes]
-) -> list[BlobSummary]:
-    """The summaries of the blobs ``specs`` name, in order; ``read`` gives a blob's bytes."""
-
-    def stream(indices: Iterable[int], emit: Emit) -> None:
-        taken: list[int] = []
-
-        def jobs() -> Iterator[Job]:
-            for i in indices:
-                taken.append(i)
-                yield (*specs[i], read(specs[i]))
-
-        for summary in summarize_in_order(summarizer, jobs()):
-            emit(taken.pop(), summary)
-
-    shared: dict[Any, Any] = {}
-    return run_claimed(len(specs), stream, lambda value: share(shared, value))
 
 
 def run_claimed(n: int, stream: Stream, settle: Callable[[Any], Any]) -> list[Any]:
