@@ -43,11 +43,12 @@ Emit = Callable[[int, Any], None]  # (index, value): a result of a stream
 # for it), emitting results as it goes; the index it was at when it raises is the failure's.
 Stream = Callable[[Iterable[int], Emit], None]
 
-# Blobs per segment at least: a segment costs a worker process and a parse of its first blob.
+# Indices (blobs, tags) per worker at least: a worker costs a process and a parse of its first
+# blob.
 SEGMENT_MIN = 16
 _END = "end"
 _BATCH = 64  # results sent per message: a history's workers send one per tag
-_NO_INDEX = 1 << 62  # a failure of no particular blob sorts after every blob's
+_NO_INDEX = 1 << 62  # a failure of no particular index sorts after every index's
 
 
 def _workers() -> int:
