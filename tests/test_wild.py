@@ -251,3 +251,26 @@ def test_mutated_trees_fail_with_a_precise_message(corpus: Path, tmp_path: Path)
     assert young.startswith("found at try_to_unmap_one ") and "013339df116c" in young
     # the other concepts still pass: the mutation is reported where it is, nowhere else
     assert all(t["version"] == "v5.1" for t in doc["tags"] if t["tag"].startswith("vendor/"))
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_history_over_the_wild_trees_is_the_same_in_workers(
+    wild_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """The 19 vendor, Android, RT and distribution trees, under version and vendor-style tags:
+    resolved and summarised by workers taking the tags from both ends, the timeline is the one
+    made in order, byte for byte."""
+    import kvdiff.analyzers.analyze.blobwork as blobwork
+
+    args = ["history", "--repo", str(wild_repo), "--offline", "--quiet", "--json"]
+    args += ["--cache", str(tmp_path / "c.git"), "--no-result-cache"]
+    monkeypatch.setattr(blobwork, "SEGMENT_MIN", 10**9)
+    code, serial, err = run(*args)
+    assert code == 0, err
+    doc = json.loads(serial)
+    assert doc["tag_count"] >= 19 and len(doc["versions"]) > 5
+    monkeypatch.setattr(blobwork, "SEGMENT_MIN", 2)
+    monkeypatch.setattr(blobwork, "_workers", lambda: workers)
+    code, parallel, err = run(*args)
+    assert code == 0, err
+    assert parallel == serial
