@@ -259,45 +259,6 @@ def render_line(
 
     Every piece of ``text`` is escaped; only our own tags are added around it. The same line is
     shown on several pages, so the result is remembered."""
-    pieces = None if changed else _ordered_pieces(text, spans)
-    if pieces is None:
-        pieces = _pieces(text, spans, changed)
-    out = [
-        f'<span class="{cls}">{_html(piece)}</span>' if cls else _html(piece)
-        for cls, piece in pieces
-    ]
-    return Markup("".join(out))
-
-
-def _ordered_pieces(text: str, spans: tuple[Span, ...]) -> list[list[str]] | None:
-    """:func:`_pieces` without diff marks, in one pass over spans in order and apart (as
-    :func:`highlight_lines` makes them); None for any others (a damaged cache entry's)."""
-    pieces: list[list[str]] = []
-    pos = 0
-    for start, end, span_cls in spans:
-        if start < pos or end < start or end > len(text):
-            return None
-        for cls, piece in (("", text[pos:start]), (f"t-{span_cls}", text[start:end])):
-            if not piece:
-                continue
-            if pieces and pieces[-1][0] == cls:
-                pieces[-1][1] += piece
-            else:
-                pieces.append([cls, piece])
-        pos = end
-    if pos < len(text):
-        if pieces and pieces[-1][0] == "":
-            pieces[-1][1] += text[pos:]
-        else:
-            pieces.append(["", text[pos:]])
-    return pieces
-
-
-def _pieces(
-    text: str, spans: tuple[Span, ...], changed: tuple[tuple[int, int], ...]
-) -> list[list[str]]:
-    """``text`` cut where a span or a changed range starts or ends: [class, piece] in order,
-    neighbours of one class joined."""
     cuts = {0, len(text)}
     for sp in spans:
         cuts.update((sp.start, sp.end))
@@ -319,4 +280,8 @@ def _pieces(
             pieces[-1][1] += text[s:e]
         else:
             pieces.append([cls, text[s:e]])
-    return pieces
+    out = [
+        f'<span class="{cls}">{_html(piece)}</span>' if cls else _html(piece)
+        for cls, piece in pieces
+    ]
+    return Markup("".join(out))
