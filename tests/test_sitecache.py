@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from kvdiff.analyzers.analyze.resultcache import kvdiff_version as _version
-from kvdiff.analyzers.jobs.sitecache import SiteCache, _package_files, package_digest
+from kvdiff.analyzers.jobs.sitecache import SiteCache, _package_entries, package_digest
 from kvdiff.main import cli
 
 
@@ -92,7 +92,7 @@ def test_every_input_is_in_the_key(args: list[str], tmp_path: Path) -> None:
 
 
 def test_the_package_digest_covers_code_rules_strings_and_templates() -> None:
-    names = {p.name for p in _package_files()}
+    names = {Path(path).name for path, _ in _package_entries()}
     assert {"highlight.py", "try_to_unmap_one.toml", "en.toml", "ko.toml"} <= names
     assert {"pair.html.j2", "style.css", "site.js", "favicon.svg", "helpers.toml"} <= names
     assert len(package_digest()) == 64

@@ -66,10 +66,6 @@ def _package_entries() -> list[tuple[str, bytes]]:
     return sorted(found.items())
 
 
-def _package_files() -> list[Path]:
-    return [Path(path) for path, _ in _package_entries()]
-
-
 @cache
 def package_digest() -> str:
     """sha256 over kvdiff's version and the name and sha256 of each file of

@@ -31,7 +31,8 @@ _TABLES: dict[str, Mapping[str, Any]] = {}
 
 def i18n_table(lang: str, cache: ResultCache | None = None) -> Mapping[str, Any]:
     """``analyzers/present/i18n/<lang>.toml``, parsed (not to be changed): through ``cache``
-    when one is given (the result cache: see :mod:`.tomlcache`), else as a call before read it.
+    when one is given (the result cache: see :mod:`.tomlcache`), even when a call without one
+    parsed it already, so that the next run finds the entry; else as the last call read it.
     The file is in the package's folder, found from this module as importlib.resources finds
     it, without its readers' imports."""
     table = _TABLES.get(lang) if cache is None else None
